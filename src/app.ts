@@ -1,0 +1,138 @@
+/**
+ * The app factory: builds a ready Fastify instance without listening. Tests drive it with
+ * `inject`; `server.ts` and `startMockServer` make it listen.
+ */
+import { randomUUID } from 'node:crypto'
+import http from 'node:http'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import { ControlledClock } from './clock.js'
+import { defaultSettings, type Settings } from './config.js'
+import { ContractError, errorBody, routeNotFound } from './errors.js'
+import { loadFixtures, type Fixtures } from './fixtures.js'
+import { redact, RequestLogController } from './logging.js'
+import { Mock } from './mock.js'
+import { operationRoutes } from './routes/operations.js'
+import { taskRoutes } from './routes/tasks.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The mock's state: settings, clock, credentials and tasks. */
+    mock: Mock
+  }
+}
+
+/** Options of {@link buildApp}. Every field is optional. */
+export interface AppOptions {
+  /** Settings over the defaults of §8. */
+  settings?: Partial<Settings>
+  /** The clock (default: a system-mode clock). Tests pass `new ControlledClock({ mode: 'manual' })`. */
+  clock?: ControlledClock
+  /** Preloaded fixtures (default: read from `settings.fixturesDir`). */
+  fixtures?: Fixtures
+  /**
+   * The logger: `false` for none, a pino options object, or a pino instance (`loggerInstance`).
+   * Default: pino at `settings.logLevel`, writing JSON lines to stdout.
+   */
+  logger?: FastifyServerOptions['logger']
+  /** How often expired tasks are swept, in ms (default 60 s; 0 turns the timer off). */
+  sweepIntervalMs?: number
+}
+
+/**
+ * Builds the app: loads the fixtures, seeds the tasks and registers every route.
+ * @returns a ready instance (not listening)
+ * @throws {FixtureError} when the fixtures folder is missing or invalid
+ */
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const settings: Settings = { ...defaultSettings(), ...options.settings }
+  const clock = options.clock ?? new ControlledClock()
+  const fixtures = options.fixtures ?? (await loadFixtures(settings.fixturesDir))
+
+  const app = Fastify({
+    logger: options.logger ?? { level: settings.logLevel, redact },
+    logController: new RequestLogController(),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    exposeHeadRoutes: false,
+    bodyLimit: settings.maxBodySize,
+    connectionTimeout: settings.connectionTimeoutMs,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    http: { maxHeaderSize: settings.maxHeaderSize },
+    routerOptions: {
+      // Long enough that any id or page number within the header limit reaches rules 4 and 5.
+      maxParamLength: settings.maxHeaderSize,
+      ignoreTrailingSlash: false,
+      ignoreDuplicateSlashes: false
+    },
+    // While closing, requests on open connections are still answered (readyz says 503 itself).
+    return503OnClosing: false,
+    listenTextResolver: (address) => `enriched-tasks-mock listening on ${address}`,
+    frameworkErrors: (error, request, frameworkReply) => {
+      const reply = frameworkReply as FastifyReply
+      reply.header('x-call-id', request.id)
+      if (error.code === 'FST_ERR_BAD_URL') return reply.code(404).send(routeNotFound().body)
+      request.log.error({ err: error }, 'framework error')
+      return reply.code(500).send(errorBody('err-internal-server-error'))
+    }
+  })
+
+  // Every method Node parses reaches the router, so a task route can answer 405 to all of them.
+  for (const method of http.METHODS) {
+    if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true })
+  }
+
+  const mock = new Mock(settings, clock, fixtures)
+  mock.seed()
+  app.decorate('mock', mock)
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-call-id', request.id)
+  })
+
+  app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, reply, (err) => request.log.error({ err }, 'unexpected error')))
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send(routeNotFound().body)
+  })
+
+  await app.register(taskRoutes)
+  await app.register(operationRoutes)
+
+  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
+  if (sweepIntervalMs > 0) {
+    const sweep = setInterval(() => mock.store.sweep(), sweepIntervalMs)
+    sweep.unref()
+    app.addHook('onClose', async () => clearInterval(sweep))
+  }
+
+  app.addHook('preClose', async () => {
+    mock.ready = false
+  })
+  await app.ready()
+  mock.ready = true
+  return app
+}
+
+/**
+ * Answers an error with the contract's body. A {@link ContractError} answers as it says; body
+ * size and parse errors of the control API map to their codes; anything else is a `500` whose
+ * details go to the log only.
+ */
+function sendError(error: FastifyError, reply: FastifyReply, logUnexpected: (error: unknown) => void): FastifyReply {
+  // Headers a success would have carried must not survive into an error.
+  reply.removeHeader('content-disposition')
+  reply.removeHeader('retry-after')
+  reply.removeHeader('content-length')
+  if (error instanceof ContractError) {
+    reply.headers(error.headers)
+    return reply.code(error.status).type('application/json; charset=utf-8').send(error.body)
+  }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return reply.code(413).send(errorBody('err-payload-too-large'))
+  }
+  if (error.code?.startsWith('FST_ERR_CTP_') || error.statusCode === 400) {
+    return reply.code(400).send(errorBody('err-invalid-request', { details: [{ path: '', message: 'must be a JSON body' }] }))
+  }
+  logUnexpected(error)
+  return reply.code(500).send(errorBody('err-internal-server-error'))
+}

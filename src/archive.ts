@@ -1,0 +1,59 @@
+/**
+ * The Download API's zip, generated on the fly (reference-behaviour.md §3 Download).
+ *
+ * Entries: `result.json`, then `pages/<k>.json` for a paged task, then the task's files. Each entry
+ * is appended as a stream once archiver has finished the previous one, so a 10,000-page task never
+ * sits in memory whole and the socket's back-pressure reaches the page generator. Entries are
+ * stored, not deflated: the bytes then depend on nothing but the task (not on the zlib build), and
+ * no zlib state can be left pinned by a client that aborts. Every entry is
+ * dated with the task's completion time in UTC (archiver 8 writes UTC DOS times), so the same
+ * task gives the same bytes whatever the server's time zone.
+ */
+import { ZipArchive } from 'archiver'
+import { Readable } from 'node:stream'
+import type { Task } from './task.js'
+
+/** One zip entry: its name and its bytes. */
+interface Entry {
+  name: string
+  content: Buffer
+}
+
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value, null, 2) + '\n', 'utf8')
+
+/** The entries of a task's zip, in order, made only as they are asked for. */
+function* entries(task: Task): Generator<Entry> {
+  yield { name: 'result.json', content: json(task.result) }
+  if (task.pages) {
+    for (let k = 0; k < task.pages.count; k++) yield { name: `pages/${k}.json`, content: json(task.pages.page(k)) }
+  }
+  for (const file of task.files) yield file
+}
+
+/**
+ * A readable zip stream of a completed task. Call only once every check has passed: after the
+ * first byte an error can only cut the connection. Destroying the returned stream (a client
+ * abort) aborts the archive and releases its zlib state.
+ * @param finishedAt the task's completion time in epoch ms (dates every entry)
+ */
+export function taskArchive(task: Task, finishedAt: number): Readable {
+  const archive = new ZipArchive({ store: true })
+  const date = new Date(finishedAt)
+  const pending = entries(task)
+  const appendNext = (): void => {
+    if (archive.destroyed) return
+    const next = pending.next()
+    if (next.done) {
+      archive.off('entry', appendNext)
+      void archive.finalize().catch(() => {
+        // An aborted archive rejects; the stream's own error/close already ended the response.
+      })
+      return
+    }
+    archive.append(Readable.from([next.value.content]), { name: next.value.name, date })
+  }
+  archive.on('entry', appendNext)
+  archive.once('close', () => archive.abort())
+  appendNext()
+  return archive
+}

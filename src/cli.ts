@@ -1,0 +1,87 @@
+/**
+ * The command line: reads the settings (§8), builds the app, listens, and shuts down gracefully.
+ * `server.ts` only calls {@link main}.
+ */
+import { readFileSync } from 'node:fs'
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.js'
+import { ConfigError, helpText, readSettings } from './config.js'
+import { FixtureError } from './fixtures.js'
+
+/** Exit code for a bad setting or fixture (§8). */
+export const EXIT_CONFIG = 2
+
+/** Where {@link main} writes its plain-text output (stdout and stderr by default). */
+export interface CliOutput {
+  out: (line: string) => void
+  err: (line: string) => void
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/
+
+/** The package's version, read once from package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+/**
+ * Runs the server as the command line asks.
+ * @param argv the arguments after the script name
+ * @param env the environment
+ * @returns the listening app, or an exit code (0 after --help/--version, 2 for a bad setting)
+ */
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  output: CliOutput = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }
+): Promise<FastifyInstance | number> {
+  let app: FastifyInstance
+  try {
+    const command = readSettings(argv, env)
+    if (command.kind === 'help') {
+      output.out(helpText())
+      return 0
+    }
+    if (command.kind === 'version') {
+      output.out(packageVersion())
+      return 0
+    }
+    const { settings } = command
+    app = await buildApp({ settings })
+    if (!settings.adminToken && !LOOPBACK.test(settings.host)) {
+      app.log.warn({ host: settings.host }, 'ADMIN_TOKEN is unset and the server listens beyond loopback: anyone who can reach it can drive /__admin')
+    }
+    // Fastify logs the one start-up line with the URL (see listenTextResolver in app.ts).
+    await app.listen({ port: settings.port, host: settings.host })
+    closeWithGrace({ delay: settings.shutdownGraceMs + 5_000 }, async ({ signal, err }) => {
+      if (err) app.log.error({ err }, 'shutting down after an error')
+      else app.log.info({ signal }, 'shutting down')
+      await closeWithin(app, settings.shutdownGraceMs)
+    })
+    return app
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof FixtureError) {
+      output.err(`enriched-tasks-mock: ${error.message}`)
+      return EXIT_CONFIG
+    }
+    throw error
+  }
+}
+
+/**
+ * Closes the app: stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts
+ * whatever is still open.
+ */
+export async function closeWithin(app: FastifyInstance, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      app.server.closeAllConnections()
+      resolve()
+    }, graceMs)
+  })
+  await Promise.race([app.close(), grace])
+  clearTimeout(timer)
+}

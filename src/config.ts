@@ -1,0 +1,161 @@
+/**
+ * Settings (reference-behaviour.md §8): each is an environment variable and the same as a CLI flag
+ * (`MAX_TASKS` is `--max-tasks`). Flags win over the environment. A bad value is a
+ * {@link ConfigError} naming the setting and the accepted values; the entry point exits 2 on it.
+ */
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { AcceptMode } from './accept.js'
+import type { AuthMode } from './credentials.js'
+
+/** The status response's shape: upstream's documented one, or the provider's machine-readable spec's. */
+export type StatusShape = 'docs' | 'atlas'
+
+/** Pino's levels, plus `silent`. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+/** Every setting, parsed. Durations in ms, except `retryAfterS` (seconds). */
+export interface Settings {
+  port: number
+  host: string
+  logLevel: LogLevel
+  taskTtlMs: number
+  authMode: AuthMode
+  acceptMode: AcceptMode
+  statusShape: StatusShape
+  retryAfterS: number
+  fixturesDir: string
+  adminToken: string | undefined
+  maxTasks: number
+  journalSize: number
+  shutdownGraceMs: number
+  requestTimeoutMs: number
+  keepAliveTimeoutMs: number
+  connectionTimeoutMs: number
+  maxHeaderSize: number
+  maxBodySize: number
+}
+
+/** A setting with a bad value; `message` is the one line to print. */
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG'
+  constructor(readonly setting: string, value: string, accepted: string) {
+    super(`invalid ${setting}=${JSON.stringify(value)}: expected ${accepted}`)
+  }
+}
+
+const DURATION = /^(\d+)(ms|s|m|h|d)?$/
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/**
+ * Parses a duration: `90s`, `15m`, `2h`, `7d`, `250ms` or a whole number of milliseconds.
+ * @returns milliseconds, or undefined when the text is not a duration
+ */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim())
+  if (!match) return undefined
+  const ms = Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] as number)
+  return Number.isSafeInteger(ms) ? ms : undefined
+}
+
+const integer = (min: number, max: number) => (text: string) => {
+  if (!/^\d+$/.test(text)) return undefined
+  const n = Number(text)
+  return n >= min && n <= max ? n : undefined
+}
+const duration = (min: number) => (text: string) => {
+  const ms = parseDuration(text)
+  return ms !== undefined && ms >= min ? ms : undefined
+}
+const oneOf = (...values: string[]) => (text: string) => (values.includes(text) ? text : undefined)
+const nonEmpty = (text: string) => (text === '' ? undefined : text)
+
+/** The bundled fixtures folder, beside `src/` and `dist/`. */
+export const BUNDLED_FIXTURES_DIR = fileURLToPath(new URL('../fixtures', import.meta.url))
+
+interface SettingDefinition {
+  env: string
+  key: keyof Settings
+  default: string | undefined
+  accepted: string
+  help: string
+  parse: (text: string) => unknown
+}
+
+const DURATIONS = 'a duration such as 90s, 15m, 7d, or milliseconds'
+
+/** Every setting, in the order `--help` lists them. */
+export const SETTINGS: readonly SettingDefinition[] = [
+  { env: 'PORT', key: 'port', default: '8080', accepted: 'an integer from 0 to 65535', help: 'port to listen on (0: any free port)', parse: integer(0, 65535) },
+  { env: 'HOST', key: 'host', default: '127.0.0.1', accepted: 'a host name or IP address', help: 'address to listen on', parse: nonEmpty },
+  { env: 'LOG_LEVEL', key: 'logLevel', default: 'info', accepted: 'fatal, error, warn, info, debug, trace or silent', help: 'pino log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  { env: 'TASK_TTL', key: 'taskTtlMs', default: '7d', accepted: DURATIONS + ' (at least 1 ms)', help: 'how long a task can be read after its creation', parse: duration(1) },
+  { env: 'AUTH_MODE', key: 'authMode', default: 'strict', accepted: 'strict, any or off', help: 'strict: registered credentials; any: any org and token; off: no auth', parse: oneOf('strict', 'any', 'off') },
+  { env: 'ACCEPT_MODE', key: 'acceptMode', default: 'strict', accepted: 'strict or lenient', help: 'strict: the exact media type must be listed; lenient: HTTP negotiation', parse: oneOf('strict', 'lenient') },
+  { env: 'STATUS_SHAPE', key: 'statusShape', default: 'docs', accepted: 'docs or atlas', help: 'shape of the status response', parse: oneOf('docs', 'atlas') },
+  { env: 'RETRY_AFTER_S', key: 'retryAfterS', default: '5', accepted: 'an integer from 1 to 86400', help: 'poll interval in seconds sent as Retry-After', parse: integer(1, 86400) },
+  { env: 'FIXTURES_DIR', key: 'fixturesDir', default: undefined, accepted: 'a folder path', help: 'folder holding credentials.json and tasks/*.json (default: the bundled fixtures/)', parse: nonEmpty },
+  { env: 'ADMIN_TOKEN', key: 'adminToken', default: undefined, accepted: 'a non-empty token', help: 'bearer token required by /__admin (default: unset, the control API is open)', parse: nonEmpty },
+  { env: 'MAX_TASKS', key: 'maxTasks', default: '100000', accepted: 'an integer from 1 to 10000000', help: 'most tasks held at once', parse: integer(1, 10_000_000) },
+  { env: 'JOURNAL_SIZE', key: 'journalSize', default: '1000', accepted: 'an integer from 0 to 1000000', help: 'task-route requests kept in the request journal', parse: integer(0, 1_000_000) },
+  { env: 'SHUTDOWN_GRACE', key: 'shutdownGraceMs', default: '10s', accepted: DURATIONS, help: 'how long in-flight requests may finish after SIGTERM/SIGINT', parse: duration(0) },
+  { env: 'REQUEST_TIMEOUT', key: 'requestTimeoutMs', default: '30s', accepted: DURATIONS, help: 'time allowed to receive a whole request (0: none)', parse: duration(0) },
+  { env: 'KEEP_ALIVE_TIMEOUT', key: 'keepAliveTimeoutMs', default: '5s', accepted: DURATIONS + ' (at least 1 ms)', help: 'idle time before a kept-alive connection is closed', parse: duration(1) },
+  { env: 'CONNECTION_TIMEOUT', key: 'connectionTimeoutMs', default: '2m', accepted: DURATIONS, help: 'socket inactivity timeout (0: none)', parse: duration(0) },
+  { env: 'MAX_HEADER_SIZE', key: 'maxHeaderSize', default: '16384', accepted: 'an integer from 1024 to 1048576 (bytes)', help: 'largest request line plus headers, in bytes (431 past it)', parse: integer(1024, 1_048_576) },
+  { env: 'MAX_BODY_SIZE', key: 'maxBodySize', default: '1048576', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest control-API body, in bytes (413 past it)', parse: integer(1024, 104_857_600) }
+]
+
+/** The CLI flag of a setting: `MAX_TASKS` -> `max-tasks`. */
+export const flagName = (env: string): string => env.toLowerCase().replaceAll('_', '-')
+
+/** What {@link readSettings} found on the command line besides settings. */
+export type Command = { kind: 'run'; settings: Settings } | { kind: 'help' } | { kind: 'version' }
+
+/**
+ * Reads the settings from CLI flags and the environment (flags win).
+ * @param argv the arguments after the script name
+ * @param env the environment (e.g. `process.env`)
+ * @throws {ConfigError} for a bad value or an unknown flag
+ */
+export function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' }
+  }
+  for (const def of SETTINGS) options[flagName(def.env)] = { type: 'string' }
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values
+  } catch (error) {
+    throw new ConfigError('arguments', argv.join(' '), `known flags only (${(error as Error).message}); see --help`)
+  }
+  if (values.help) return { kind: 'help' }
+  if (values.version) return { kind: 'version' }
+  const settings: Record<string, unknown> = {}
+  for (const def of SETTINGS) {
+    const flag = values[flagName(def.env)]
+    const text = typeof flag === 'string' ? flag : env[def.env] ?? def.default
+    if (text === undefined) continue
+    const value = def.parse(text)
+    if (value === undefined) throw new ConfigError(def.env, text, def.accepted)
+    settings[def.key] = value
+  }
+  settings.fixturesDir ??= BUNDLED_FIXTURES_DIR
+  return { kind: 'run', settings: settings as unknown as Settings }
+}
+
+/** The defaults of every setting, as {@link readSettings} gives them with no flags and no env. */
+export function defaultSettings(): Settings {
+  return (readSettings([], {}) as { settings: Settings }).settings
+}
+
+/** The `--help` text: usage and every setting with its default. */
+export function helpText(): string {
+  const lines = ['Usage: enriched-tasks-mock [flags]', '', 'Every flag is also an environment variable (--max-tasks is MAX_TASKS).', '']
+  for (const def of SETTINGS) {
+    lines.push(`  --${flagName(def.env)} <value>`.padEnd(30) + `${def.env}: ${def.help} (default: ${def.default ?? 'unset'})`)
+  }
+  lines.push('  -h, --help'.padEnd(30) + 'show this help', '  -v, --version'.padEnd(30) + 'print the version')
+  return lines.join('\n')
+}

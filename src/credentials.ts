@@ -1,0 +1,61 @@
+/**
+ * Org ids and user tokens, and the authentication rule of the task routes
+ * (reference-behaviour.md §2 rule 2, §7 `POST /__admin/orgs`).
+ */
+import type { Clock } from './clock.js'
+import { ContractError } from './errors.js'
+
+/** `strict`: registered credentials only; `any`: any non-empty pair; `off`: headers ignored. */
+export type AuthMode = 'strict' | 'any' | 'off'
+
+/** One credential: a token issued for an org, valid until `expiresAt` (epoch ms) or forever (null). */
+export interface Credential {
+  orgId: string
+  token: string
+  expiresAt: number | null
+}
+
+/** The org every request acts as when auth is `off`, and the control API's default org (§6 org 1). */
+export const DEFAULT_ORG_ID = '00000000-0000-4000-8000-000000000001'
+
+/** Registered credentials, by org id then token. */
+export class Credentials {
+  readonly #orgs = new Map<string, Map<string, number | null>>()
+
+  /** Registers (or replaces) a token for an org. */
+  add(credential: Credential): void {
+    let tokens = this.#orgs.get(credential.orgId)
+    if (!tokens) {
+      tokens = new Map()
+      this.#orgs.set(credential.orgId, tokens)
+    }
+    tokens.set(credential.token, credential.expiresAt)
+  }
+
+  /** Forgets every credential. */
+  clear(): void {
+    this.#orgs.clear()
+  }
+
+  /**
+   * Decides which org a task-route request acts as (§2 rule 2).
+   * @param orgHeader `X-FLYNN-N-ORG-ID` as received (undefined when absent)
+   * @param tokenHeader `X-FLYNN-N-USER-TOKEN` as received
+   * @returns the org id whose tasks the request may read
+   * @throws {ContractError} `err-invalid-org`, `err-invalid-token` or `err-expired-token` (403)
+   */
+  authenticate(mode: AuthMode, orgHeader: string | undefined, tokenHeader: string | undefined, clock: Clock): string {
+    if (mode === 'off') return DEFAULT_ORG_ID
+    if (!orgHeader) throw new ContractError('err-invalid-org')
+    if (mode === 'any') {
+      if (!tokenHeader) throw new ContractError('err-invalid-token')
+      return orgHeader
+    }
+    const tokens = this.#orgs.get(orgHeader)
+    if (!tokens) throw new ContractError('err-invalid-org')
+    const expiresAt = tokenHeader ? tokens.get(tokenHeader) : undefined
+    if (expiresAt === undefined) throw new ContractError('err-invalid-token')
+    if (expiresAt !== null && clock.now() >= expiresAt) throw new ContractError('err-expired-token')
+    return orgHeader
+  }
+}

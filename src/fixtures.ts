@@ -1,0 +1,127 @@
+/**
+ * The seeded demo data (reference-behaviour.md §6), read once at start-up from a fixtures folder:
+ * `credentials.json` (an array of `{orgId, token, expiresAt?}`) and `tasks/*.json` (each a task
+ * spec, the body `POST /__admin/tasks` takes). Seeding builds the tasks at the clock's now, at
+ * start-up and again at each reset.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Credential } from './credentials.js'
+import { InvalidSpecError, taskFromSpec, validator, type SpecDefaults } from './task-spec.js'
+import type { Task } from './task.js'
+
+/** What a fixtures folder holds, validated. */
+export interface Fixtures {
+  credentials: Credential[]
+  /** Task specs, in file-name order; built into tasks by {@link seedTasks}. */
+  taskSpecs: unknown[]
+}
+
+/** A fixtures file that cannot be read or is invalid. */
+export class FixtureError extends Error {
+  readonly code = 'ERR_FIXTURE'
+  constructor(readonly file: string, reason: string) {
+    super(`fixture ${file}: ${reason}`)
+  }
+}
+
+/** The JSON Schema of an org credential (`credentials.json` items, `POST /__admin/orgs`). */
+export const credentialSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['orgId', 'token'],
+  properties: {
+    orgId: { type: 'string', minLength: 1, maxLength: 200 },
+    token: { type: 'string', minLength: 1, maxLength: 1000 },
+    expiresAt: {
+      anyOf: [
+        { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})$' },
+        { type: 'integer', minimum: 0, maximum: 8.64e15 },
+        { type: 'null' }
+      ]
+    }
+  }
+} as const
+
+/** A credential as sent: `expiresAt` is ISO-8601, epoch ms, null or absent (never expires). */
+export interface CredentialSpec {
+  orgId: string
+  token: string
+  expiresAt?: string | number | null
+}
+
+const validateCredentials = validator<CredentialSpec[]>({ type: 'array', items: credentialSchema })
+
+/**
+ * Turns a validated credential spec into a {@link Credential}.
+ * @throws {InvalidSpecError} when `expiresAt` is not a real date
+ */
+export function credentialFromSpec(spec: CredentialSpec): Credential {
+  let expiresAt: number | null = null
+  if (typeof spec.expiresAt === 'string') {
+    expiresAt = Date.parse(spec.expiresAt)
+    if (Number.isNaN(expiresAt)) throw new InvalidSpecError([{ path: '/expiresAt', message: 'must be a valid ISO-8601 date-time' }])
+  } else if (typeof spec.expiresAt === 'number') {
+    expiresAt = spec.expiresAt
+  }
+  return { orgId: spec.orgId, token: spec.token, expiresAt }
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new FixtureError(file, (error as NodeJS.ErrnoException).code ?? 'cannot be read')
+  }
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new FixtureError(file, (error as Error).message)
+  }
+}
+
+/**
+ * Reads and validates a fixtures folder. Every task spec is checked here (built once against a
+ * throw-away clock) so that a bad fixture stops start-up instead of a reset.
+ * @throws {FixtureError} naming the file and what is wrong
+ */
+export async function loadFixtures(dir: string): Promise<Fixtures> {
+  const credentialsFile = join(dir, 'credentials.json')
+  let credentials: Credential[]
+  try {
+    credentials = validateCredentials(await readJson(credentialsFile)).map(credentialFromSpec)
+  } catch (error) {
+    if (error instanceof InvalidSpecError) throw new FixtureError(credentialsFile, error.message)
+    throw error
+  }
+  const tasksDir = join(dir, 'tasks')
+  let names: string[]
+  try {
+    names = (await readdir(tasksDir)).filter((name) => name.endsWith('.json')).sort()
+  } catch (error) {
+    throw new FixtureError(tasksDir, (error as NodeJS.ErrnoException).code ?? 'cannot be read')
+  }
+  const taskSpecs: unknown[] = []
+  const ids = new Set<string>()
+  for (const name of names) {
+    const file = join(tasksDir, name)
+    const spec = await readJson(file)
+    let task: Task
+    try {
+      task = taskFromSpec(spec, { orgId: 'check', now: 0, newId: () => crypto.randomUUID() })
+    } catch (error) {
+      if (error instanceof InvalidSpecError) throw new FixtureError(file, error.message)
+      throw error
+    }
+    if (ids.has(task.id)) throw new FixtureError(file, `task id ${task.id} is given twice`)
+    ids.add(task.id)
+    taskSpecs.push(spec)
+  }
+  return { credentials, taskSpecs }
+}
+
+/** Builds the fixtures' tasks afresh (new poll counts, created at `defaults.now`). */
+export function seedTasks(fixtures: Fixtures, defaults: SpecDefaults): Task[] {
+  return fixtures.taskSpecs.map((spec) => taskFromSpec(spec, defaults))
+}

@@ -1,0 +1,43 @@
+/**
+ * The mock's state, shared by every route: settings, clock, credentials, tasks and the seeded
+ * fixtures. Knows nothing of HTTP.
+ */
+import { randomUUID } from 'node:crypto'
+import { ControlledClock } from './clock.js'
+import type { Settings } from './config.js'
+import { Credentials, DEFAULT_ORG_ID } from './credentials.js'
+import { seedTasks, type Fixtures } from './fixtures.js'
+import { TaskStore } from './task-store.js'
+import type { SpecDefaults } from './task-spec.js'
+
+/** Everything the routes act on. */
+export class Mock {
+  readonly store: TaskStore
+  readonly credentials = new Credentials()
+  /** False once shutdown has begun (`/readyz` answers 503). */
+  ready = false
+
+  constructor(
+    readonly settings: Settings,
+    readonly clock: ControlledClock,
+    readonly fixtures: Fixtures
+  ) {
+    this.store = new TaskStore({ clock, ttlMs: settings.taskTtlMs, maxTasks: settings.maxTasks })
+  }
+
+  /** Defaults for a task spec at the clock's now: org 1 of §6 and a fresh UUID. */
+  specDefaults(): SpecDefaults {
+    return { orgId: DEFAULT_ORG_ID, now: this.clock.now(), newId: randomUUID }
+  }
+
+  /**
+   * Seeds the fixtures' credentials and tasks at the clock's now (§6), replacing whatever the
+   * store and the credential registry held.
+   */
+  seed(): void {
+    this.store.clear()
+    this.credentials.clear()
+    for (const credential of this.fixtures.credentials) this.credentials.add(credential)
+    for (const task of seedTasks(this.fixtures, this.specDefaults())) this.store.add(task)
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The four task routes (reference-behaviour.md §1–§3): status, download, result and pages.
+ *
+ * Every request runs the rules of §2 in order, each throwing the first failure as a
+ * {@link ContractError}: route (version, method) -> auth -> accept -> task -> page number ->
+ * task status -> page bounds. Only then is the answer built.
+ */
+import { Readable } from 'node:stream'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { accepts } from '../accept.js'
+import { taskArchive } from '../archive.js'
+import { ContractError, routeNotFound } from '../errors.js'
+import type { Mock } from '../mock.js'
+import { isUuid } from '../task-spec.js'
+import { isTerminal, type Task, type TaskState } from '../task.js'
+
+/** The only active `flynn-version` (§1). */
+export const ACTIVE_VERSION = 'v1.0'
+
+/** The task routes' names, as faults and the journal scope them. */
+export type TaskRouteName = 'status' | 'download' | 'result' | 'page'
+
+interface TaskRoute {
+  name: TaskRouteName
+  url: string
+  /** The media type the `accept` header must allow (§1). */
+  mediaType: 'application/json' | 'application/zip'
+}
+
+/** The routes of §1, with Fastify's parameter syntax. */
+export const TASK_ROUTES: readonly TaskRoute[] = [
+  { name: 'status', url: '/enriched/tasks/:version/status/:taskId', mediaType: 'application/json' },
+  { name: 'download', url: '/enriched/tasks/:version/download/:taskId', mediaType: 'application/zip' },
+  { name: 'result', url: '/enriched/tasks/:version/result/:taskId', mediaType: 'application/json' },
+  { name: 'page', url: '/enriched/tasks/:version/result/:taskId/page/:pageNumber', mediaType: 'application/json' }
+]
+
+interface TaskParams {
+  version: string
+  taskId: string
+  pageNumber?: string
+}
+
+type TaskRequest = FastifyRequest<{ Params: TaskParams }>
+
+const ALLOW = 'GET, HEAD'
+const PAGE_NUMBER = /^[0-9]+$/
+
+/** Registers the task routes; GET and HEAD answer, every other method gets the `405` of rule 1. */
+export async function taskRoutes(app: FastifyInstance): Promise<void> {
+  const mock = app.mock
+  const otherMethods = app.supportedMethods.filter((m) => m !== 'GET' && m !== 'HEAD')
+
+  for (const route of TASK_ROUTES) {
+    // Rule 1 runs in onRequest so that the 405 is sent before any body is read or parsed.
+    const onRequest = async (request: TaskRequest, reply: FastifyReply): Promise<void> => {
+      reply.header('vary', 'Accept').header('cache-control', 'no-store')
+      if (request.params.version !== ACTIVE_VERSION) throw routeNotFound()
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        throw new ContractError('err-method-not-allowed', {}, { allow: ALLOW })
+      }
+    }
+
+    app.route<{ Params: TaskParams }>({
+      method: ['GET', 'HEAD'],
+      url: route.url,
+      onRequest,
+      handler: async (request, reply) => answer(mock, route, request, reply)
+    })
+    app.route<{ Params: TaskParams }>({
+      method: otherMethods,
+      url: route.url,
+      onRequest,
+      /* c8 ignore next 3 */
+      handler: async () => {
+        throw new Error('unreachable: onRequest answers every other method with 405')
+      }
+    })
+  }
+}
+
+/** Rules 2 to 7 of §2, then the success answer of §3. */
+async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply: FastifyReply): Promise<unknown> {
+  const { settings, clock } = mock
+  const headers = request.headers
+  const orgId = mock.credentials.authenticate(
+    settings.authMode,
+    single(headers['x-flynn-n-org-id']),
+    single(headers['x-flynn-n-user-token']),
+    clock
+  )
+
+  const accept = headers.accept
+  if (!accepts(accept, route.mediaType, settings.acceptMode)) {
+    throw new ContractError('err-invalid-accept-header', { accept: accept ?? '', expected: route.mediaType })
+  }
+
+  const { taskId, pageNumber } = request.params
+  const task = isUuid(taskId) ? mock.store.find(orgId, taskId) : undefined
+  if (!task) throw new ContractError('err-resource-not-found', { 'task-id': taskId })
+
+  const pageNotFound = (): ContractError =>
+    new ContractError('err-resource-not-found', { 'task-id': taskId, 'page-number': pageNumber })
+  let page = 0
+  if (pageNumber !== undefined) {
+    page = Number(pageNumber)
+    if (!PAGE_NUMBER.test(pageNumber) || !Number.isSafeInteger(page)) throw pageNotFound()
+  }
+
+  const now = clock.now()
+  if (route.name === 'status') return sendStatus(mock, task, task.recordPoll(now), now, reply)
+
+  const state = task.observe(now)
+  if (state.status !== 'completed') {
+    return reply.code(400).send({ data: { id: task.id, jobs: state.jobs, status: state.status } })
+  }
+
+  switch (route.name) {
+    case 'result':
+      return { data: task.result }
+    case 'page':
+      if (!task.pages || page >= task.pages.count) throw pageNotFound()
+      return { data: task.pages.page(page) }
+    case 'download':
+      reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)
+      // HEAD answers the headers without building the archive.
+      return reply.send(request.method === 'HEAD' ? Readable.from([]) : taskArchive(task, state.finishedAt as number))
+  }
+}
+
+/** The Status API's `200` (§3), in the configured shape, with `Retry-After` while not terminal. */
+function sendStatus(mock: Mock, task: Task, state: TaskState, now: number, reply: FastifyReply): unknown {
+  const { retryAfterS, statusShape } = mock.settings
+  if (!isTerminal(state.status)) {
+    let seconds = retryAfterS
+    if (state.phaseEndsAt !== null) seconds = Math.min(seconds, Math.max(1, Math.ceil((state.phaseEndsAt - now) / 1000)))
+    reply.header('retry-after', String(seconds))
+  }
+  if (statusShape === 'atlas') return { data: { id: task.id, status: state.status, jobs: state.jobs } }
+  const paged = state.status === 'completed' && task.pages !== null
+  return { data: { task: { id: task.id, status: state.status, ...(paged ? { pages: task.pages?.count } : {}) } } }
+}
+
+/** A header's value when sent once; a repeated auth header is compared as Node joined it. */
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value
+}

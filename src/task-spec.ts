@@ -1,0 +1,226 @@
+/**
+ * The JSON spec a task is made from (reference-behaviour.md §7 `POST /__admin/tasks`), used by the
+ * control API and by the fixtures alike: its schema, the checks a schema cannot express, and the
+ * step from a valid spec to a {@link Task}.
+ */
+import { Ajv, type ErrorObject } from 'ajv'
+import { generatedPage } from './synthetic.js'
+import { Task, type PageSource, type Phase, type TaskFile } from './task.js'
+
+/** Canonical 8-4-4-4-12 hex UUID, any case (§2 rule 4). */
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+const UUID = new RegExp(UUID_PATTERN)
+
+/** True when `value` is a UUID in canonical form (any case). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value)
+}
+
+const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})$'
+
+/** The JSON Schema of a task spec (the body of `POST /__admin/tasks`). */
+export const taskSpecSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: UUID_PATTERN },
+    orgId: { type: 'string', minLength: 1, maxLength: 200 },
+    kind: { type: 'string', minLength: 1, maxLength: 200 },
+    jobs: { type: 'integer', minimum: 1, maximum: 1_000_000_000 },
+    createdAt: {
+      anyOf: [
+        { type: 'string', pattern: ISO_8601 },
+        { type: 'integer', minimum: 0, maximum: 8.64e15 }
+      ]
+    },
+    timeline: {
+      type: 'array',
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['status'],
+        properties: {
+          status: { enum: ['queued', 'processing'] },
+          ms: { type: 'integer', minimum: 1, maximum: 8.64e15 },
+          polls: { type: 'integer', minimum: 1, maximum: 1_000_000_000 }
+        },
+        not: { required: ['ms', 'polls'] }
+      }
+    },
+    outcome: { enum: ['completed', 'failed'] },
+    result: {},
+    pages: { type: 'array', minItems: 1 },
+    generate: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['pages'],
+      properties: {
+        pages: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+        itemsPerPage: { type: 'integer', minimum: 1, maximum: 1000 },
+        seed: { type: 'integer', minimum: 0, maximum: 4294967295 }
+      }
+    },
+    files: {
+      type: 'array',
+      maxItems: 10_000,
+      items: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 1000 },
+          json: {},
+          text: { type: 'string' },
+          base64: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' }
+        },
+        oneOf: [{ required: ['json'] }, { required: ['text'] }, { required: ['base64'] }]
+      }
+    }
+  }
+} as const
+
+/** A task spec as sent (all fields optional, §7). */
+export interface TaskSpec {
+  id?: string
+  orgId?: string
+  kind?: string
+  jobs?: number
+  createdAt?: string | number
+  timeline?: Phase[]
+  outcome?: 'completed' | 'failed'
+  result?: unknown
+  pages?: unknown[]
+  generate?: { pages: number; itemsPerPage?: number; seed?: number }
+  files?: Array<{ name: string; json?: unknown; text?: string; base64?: string }>
+}
+
+/** One reason a body is invalid: a JSON pointer into the body and what is wrong there. */
+export interface ValidationDetail {
+  path: string
+  message: string
+}
+
+/** Thrown when a spec or other control-API body is invalid (§7 `400 err-invalid-request`). */
+export class InvalidSpecError extends Error {
+  readonly code = 'ERR_INVALID_SPEC'
+  constructor(readonly details: ValidationDetail[]) {
+    super(details.map((d) => `${d.path || '/'} ${d.message}`).join('; '))
+  }
+}
+
+// strictRequired is off: `not: { required: [...] }` names properties defined beside it, not inside.
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true })
+
+/**
+ * Compiles a JSON Schema into a function that returns the body typed as `T`.
+ * @throws {InvalidSpecError} listing every violation
+ */
+export function validator<T>(schema: object): (body: unknown) => T {
+  const validate = ajv.compile(schema)
+  return (body) => {
+    if (validate(body)) return body as T
+    throw new InvalidSpecError((validate.errors ?? []).map(toDetail))
+  }
+}
+
+function toDetail(error: ErrorObject): ValidationDetail {
+  const path = error.instancePath
+  if (error.keyword === 'additionalProperties') {
+    return { path, message: `must not have property '${String(error.params.additionalProperty)}'` }
+  }
+  if (error.keyword === 'not' && path.startsWith('/timeline/')) {
+    return { path, message: 'must not have both ms and polls' }
+  }
+  return { path, message: error.message ?? 'is invalid' }
+}
+
+const validateShape = validator<TaskSpec>(taskSpecSchema)
+
+/** Defaults the spec leaves out (§7). */
+export interface SpecDefaults {
+  /** The org a task belongs to when the spec names none (org 1 of §6). */
+  orgId: string
+  /** Creation time in epoch ms when the spec gives none (the clock's now). */
+  now: number
+  /** A fresh task id when the spec gives none. */
+  newId: () => string
+}
+
+const DEFAULT_TIMELINE: Phase[] = [{ status: 'processing', polls: 1 }]
+
+/**
+ * Checks a spec (schema and the rules of §7 a schema cannot state) and builds the task.
+ * @param body the parsed JSON body (anything)
+ * @throws {InvalidSpecError} listing what is wrong
+ */
+export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
+  const spec = validateShape(body)
+  const details: ValidationDetail[] = []
+  if ('result' in spec && (spec.pages || spec.generate)) {
+    details.push({ path: '/result', message: 'must not be given with pages or generate' })
+  }
+  if (spec.pages && spec.generate) details.push({ path: '/generate', message: 'must not be given with pages' })
+  const timeline = spec.timeline ?? DEFAULT_TIMELINE
+  const firstProcessing = timeline.findIndex((p) => p.status === 'processing')
+  timeline.forEach((phase, i) => {
+    if (phase.status === 'queued' && firstProcessing !== -1 && i > firstProcessing) {
+      details.push({ path: `/timeline/${i}/status`, message: 'queued must come before processing' })
+    }
+  })
+  let createdAt = defaults.now
+  if (typeof spec.createdAt === 'string') {
+    createdAt = Date.parse(spec.createdAt)
+    if (Number.isNaN(createdAt)) details.push({ path: '/createdAt', message: 'must be a valid ISO-8601 date-time' })
+  } else if (typeof spec.createdAt === 'number') {
+    createdAt = spec.createdAt
+  }
+  const files = filesFromSpec(spec.files ?? [], details)
+  if (details.length > 0) throw new InvalidSpecError(details)
+
+  return new Task({
+    id: (spec.id ?? defaults.newId()).toLowerCase(),
+    orgId: spec.orgId ?? defaults.orgId,
+    kind: spec.kind ?? 'generic',
+    jobs: spec.jobs ?? 1,
+    createdAt,
+    timeline: timeline.map((p) => ({ ...p })),
+    outcome: spec.outcome ?? 'completed',
+    result: 'result' in spec ? spec.result : {},
+    pages: pagesFromSpec(spec),
+    files
+  })
+}
+
+function pagesFromSpec(spec: TaskSpec): PageSource | null {
+  if (spec.pages) {
+    const pages = spec.pages
+    return { count: pages.length, page: (k) => pages[k] }
+  }
+  if (spec.generate) {
+    const { pages, itemsPerPage = 10, seed = 1 } = spec.generate
+    return { count: pages, page: (k) => generatedPage(seed, k, itemsPerPage) }
+  }
+  return null
+}
+
+function filesFromSpec(files: NonNullable<TaskSpec['files']>, details: ValidationDetail[]): TaskFile[] {
+  const seen = new Set<string>()
+  return files.map((file, i) => {
+    const path = `/files/${i}/name`
+    const segments = file.name.split('/')
+    if (file.name.startsWith('/') || segments.some((s) => s === '..' || s === '.' || s === '') || file.name.includes('\\')) {
+      details.push({ path, message: 'must be a relative path without empty, . or .. segments' })
+    } else if (file.name === 'result.json' || segments[0] === 'pages') {
+      details.push({ path, message: 'must not be result.json or under pages/' })
+    } else if (seen.has(file.name)) {
+      details.push({ path, message: 'must not be given twice' })
+    }
+    seen.add(file.name)
+    const content =
+      file.base64 !== undefined
+        ? Buffer.from(file.base64, 'base64')
+        : Buffer.from(file.text ?? JSON.stringify(file.json, null, 2), 'utf8')
+    return { name: file.name, content }
+  })
+}

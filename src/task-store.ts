@@ -1,0 +1,120 @@
+/**
+ * The in-memory task store (reference-behaviour.md §2 rule 4, §5).
+ *
+ * O(1) lookup by lower-case id, scoped by org; a task past its TTL reads as absent and is freed
+ * by {@link TaskStore.sweep}, which the app runs on an unref'd timer.
+ */
+import type { Clock } from './clock.js'
+import type { Task } from './task.js'
+
+/** Thrown by {@link TaskStore.add} when the id is taken (§7 `409 err-task-exists`). */
+export class TaskExistsError extends Error {
+  readonly code = 'ERR_TASK_EXISTS'
+  constructor(readonly id: string) {
+    super(`task ${id} exists`)
+  }
+}
+
+/** Thrown by {@link TaskStore.add} when the store holds `maxTasks` live tasks (§7/§8 `507`). */
+export class TaskLimitError extends Error {
+  readonly code = 'ERR_TASK_LIMIT'
+  constructor(readonly max: number) {
+    super(`the store holds its maximum of ${max} tasks`)
+  }
+}
+
+/** Options of a {@link TaskStore}. */
+export interface TaskStoreOptions {
+  clock: Clock
+  /** How long a task can be read after its creation, in ms (§5; default 7 days). */
+  ttlMs: number
+  /** The most tasks held at once (§8 `MAX_TASKS`). */
+  maxTasks: number
+}
+
+/** Holds every task, keyed by lower-case id. */
+export class TaskStore {
+  readonly #tasks = new Map<string, Task>()
+  readonly #clock: Clock
+  readonly ttlMs: number
+  readonly maxTasks: number
+
+  constructor(options: TaskStoreOptions) {
+    this.#clock = options.clock
+    this.ttlMs = options.ttlMs
+    this.maxTasks = options.maxTasks
+  }
+
+  /** Tasks held, expired ones not yet swept included. */
+  get size(): number {
+    return this.#tasks.size
+  }
+
+  /**
+   * Adds a task.
+   * @throws {TaskExistsError} when a live task has the same id (an expired one is replaced)
+   * @throws {TaskLimitError} when `maxTasks` live tasks are held
+   */
+  add(task: Task): void {
+    const existing = this.#tasks.get(task.id)
+    if (existing && !this.#expired(existing)) throw new TaskExistsError(task.id)
+    if (!existing && this.#tasks.size >= this.maxTasks) {
+      this.sweep()
+      if (this.#tasks.size >= this.maxTasks) throw new TaskLimitError(this.maxTasks)
+    }
+    this.#tasks.set(task.id, task)
+  }
+
+  /**
+   * The live task with this id (any case) owned by `orgId`, or undefined when it is unknown,
+   * another org's or expired (§2 rule 4: all three are indistinguishable).
+   */
+  find(orgId: string, id: string): Task | undefined {
+    const task = this.get(id)
+    return task && task.orgId === orgId ? task : undefined
+  }
+
+  /** The live task with this id (any case), whatever its org; undefined when unknown or expired. */
+  get(id: string): Task | undefined {
+    const task = this.#tasks.get(id.toLowerCase())
+    return task && !this.#expired(task) ? task : undefined
+  }
+
+  /** Every live task, in creation order. */
+  list(): Task[] {
+    return [...this.#tasks.values()].filter((task) => !this.#expired(task))
+  }
+
+  /** Removes the task with this id; true when a live one was removed. */
+  delete(id: string): boolean {
+    const task = this.get(id)
+    this.#tasks.delete(id.toLowerCase())
+    return task !== undefined
+  }
+
+  /** Removes every task. */
+  clear(): void {
+    this.#tasks.clear()
+  }
+
+  /** Frees every expired task. @returns how many were freed */
+  sweep(): number {
+    let freed = 0
+    for (const [id, task] of this.#tasks) {
+      if (this.#expired(task)) {
+        this.#tasks.delete(id)
+        freed++
+      }
+    }
+    return freed
+  }
+
+  /** When the task stops being readable, in epoch ms. */
+  expiresAt(task: Task): number {
+    return task.createdAt + this.ttlMs
+  }
+
+  #expired(task: Task): boolean {
+    return task.isExpired(this.#clock.now(), this.ttlMs)
+  }
+}
