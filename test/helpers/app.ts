@@ -1,0 +1,66 @@
+/**
+ * Test helpers: an app on a manual clock, the seeded ids and credentials of §6, and one
+ * `send` function through which every injected request passes.
+ */
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { buildApp, type AppOptions } from '../../src/app.js'
+import { ControlledClock } from '../../src/clock.js'
+import type { Settings } from '../../src/config.js'
+
+/** The fixed start time of every test clock: 2026-01-15T10:00:00.000Z. */
+export const T0 = Date.parse('2026-01-15T10:00:00.000Z')
+
+export const ORG1 = '00000000-0000-4000-8000-000000000001'
+export const ORG2 = '00000000-0000-4000-8000-000000000002'
+export const TOKEN1 = 'demo-token'
+export const TOKEN2 = 'demo-token-2'
+
+/** The seeded task ids of §6. */
+export const TASK = {
+  einvoices: 'a0000000-0000-4000-8000-000000000001',
+  processing: 'a0000000-0000-4000-8000-000000000002',
+  returns: 'a0000000-0000-4000-8000-000000000003',
+  cancellation: 'a0000000-0000-4000-8000-000000000004',
+  failed: 'a0000000-0000-4000-8000-000000000005',
+  ewaybill: 'a0000000-0000-4000-8000-000000000006',
+  thirtySeconds: 'a0000000-0000-4000-8000-000000000007',
+  org2: 'b0000000-0000-4000-8000-000000000001'
+} as const
+
+export const AUTH1 = { 'x-flynn-n-org-id': ORG1, 'x-flynn-n-user-token': TOKEN1 }
+export const JSON_ACCEPT = { accept: 'application/json' }
+export const ZIP_ACCEPT = { accept: 'application/zip' }
+
+/** A test app with its manual clock. */
+export interface TestApp {
+  app: FastifyInstance
+  clock: ControlledClock
+  /** Sends one injected request. */
+  send: (options: InjectOptions) => Promise<LightMyRequestResponse>
+}
+
+/** Builds an app on a manual clock at {@link T0}, without logs or sweep timer. */
+export async function makeApp(settings: Partial<Settings> = {}, options: AppOptions = {}): Promise<TestApp> {
+  const clock = new ControlledClock({ mode: 'manual', start: T0 })
+  const app = await buildApp({ logger: false, sweepIntervalMs: 0, clock, ...options, settings })
+  return { app, clock, send: (opts) => app.inject(opts) }
+}
+
+/** The path of a task route. */
+export const path = {
+  status: (id: string, version = 'v1.0') => `/enriched/tasks/${version}/status/${id}`,
+  download: (id: string, version = 'v1.0') => `/enriched/tasks/${version}/download/${id}`,
+  result: (id: string, version = 'v1.0') => `/enriched/tasks/${version}/result/${id}`,
+  page: (id: string, page: string | number, version = 'v1.0') => `/enriched/tasks/${version}/result/${id}/page/${page}`
+}
+
+/** The exact error body of the contract. */
+export const errorOf = (message: string, type: string, args: Record<string, unknown> = {}) => ({
+  error: { message, type, args }
+})
+
+export const NOT_FOUND = errorOf('err-resource-not-found', 'ResourceNotFound')
+export const taskNotFound = (id: string) => errorOf('err-resource-not-found', 'ResourceNotFound', { 'task-id': id })
+export const pageNotFound = (id: string, page: string) =>
+  errorOf('err-resource-not-found', 'ResourceNotFound', { 'task-id': id, 'page-number': page })
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/

@@ -1,0 +1,54 @@
+/**
+ * Real-socket helpers: a listening test app, and raw HTTP/1.1 requests for what fetch cannot
+ * send (repeated headers, odd methods, over-long request lines).
+ */
+import { connect } from 'node:net'
+
+/** A raw response: status, headers (lower-case names, repeated ones joined) and body text. */
+export interface RawResponse {
+  status: number
+  headers: Record<string, string>
+  body: string
+  raw: string
+}
+
+/**
+ * Sends `head` (request line and headers, CRLF-separated, without the blank line) plus `body`
+ * with `Connection: close`, and reads the whole answer.
+ */
+export function rawRequest(port: number, head: string, body = ''): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk) => chunks.push(chunk))
+    socket.on('error', reject)
+    socket.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('latin1')
+      const split = raw.indexOf('\r\n\r\n')
+      const lines = raw.slice(0, split).split('\r\n')
+      const headers: Record<string, string> = {}
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':')
+        const name = line.slice(0, colon).toLowerCase()
+        const value = line.slice(colon + 1).trim()
+        headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`
+      }
+      let text = raw.slice(split + 4)
+      if (headers['transfer-encoding'] === 'chunked') text = dechunk(text)
+      resolve({ status: Number(lines[0]?.split(' ')[1]), headers, body: text, raw })
+    })
+    socket.write(`${head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n${body}`)
+  })
+}
+
+function dechunk(text: string): string {
+  let out = ''
+  let rest = text
+  for (;;) {
+    const eol = rest.indexOf('\r\n')
+    const size = parseInt(rest.slice(0, eol), 16)
+    if (!size) return out
+    out += rest.slice(eol + 2, eol + 2 + size)
+    rest = rest.slice(eol + 2 + size + 2)
+  }
+}

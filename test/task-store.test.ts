@@ -1,0 +1,117 @@
+import t from 'tap'
+import { ControlledClock } from '../src/clock.js'
+import { TaskStore } from '../src/task-store.js'
+import { Task } from '../src/task.js'
+import { TASK, T0, makeApp, path, AUTH1, JSON_ACCEPT, taskNotFound } from './helpers/app.js'
+
+const DAY = 86_400_000
+
+function task(id: string, orgId = 'org-a', createdAt = T0): Task {
+  return new Task({ id, orgId, kind: 'generic', jobs: 1, createdAt, timeline: [], outcome: 'completed', result: {}, pages: null, files: [] })
+}
+
+function setup(maxTasks = 10) {
+  const clock = new ControlledClock({ mode: 'manual', start: T0 })
+  return { clock, store: new TaskStore({ clock, ttlMs: 7 * DAY, maxTasks }) }
+}
+
+const ID1 = 'c0000000-0000-4000-8000-00000000000a'
+const ID2 = 'c0000000-0000-4000-8000-00000000000b'
+
+t.test('lookup is by lower-case id and scoped by org', async (t) => {
+  const { store } = setup()
+  store.add(task(ID1))
+  t.equal(store.find('org-a', ID1.toUpperCase())?.id, ID1)
+  t.equal(store.find('org-b', ID1), undefined, 'another org: absent')
+  t.equal(store.find('org-a', ID2), undefined)
+  t.equal(store.get(ID1)?.orgId, 'org-a')
+})
+
+t.test('a task expires exactly at createdAt + TTL', async (t) => {
+  const { store, clock } = setup()
+  store.add(task(ID1))
+  clock.set(T0 + 7 * DAY - 1)
+  t.ok(store.find('org-a', ID1), '1 ms before the TTL')
+  t.equal(store.list().length, 1)
+  clock.set(T0 + 7 * DAY)
+  t.equal(store.find('org-a', ID1), undefined, 'at the TTL')
+  t.equal(store.list().length, 0)
+  t.equal(store.size, 1, 'still held until swept')
+  t.equal(store.expiresAt(task(ID2)), T0 + 7 * DAY)
+})
+
+t.test('the sweep frees expired tasks only', async (t) => {
+  const { store, clock } = setup()
+  store.add(task(ID1, 'org-a', T0))
+  store.add(task(ID2, 'org-a', T0 + DAY))
+  clock.set(T0 + 7 * DAY)
+  t.equal(store.sweep(), 1)
+  t.equal(store.size, 1)
+  t.ok(store.get(ID2))
+  t.equal(store.sweep(), 0)
+})
+
+t.test('ids are unique among live tasks; an expired id can be reused', async (t) => {
+  const { store, clock } = setup()
+  store.add(task(ID1))
+  t.throws(() => store.add(task(ID1)), { code: 'ERR_TASK_EXISTS', id: ID1 })
+  clock.advance(7 * DAY)
+  store.add(task(ID1, 'org-b', clock.now()))
+  t.equal(store.get(ID1)?.orgId, 'org-b')
+})
+
+t.test('the store holds at most maxTasks live tasks, sweeping before refusing', async (t) => {
+  const { store, clock } = setup(2)
+  store.add(task(ID1))
+  store.add(task(ID2))
+  const third = 'c0000000-0000-4000-8000-00000000000c'
+  t.throws(() => store.add(task(third)), { code: 'ERR_TASK_LIMIT', max: 2 })
+  clock.advance(7 * DAY)
+  store.add(task(third, 'org-a', clock.now()))
+  t.equal(store.size, 1, 'expired tasks were swept to make room')
+})
+
+t.test('delete and clear', async (t) => {
+  const { store, clock } = setup()
+  store.add(task(ID1))
+  store.add(task(ID2))
+  t.equal(store.delete(ID1.toUpperCase()), true)
+  t.equal(store.delete(ID1), false)
+  clock.advance(7 * DAY)
+  t.equal(store.delete(ID2), false, 'an expired task reads as absent')
+  t.equal(store.size, 0, 'but is freed')
+  store.add(task(ID1, 'org-a', clock.now()))
+  store.clear()
+  t.equal(store.size, 0)
+})
+
+t.test('over HTTP: every route answers the rule-4 404 from the TTL on', async (t) => {
+  const { send, clock } = await makeApp()
+  const routes = [path.status(TASK.returns), path.result(TASK.returns), path.page(TASK.returns, 0), path.download(TASK.returns)]
+  clock.advance(7 * DAY - 1)
+  for (const url of routes) {
+    const res = await send({ url, headers: { ...AUTH1, accept: url.includes('download') ? 'application/zip' : 'application/json' } })
+    t.equal(res.statusCode, 200, `1 ms before: ${url}`)
+  }
+  clock.advance(1)
+  for (const url of routes) {
+    const res = await send({ url, headers: { ...AUTH1, accept: url.includes('download') ? 'application/zip' : 'application/json' } })
+    t.equal(res.statusCode, 404, `at the TTL: ${url}`)
+    t.same(res.json(), taskNotFound(TASK.returns))
+  }
+  const custom = await makeApp({ taskTtlMs: 1000 })
+  custom.clock.advance(1000)
+  const res = await custom.send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })
+  t.equal(res.statusCode, 404, 'TASK_TTL is honoured')
+})
+
+t.test('the app sweeps on an unref\'d timer', async (t) => {
+  const { buildApp } = await import('../src/app.js')
+  const clock = new ControlledClock({ mode: 'manual', start: T0 })
+  const app = await buildApp({ logger: false, clock, sweepIntervalMs: 5 })
+  t.teardown(() => app.close())
+  t.equal(app.mock.store.size, 8)
+  clock.advance(7 * DAY)
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  t.equal(app.mock.store.size, 0, 'expired tasks freed by the timer')
+})
