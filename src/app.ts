@@ -21,6 +21,9 @@ declare module 'fastify' {
   }
 }
 
+/** The start-up log line, given to `listen({ listenTextResolver })`: the one line with the URL. */
+export const listeningText = (address: string): string => `enriched-tasks-mock listening on ${address}`
+
 /** Options of {@link buildApp}. Every field is optional. */
 export interface AppOptions {
   /** Settings over the defaults of §8. */
@@ -67,7 +70,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
     // While closing, requests on open connections are still answered (readyz says 503 itself).
     return503OnClosing: false,
-    listenTextResolver: (address) => `enriched-tasks-mock listening on ${address}`,
     frameworkErrors: (error, request, frameworkReply) => {
       const reply = frameworkReply as FastifyReply
       reply.header('x-call-id', request.id)

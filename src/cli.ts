@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from './app.js'
+import { buildApp, listeningText } from './app.js'
 import { ConfigError, helpText, readSettings } from './config.js'
 import { FixtureError } from './fixtures.js'
 
@@ -53,8 +53,7 @@ export async function main(
     if (!settings.adminToken && !LOOPBACK.test(settings.host)) {
       app.log.warn({ host: settings.host }, 'ADMIN_TOKEN is unset and the server listens beyond loopback: anyone who can reach it can drive /__admin')
     }
-    // Fastify logs the one start-up line with the URL (see listenTextResolver in app.ts).
-    await app.listen({ port: settings.port, host: settings.host })
+    await app.listen({ port: settings.port, host: settings.host, listenTextResolver: listeningText })
     closeWithGrace({ delay: settings.shutdownGraceMs + 5_000 }, async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'shutting down after an error')
       else app.log.info({ signal }, 'shutting down')

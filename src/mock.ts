@@ -3,6 +3,7 @@
  * fixtures. Knows nothing of HTTP.
  */
 import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
 import { ControlledClock } from './clock.js'
 import type { Settings } from './config.js'
 import { Credentials, DEFAULT_ORG_ID } from './credentials.js'
@@ -16,6 +17,8 @@ export class Mock {
   readonly credentials = new Credentials()
   /** False once shutdown has begun (`/readyz` answers 503). */
   ready = false
+  /** Zip streams being sent right now; each leaves the set when it closes (ends or is destroyed). */
+  readonly downloads = new Set<Readable>()
 
   constructor(
     readonly settings: Settings,
@@ -28,6 +31,13 @@ export class Mock {
   /** Defaults for a task spec at the clock's now: org 1 of §6 and a fresh UUID. */
   specDefaults(): SpecDefaults {
     return { orgId: DEFAULT_ORG_ID, now: this.clock.now(), newId: randomUUID }
+  }
+
+  /** Tracks a download stream in {@link Mock.downloads} until it closes. */
+  trackDownload<T extends Readable>(stream: T): T {
+    this.downloads.add(stream)
+    stream.once('close', () => this.downloads.delete(stream))
+    return stream
   }
 
   /**

@@ -124,7 +124,7 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
     case 'download':
       reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)
       // HEAD answers the headers without building the archive.
-      return reply.send(request.method === 'HEAD' ? Readable.from([]) : taskArchive(task, state.finishedAt as number))
+      return reply.send(request.method === 'HEAD' ? Readable.from([]) : mock.trackDownload(taskArchive(task, state.finishedAt as number)))
   }
 }
 
