@@ -1,0 +1,74 @@
+import t from 'tap'
+import { closeWithin, EXIT_CONFIG, main, packageVersion } from '../src/cli.js'
+import { helpText } from '../src/config.js'
+import { AUTH1, JSON_ACCEPT, path, TASK } from './helpers/app.js'
+
+function capture() {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, output: { out: (l: string) => void out.push(l), err: (l: string) => void err.push(l) } }
+}
+
+t.test('--help prints every setting and exits 0', async (t) => {
+  const { out, err, output } = capture()
+  t.equal(await main(['--help'], {}, output), 0)
+  t.same(out, [helpText()])
+  t.same(err, [])
+})
+
+t.test('--version prints the package version', async (t) => {
+  const { out, output } = capture()
+  t.equal(await main(['--version'], {}, output), 0)
+  t.same(out, [packageVersion()])
+  t.match(packageVersion(), /^\d+\.\d+\.\d+/)
+})
+
+t.test('a bad setting stops start-up with one line and exit code 2', async (t) => {
+  const { out, err, output } = capture()
+  t.equal(await main([], { AUTH_MODE: 'sometimes' }, output), EXIT_CONFIG)
+  t.same(err, ['enriched-tasks-mock: invalid AUTH_MODE="sometimes": expected strict, any or off'])
+  t.same(out, [])
+})
+
+t.test('a bad fixtures folder stops start-up with one line and exit code 2', async (t) => {
+  const { err, output } = capture()
+  t.equal(await main(['--fixtures-dir', '/nonexistent/fixtures'], {}, output), EXIT_CONFIG)
+  t.equal(err.length, 1)
+  t.match(err[0], /^enriched-tasks-mock: fixture \/nonexistent\/fixtures\/credentials\.json: ENOENT$/)
+})
+
+t.test('an unexpected start-up failure is rethrown', async (t) => {
+  const { output } = capture()
+  const blocker = await main(['--port', '0', '--log-level', 'silent'], {}, output)
+  if (typeof blocker === 'number') throw new Error('did not start')
+  t.teardown(() => blocker.close())
+  const { port } = blocker.server.address() as { port: number }
+  await t.rejects(main(['--port', String(port), '--log-level', 'silent'], {}, output), { code: 'EADDRINUSE' })
+})
+
+t.test('runs: listens as configured and serves the seeded tasks', async (t) => {
+  const { output } = capture()
+  const app = await main(['--port', '0'], { LOG_LEVEL: 'silent', HOST: '127.0.0.1' }, output)
+  if (typeof app === 'number') throw new Error(`exited ${app}`)
+  t.teardown(() => app.close())
+  const { port } = app.server.address() as { port: number }
+  const res = await fetch(`http://127.0.0.1:${port}${path.status(TASK.returns)}`, { headers: { ...AUTH1, ...JSON_ACCEPT } })
+  t.equal(res.status, 200)
+})
+
+t.test('closeWithin cuts open connections after the grace period', async (t) => {
+  const { output } = capture()
+  const app = await main(['--port', '0', '--log-level', 'silent'], {}, output)
+  if (typeof app === 'number') throw new Error(`exited ${app}`)
+  const { port } = app.server.address() as { port: number }
+  const { connect } = await import('node:net')
+  const socket = connect(port, '127.0.0.1')
+  await new Promise((resolve) => socket.once('connect', resolve))
+  // A request whose headers never end keeps the connection busy past the grace period.
+  socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n')
+  const closed = new Promise((resolve) => socket.once('close', resolve))
+  const started = performance.now()
+  await closeWithin(app, 50)
+  await closed
+  t.ok(performance.now() - started < 5_000, 'did not wait for the connection')
+})

@@ -1,0 +1,87 @@
+import t from 'tap'
+import { BUNDLED_FIXTURES_DIR, defaultSettings, flagName, helpText, parseDuration, readSettings, SETTINGS } from '../src/config.js'
+
+t.test('the defaults of §8', async (t) => {
+  t.same(defaultSettings(), {
+    port: 8080,
+    host: '127.0.0.1',
+    logLevel: 'info',
+    taskTtlMs: 7 * 86_400_000,
+    authMode: 'strict',
+    acceptMode: 'strict',
+    statusShape: 'docs',
+    retryAfterS: 5,
+    fixturesDir: BUNDLED_FIXTURES_DIR,
+    maxTasks: 100_000,
+    journalSize: 1000,
+    shutdownGraceMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+    connectionTimeoutMs: 120_000,
+    maxHeaderSize: 16_384,
+    maxBodySize: 1_048_576
+  })
+  t.notOk('adminToken' in defaultSettings(), 'ADMIN_TOKEN unset by default')
+})
+
+t.test('durations: 90s, 15m, 7d or milliseconds', async (t) => {
+  const cases: Array<[string, number | undefined]> = [
+    ['90s', 90_000], ['15m', 900_000], ['7d', 604_800_000], ['2h', 7_200_000], ['250ms', 250], ['1500', 1500], ['0', 0],
+    ['', undefined], ['7 d', undefined], ['-1s', undefined], ['1.5h', undefined], ['7w', undefined], ['99999999999999999d', undefined]
+  ]
+  for (const [text, ms] of cases) t.equal(parseDuration(text), ms, JSON.stringify(text))
+})
+
+t.test('environment variables and flags; flags win', async (t) => {
+  const env = { PORT: '9000', AUTH_MODE: 'any', TASK_TTL: '1h', ADMIN_TOKEN: 's3cret', ACCEPT_MODE: 'lenient' }
+  const command = readSettings(['--port', '9001', '--status-shape=atlas', '--retry-after-s', '2'], env)
+  t.equal(command.kind, 'run')
+  if (command.kind !== 'run') return
+  t.match(command.settings, { port: 9001, authMode: 'any', taskTtlMs: 3_600_000, adminToken: 's3cret', acceptMode: 'lenient', statusShape: 'atlas', retryAfterS: 2 })
+  t.equal(flagName('MAX_TASKS'), 'max-tasks')
+})
+
+t.test('every setting has a flag; --help lists each with its default; --version', async (t) => {
+  const help = helpText()
+  for (const def of SETTINGS) {
+    t.match(help, `--${flagName(def.env)} <value>`, def.env)
+    t.match(help, `${def.env}: `, def.env)
+    t.match(help, `(default: ${def.default ?? 'unset'})`, def.env)
+  }
+  t.same(readSettings(['--help'], {}), { kind: 'help' })
+  t.same(readSettings(['-h'], {}), { kind: 'help' })
+  t.same(readSettings(['--version'], {}), { kind: 'version' })
+})
+
+t.test('each bad setting is a ConfigError naming the setting and the accepted values', async (t) => {
+  const bad: Record<string, string[]> = {
+    PORT: ['http', '-1', '65536', '80.5', ''],
+    HOST: [''],
+    LOG_LEVEL: ['verbose', 'INFO'],
+    TASK_TTL: ['0', 'soon', '7 days'],
+    AUTH_MODE: ['none', 'STRICT'],
+    ACCEPT_MODE: ['loose'],
+    STATUS_SHAPE: ['upstream'],
+    RETRY_AFTER_S: ['0', '1.5', '86401'],
+    FIXTURES_DIR: [''],
+    ADMIN_TOKEN: [''],
+    MAX_TASKS: ['0', 'many'],
+    JOURNAL_SIZE: ['-1', 'x'],
+    SHUTDOWN_GRACE: ['later'],
+    REQUEST_TIMEOUT: ['x'],
+    KEEP_ALIVE_TIMEOUT: ['0'],
+    CONNECTION_TIMEOUT: ['y'],
+    MAX_HEADER_SIZE: ['100', '2000000'],
+    MAX_BODY_SIZE: ['1', 'big']
+  }
+  t.same(Object.keys(bad).sort(), SETTINGS.map((d) => d.env).sort(), 'every setting is covered')
+  for (const def of SETTINGS) {
+    for (const value of bad[def.env] ?? []) {
+      t.throws(() => readSettings([], { [def.env]: value }), { code: 'ERR_CONFIG', setting: def.env, message: `invalid ${def.env}=${JSON.stringify(value)}: expected ${def.accepted}` }, `${def.env}=${value}`)
+      t.throws(() => readSettings([`--${flagName(def.env)}=${value}`], {}), { code: 'ERR_CONFIG', setting: def.env }, `--${flagName(def.env)}=${value}`)
+    }
+  }
+  t.throws(() => readSettings(['--nope'], {}), { code: 'ERR_CONFIG', setting: 'arguments', message: /Unknown option '--nope'.*see --help/ })
+  t.throws(() => readSettings(['extra'], {}), { code: 'ERR_CONFIG', setting: 'arguments' })
+  t.throws(() => readSettings(['--port'], {}), { code: 'ERR_CONFIG', setting: 'arguments' })
+})

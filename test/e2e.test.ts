@@ -1,0 +1,89 @@
+/**
+ * The README's curl walk-through, run against the real server process started the README's way
+ * (`node dist/server.js`, here on port 0).
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { errorOf, NOT_FOUND, pageNotFound, taskNotFound, TASK, UUID_RE } from './helpers/app.js'
+import { startServer, stopServer } from './helpers/server.js'
+
+const ORG = '00000000-0000-4000-8000-000000000001'
+const AUTH = { 'X-FLYNN-N-ORG-ID': ORG, 'X-FLYNN-N-USER-TOKEN': 'demo-token' }
+
+t.test('the README walk-through over HTTP', async (t) => {
+  const server = await startServer()
+  t.teardown(() => stopServer(server))
+  t.match(server.lines.filter((l) => l.includes('listening on')), [/enriched-tasks-mock listening on http:\/\/127\.0\.0\.1:\d+/], 'one start-up line with the URL')
+  const base = `${server.url}/enriched/tasks/v1.0`
+  const get = (route: string, accept: string | null, headers: Record<string, string> = AUTH) =>
+    fetch(`${base}/${route}`, { headers: accept === null ? headers : { ...headers, accept } })
+
+  // 1. A completed task with pages.
+  let res = await get(`status/${TASK.returns}`, 'application/json')
+  t.equal(res.status, 200)
+  t.same(await res.json(), { data: { task: { id: TASK.returns, status: 'completed', pages: 3 } } })
+  t.match(res.headers.get('x-call-id'), UUID_RE)
+  t.equal(res.headers.get('cache-control'), 'no-store')
+  t.equal(res.headers.get('vary'), 'Accept')
+
+  // 2. A task still processing: Retry-After says when to poll again.
+  res = await get(`status/${TASK.processing}`, 'application/json')
+  t.same([res.status, res.headers.get('retry-after'), await res.json()], [200, '5', { data: { task: { id: TASK.processing, status: 'processing' } } }])
+
+  // 3. The result of the cancellation task, then a page of the returns task.
+  res = await get(`result/${TASK.cancellation}`, 'application/json')
+  t.equal(res.status, 200)
+  const cancellation = (await res.json()) as { data: Array<{ status: boolean }> }
+  t.ok(cancellation.data.some((e) => e.status) && cancellation.data.some((e) => !e.status))
+  res = await get(`result/${TASK.returns}`, 'application/json')
+  t.same(await res.json(), { data: { pages: 3 } })
+  res = await get(`result/${TASK.returns}/page/1`, 'application/json')
+  t.equal(res.status, 200)
+  t.equal(((await res.json()) as { data: { page: number } }).data.page, 1)
+
+  // 4. The e-way bill zip, listed with unzip -l.
+  res = await get(`download/${TASK.ewaybill}`, 'application/zip')
+  t.equal(res.status, 200)
+  t.equal(res.headers.get('content-disposition'), `attachment; filename="${TASK.ewaybill}.zip"`)
+  const dir = mkdtempSync(join(tmpdir(), 'etm-e2e-'))
+  const zip = join(dir, `${TASK.ewaybill}.zip`)
+  writeFileSync(zip, Buffer.from(await res.arrayBuffer()))
+  const listing = execFileSync('unzip', ['-l', zip], { encoding: 'utf8' })
+  for (const name of ['result.json', 'cewb/CEWB-3310012345.pdf', 'cewb/CEWB-3310012345.json']) t.match(listing, name)
+
+  // 5. The error cases.
+  const errors: Array<[string, Promise<Response>, number, unknown]> = [
+    ['no token', get(`status/${TASK.returns}`, 'application/json', { 'X-FLYNN-N-ORG-ID': ORG }), 403, errorOf('err-invalid-token', 'Authorization')],
+    ['no org', get(`status/${TASK.returns}`, 'application/json', {}), 403, errorOf('err-invalid-org', 'Authorization')],
+    ["fetch's default accept */*", get(`status/${TASK.returns}`, null), 406, errorOf('err-invalid-accept-header', 'ClientRequest', { accept: '*/*', expected: 'application/json' })],
+    ['zip asked as JSON', get(`download/${TASK.ewaybill}`, 'application/json'), 406, errorOf('err-invalid-accept-header', 'ClientRequest', { accept: 'application/json', expected: 'application/zip' })],
+    ['unknown task', get('status/c0000000-0000-4000-8000-000000000000', 'application/json'), 404, taskNotFound('c0000000-0000-4000-8000-000000000000')],
+    ['another org\'s task', get(`status/${TASK.org2}`, 'application/json'), 404, taskNotFound(TASK.org2)],
+    ['page out of range', get(`result/${TASK.returns}/page/3`, 'application/json'), 404, pageNotFound(TASK.returns, '3')],
+    ['not completed yet', get(`result/${TASK.processing}`, 'application/json'), 400, { data: { id: TASK.processing, jobs: { total: 10, pending: 10 }, status: 'processing' } }],
+    ['failed task', get(`download/${TASK.failed}`, 'application/zip'), 400, { data: { id: TASK.failed, jobs: { total: 5, pending: 5 }, status: 'failed' } }],
+    ['inactive version', fetch(`${server.url}/enriched/tasks/v2.0/status/${TASK.returns}`), 404, NOT_FOUND],
+    ['POST', fetch(`${base}/status/${TASK.returns}`, { method: 'POST' }), 405, errorOf('err-method-not-allowed', 'ClientRequest')]
+  ]
+  for (const [name, pending, status, body] of errors) {
+    const r = await pending
+    t.equal(r.status, status, name)
+    t.same(await r.json(), body, name)
+  }
+  const logged = server.lines.filter((l) => l.includes('request completed'))
+  t.ok(logged.length >= 15, 'one log line per request')
+  t.notOk(server.lines.some((l) => l.includes('demo-token')), 'no token in the logs')
+})
+
+t.test('a request line plus headers over 16 KiB gets 431', async (t) => {
+  const server = await startServer()
+  t.teardown(() => stopServer(server))
+  const res = await fetch(`${server.url}/enriched/tasks/v1.0/status/${'a'.repeat(17_000)}`)
+  t.equal(res.status, 431)
+  const ok = await fetch(`${server.url}/enriched/tasks/v1.0/status/${'a'.repeat(15_000)}`, { headers: { ...AUTH, accept: 'application/json' } })
+  t.equal(ok.status, 404, 'a long id within the limit reaches rule 4')
+  t.same(await ok.json(), taskNotFound('a'.repeat(15_000)))
+})
