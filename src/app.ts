@@ -9,8 +9,10 @@ import { ControlledClock } from './clock.js'
 import { defaultSettings, type Settings } from './config.js'
 import { ContractError, errorBody, routeNotFound } from './errors.js'
 import { loadFixtures, type Fixtures } from './fixtures.js'
+import { InvalidSpecError } from './task-spec.js'
 import { redact, RequestLogController } from './logging.js'
 import { Mock } from './mock.js'
+import { adminRoutes } from './routes/admin.js'
 import { operationRoutes } from './routes/operations.js'
 import { taskRoutes } from './routes/tasks.js'
 
@@ -98,6 +100,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   })
 
   await app.register(taskRoutes)
+  await app.register(adminRoutes, { prefix: '/__admin' })
   await app.register(operationRoutes)
 
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
@@ -129,11 +132,18 @@ function sendError(error: FastifyError, reply: FastifyReply, logUnexpected: (err
     reply.headers(error.headers)
     return reply.code(error.status).type('application/json; charset=utf-8').send(error.body)
   }
+  if (error instanceof InvalidSpecError) {
+    return reply.code(400).send(errorBody('err-invalid-request', { details: error.details }))
+  }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return reply.code(413).send(errorBody('err-payload-too-large'))
   }
-  if (error.code?.startsWith('FST_ERR_CTP_') || error.statusCode === 400) {
-    return reply.code(400).send(errorBody('err-invalid-request', { details: [{ path: '', message: 'must be a JSON body' }] }))
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return reply.code(400).send(errorBody('err-invalid-request', { details: [{ path: '', message: 'content type must be application/json' }] }))
+  }
+  if (error.statusCode === 400) {
+    // The JSON parser's errors (syntax, prototype poisoning) and other malformed requests.
+    return reply.code(400).send(errorBody('err-invalid-request', { details: [{ path: '', message: 'must be valid JSON' }] }))
   }
   logUnexpected(error)
   return reply.code(500).send(errorBody('err-internal-server-error'))

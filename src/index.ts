@@ -1,6 +1,14 @@
 /**
- * The package's programmatic API: build the app for `inject`-style tests.
+ * The package's programmatic API: start a mock server inside a test and drive it through the
+ * control API, or build the app for `inject`-style tests.
  */
 export { buildApp, type AppOptions } from './app.js'
 export { ControlledClock, type Clock, type ClockMode } from './clock.js'
 export { defaultSettings, type Settings } from './config.js'
+export { AdminClient, AdminError, startMockServer, type FaultSpec, type MockServer, type MockServerOptions, type OrgSpec } from './embed.js'
+export type { ErrorBody, ErrorCode } from './errors.js'
+export type { Fault } from './faults.js'
+export type { JournalEntry } from './journal.js'
+export type { ClockView, TaskView } from './routes/admin.js'
+export type { TaskSpec } from './task-spec.js'
+export type { TaskStatus } from './task.js'

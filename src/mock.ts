@@ -7,7 +7,9 @@ import type { Readable } from 'node:stream'
 import { ControlledClock } from './clock.js'
 import type { Settings } from './config.js'
 import { Credentials, DEFAULT_ORG_ID } from './credentials.js'
+import { FaultStore } from './faults.js'
 import { seedTasks, type Fixtures } from './fixtures.js'
+import { RequestJournal } from './journal.js'
 import { TaskStore } from './task-store.js'
 import type { SpecDefaults } from './task-spec.js'
 
@@ -15,6 +17,8 @@ import type { SpecDefaults } from './task-spec.js'
 export class Mock {
   readonly store: TaskStore
   readonly credentials = new Credentials()
+  readonly faults = new FaultStore()
+  readonly journal: RequestJournal
   /** False once shutdown has begun (`/readyz` answers 503). */
   ready = false
   /** Zip streams being sent right now; each leaves the set when it closes (ends or is destroyed). */
@@ -26,6 +30,7 @@ export class Mock {
     readonly fixtures: Fixtures
   ) {
     this.store = new TaskStore({ clock, ttlMs: settings.taskTtlMs, maxTasks: settings.maxTasks })
+    this.journal = new RequestJournal(settings.journalSize)
   }
 
   /** Defaults for a task spec at the clock's now: org 1 of §6 and a fresh UUID. */
@@ -49,5 +54,16 @@ export class Mock {
     this.credentials.clear()
     for (const credential of this.fixtures.credentials) this.credentials.add(credential)
     for (const task of seedTasks(this.fixtures, this.specDefaults())) this.store.add(task)
+  }
+
+  /**
+   * Back to the start-up state (§7 `POST /__admin/reset`): the clock in system mode without
+   * offset, the fixtures re-seeded at its now, the journal and the faults cleared.
+   */
+  reset(): void {
+    this.clock.reset()
+    this.journal.clear()
+    this.faults.clear()
+    this.seed()
   }
 }

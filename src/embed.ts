@@ -1,0 +1,192 @@
+/**
+ * Embedding the mock in tests: {@link startMockServer} starts a listening server (port 0 and a
+ * manual clock by default) and hands back a typed {@link AdminClient} over its control API. The
+ * client also drives a remote instance: `new AdminClient('https://stub.example', { token })`.
+ */
+import type { FastifyInstance } from 'fastify'
+import { buildApp, listeningText, type AppOptions } from './app.js'
+import { ControlledClock, type ClockMode } from './clock.js'
+import type { Settings } from './config.js'
+import type { ErrorBody } from './errors.js'
+import type { Fault } from './faults.js'
+import type { JournalEntry } from './journal.js'
+import type { ClockView, TaskView } from './routes/admin.js'
+import type { TaskSpec } from './task-spec.js'
+import type { TaskStatus } from './task.js'
+
+/** A control-API call that did not succeed: the HTTP status and the error envelope. */
+export class AdminError extends Error {
+  readonly code = 'ERR_ADMIN'
+  constructor(readonly status: number, readonly body: ErrorBody | null, method: string, path: string) {
+    super(`${method} ${path} answered ${status}${body ? ` ${body.error.message}` : ''}`)
+  }
+}
+
+/** A fault as sent to `POST /__admin/faults` (§7). */
+export type FaultSpec = Omit<Fault, 'id' | 'times'> & { times?: number }
+
+/** An org credential as sent to `POST /__admin/orgs`; `expiresAt` ISO-8601 or epoch ms. */
+export interface OrgSpec {
+  orgId: string
+  token: string
+  expiresAt?: string | number | null
+}
+
+/** A typed client of the control API (§7), over `fetch`. Every method throws {@link AdminError}. */
+export class AdminClient {
+  readonly #base: string
+  readonly #token: string | undefined
+
+  /**
+   * @param baseUrl the server's URL, e.g. `http://127.0.0.1:8080` (no `/__admin`)
+   * @param options.token the `ADMIN_TOKEN` when the server has one
+   */
+  constructor(baseUrl: string, options: { token?: string } = {}) {
+    this.#base = baseUrl.replace(/\/+$/, '')
+    this.#token = options.token
+  }
+
+  /** Creates a task (defaults of §7 for everything left out). */
+  async createTask(spec: TaskSpec = {}): Promise<TaskView> {
+    return (await this.#call<{ task: TaskView }>('POST', '/tasks', spec)).task
+  }
+
+  /** One task by id. */
+  async getTask(id: string): Promise<TaskView> {
+    return (await this.#call<{ task: TaskView }>('GET', `/tasks/${encodeURIComponent(id)}`)).task
+  }
+
+  /** Every live task, optionally filtered by org and status. */
+  async listTasks(filter: { orgId?: string; status?: TaskStatus } = {}): Promise<TaskView[]> {
+    return (await this.#call<{ tasks: TaskView[] }>('GET', `/tasks${query(filter)}`)).tasks
+  }
+
+  /** Moves a task forward (§4); throws a 409 AdminError for an illegal move. */
+  async transition(id: string, status: 'processing' | 'completed' | 'failed'): Promise<TaskView> {
+    return (await this.#call<{ task: TaskView }>('POST', `/tasks/${encodeURIComponent(id)}/transition`, { status })).task
+  }
+
+  /** Deletes one task. */
+  async deleteTask(id: string): Promise<void> {
+    await this.#call('DELETE', `/tasks/${encodeURIComponent(id)}`)
+  }
+
+  /** Registers credentials for strict auth. */
+  async addOrg(org: OrgSpec): Promise<void> {
+    await this.#call('POST', '/orgs', org)
+  }
+
+  /** The mock clock. */
+  async getClock(): Promise<ClockView> {
+    return this.#call<ClockView>('GET', '/clock')
+  }
+
+  /** Moves the clock forward by a duration (`'7d'`, `'90s'`) or ms, freezing it there. */
+  async advanceClock(by: string | number): Promise<ClockView> {
+    return this.#call<ClockView>('POST', '/clock', { advance: by })
+  }
+
+  /** Sets the clock (never backwards: 409), freezing it there. */
+  async setClock(at: string | number | Date): Promise<ClockView> {
+    return this.#call<ClockView>('POST', '/clock', { set: new Date(at).toISOString() })
+  }
+
+  /** Switches the clock between system pace and manual. */
+  async setClockMode(mode: ClockMode): Promise<ClockView> {
+    return this.#call<ClockView>('POST', '/clock', { mode })
+  }
+
+  /** Adds a fault; returns it with its id and defaults. */
+  async addFault(fault: FaultSpec): Promise<Fault> {
+    return (await this.#call<{ fault: Fault }>('POST', '/faults', fault)).fault
+  }
+
+  /** The faults in force. */
+  async faults(): Promise<Fault[]> {
+    return (await this.#call<{ faults: Fault[] }>('GET', '/faults')).faults
+  }
+
+  /** Removes every fault. */
+  async clearFaults(): Promise<void> {
+    await this.#call('DELETE', '/faults')
+  }
+
+  /** The request journal, oldest first (`limit`: only the newest n). */
+  async requests(filter: { path?: string; limit?: number } = {}): Promise<JournalEntry[]> {
+    return (await this.#call<{ requests: JournalEntry[] }>('GET', `/requests${query(filter)}`)).requests
+  }
+
+  /** Waits until `count` matching requests are recorded; a 408 AdminError at the timeout. */
+  async waitForRequests(filter: { path?: string; count?: number; timeoutMs?: number } = {}): Promise<JournalEntry[]> {
+    return (await this.#call<{ requests: JournalEntry[] }>('GET', `/requests/wait${query(filter)}`)).requests
+  }
+
+  /** Empties the journal. */
+  async clearRequests(): Promise<void> {
+    await this.#call('DELETE', '/requests')
+  }
+
+  /** Back to the start-up state: fixtures re-seeded, clock in system mode, journal and faults cleared. */
+  async reset(): Promise<void> {
+    await this.#call('POST', '/reset')
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
+    const res = await fetch(`${this.#base}/__admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    const text = await res.text()
+    const parsed = text === '' ? null : (JSON.parse(text) as unknown)
+    if (!res.ok) throw new AdminError(res.status, parsed as ErrorBody | null, method, path)
+    return parsed as T
+  }
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value))
+  const text = search.toString()
+  return text === '' ? '' : `?${text}`
+}
+
+/** Options of {@link startMockServer}. */
+export interface MockServerOptions {
+  /** Settings over the defaults of §8 (`port` 0 and `host` 127.0.0.1 unless given). */
+  settings?: Partial<Settings>
+  /** `manual` (default: frozen at the current time until moved) or `system`. */
+  clock?: ClockMode
+  /** The logger (default: none). */
+  logger?: AppOptions['logger']
+}
+
+/** A running mock server. */
+export interface MockServer {
+  /** Its base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string
+  port: number
+  /** A control-API client for this server. */
+  admin: AdminClient
+  /** The Fastify instance (for `inject`, or to reach `app.mock`). */
+  app: FastifyInstance
+  /** Stops the server. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a mock server for a test: port 0, a manual clock and no logs unless told otherwise.
+ * @throws {FixtureError} when the fixtures are invalid; listen errors as Node gives them
+ */
+export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
+  const settings: Partial<Settings> = { port: 0, host: '127.0.0.1', ...options.settings }
+  const app = await buildApp({
+    settings,
+    clock: new ControlledClock({ mode: options.clock ?? 'manual' }),
+    logger: options.logger ?? false
+  })
+  await app.listen({ port: settings.port, host: settings.host, listenTextResolver: listeningText })
+  const { port } = app.server.address() as { port: number }
+  const host = settings.host?.includes(':') ? `[${settings.host}]` : settings.host
+  const url = `http://${host}:${port}`
+  return { url, port, app, admin: new AdminClient(url, { token: settings.adminToken }), close: () => app.close() }
+}

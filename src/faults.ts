@@ -1,0 +1,118 @@
+/**
+ * Injected faults (reference-behaviour.md §7 `/__admin/faults`): a delay, a forced error status,
+ * or a dropped connection, scoped to a task route (and optionally a task), used up after `times`
+ * requests. Faults apply after routing and before auth.
+ */
+import { randomUUID } from 'node:crypto'
+import type { ErrorCode } from './errors.js'
+import { InvalidSpecError, UUID_PATTERN, validator } from './task-spec.js'
+
+/** The routes a fault can be scoped to; `*` is any task route. */
+export type FaultRoute = 'status' | 'download' | 'result' | 'page' | '*'
+
+/** The statuses a `respond` fault can force, with the error code each answers. */
+export const FAULT_RESPONSES: Record<429 | 500 | 502 | 503, ErrorCode> = {
+  429: 'err-too-many-requests',
+  500: 'err-internal-server-error',
+  502: 'err-bad-gateway',
+  503: 'err-service-unavailable'
+}
+
+/** A fault as stored and shown: the spec with its defaults and an id. */
+export interface Fault {
+  id: string
+  route: FaultRoute
+  /** Lower-case task id, or absent for every task. */
+  taskId?: string
+  /** Uses left. */
+  times: number
+  /** Real-time delay before anything else, in ms. */
+  delayMs?: number
+  /** Answer this error status instead (with `Retry-After: retryAfter` seconds when given). */
+  respond?: { status: 429 | 500 | 502 | 503; retryAfter?: number }
+  /** Cut the connection before any answer, or after the first bytes of a zip. */
+  drop?: 'before-response' | 'mid-download'
+}
+
+/** The JSON Schema of `POST /__admin/faults`. */
+export const faultSpecSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['route'],
+  properties: {
+    route: { enum: ['status', 'download', 'result', 'page', '*'] },
+    taskId: { type: 'string', pattern: UUID_PATTERN },
+    times: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    delayMs: { type: 'integer', minimum: 0, maximum: 300_000 },
+    respond: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['status'],
+      properties: {
+        status: { enum: [429, 500, 502, 503] },
+        retryAfter: { type: 'integer', minimum: 0, maximum: 86_400 }
+      }
+    },
+    drop: { enum: ['before-response', 'mid-download'] }
+  }
+} as const
+
+const validateFault = validator<Omit<Fault, 'id' | 'times'> & { times?: number }>(faultSpecSchema)
+
+/** The faults in force, in the order they were added. */
+export class FaultStore {
+  readonly #faults: Fault[] = []
+
+  /**
+   * Validates a fault spec and adds it.
+   * @throws {InvalidSpecError} for a bad spec, `respond` with `drop`, a fault that does nothing,
+   *   or `mid-download` scoped to a route that sends no zip
+   */
+  add(body: unknown): Fault {
+    const spec = validateFault(body)
+    const details = []
+    if (spec.respond && spec.drop) details.push({ path: '/drop', message: 'must not be given with respond' })
+    if (!spec.respond && !spec.drop && spec.delayMs === undefined) {
+      details.push({ path: '', message: 'must have delayMs, respond or drop' })
+    }
+    if (spec.drop === 'mid-download' && spec.route !== 'download' && spec.route !== '*') {
+      details.push({ path: '/drop', message: 'mid-download applies to the download route only' })
+    }
+    if (details.length > 0) throw new InvalidSpecError(details)
+    const fault: Fault = { id: randomUUID(), ...spec, times: spec.times ?? 1 }
+    if (fault.taskId) fault.taskId = fault.taskId.toLowerCase()
+    this.#faults.push(fault)
+    return fault
+  }
+
+  /** Every fault in force. */
+  list(): Fault[] {
+    return this.#faults.map((f) => ({ ...f }))
+  }
+
+  /** Removes every fault. */
+  clear(): void {
+    this.#faults.length = 0
+  }
+
+  /**
+   * Takes one use of the first fault that applies to this request, removing it when used up.
+   * A `mid-download` fault applies to downloads only.
+   * @param route the task route the request matched
+   * @param taskId the task id as received
+   */
+  take(route: Exclude<FaultRoute, '*'>, taskId: string): Fault | undefined {
+    const id = taskId.toLowerCase()
+    const index = this.#faults.findIndex(
+      (f) =>
+        (f.route === '*' || f.route === route) &&
+        (f.taskId === undefined || f.taskId === id) &&
+        (f.drop !== 'mid-download' || route === 'download')
+    )
+    if (index === -1) return undefined
+    const fault = this.#faults[index] as Fault
+    fault.times -= 1
+    if (fault.times === 0) this.#faults.splice(index, 1)
+    return { ...fault }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The request journal (reference-behaviour.md §7 `/__admin/requests`): the last task-route
+ * requests, oldest first, in a bounded ring buffer, with secrets redacted; and waiting for
+ * requests to arrive.
+ */
+import { REDACTED, SECRET_HEADERS } from './logging.js'
+
+/** One recorded request. `at` is ISO-8601 (the mock clock's time at arrival). */
+export interface JournalEntry {
+  /** The request's `X-CALL-ID`. */
+  id: string
+  at: string
+  method: string
+  url: string
+  /** The status sent; 0 when the connection was cut before any answer. */
+  status: number
+  /** Real time from arrival to the end of the answer, in ms. */
+  durationMs: number
+  /** Request headers (lower-case names), secrets replaced by `[redacted]`. */
+  headers: Record<string, string>
+}
+
+/** Which entries a query or a wait selects. */
+export interface JournalFilter {
+  /** Only URLs starting with this prefix (default: all). */
+  path?: string
+}
+
+interface Waiter {
+  filter: JournalFilter
+  count: number
+  resolve: (entries: JournalEntry[]) => void
+}
+
+const SECRETS = new Set<string>(SECRET_HEADERS)
+
+/** Copies request headers as strings, with every secret header's value redacted. */
+export function redactHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    out[name] = SECRETS.has(name.toLowerCase()) ? REDACTED : Array.isArray(value) ? value.join(', ') : value
+  }
+  return out
+}
+
+/** A ring buffer of the last `size` requests. */
+export class RequestJournal {
+  readonly #entries: JournalEntry[] = []
+  /** Index of the oldest entry once the buffer is full. */
+  #start = 0
+  readonly #waiters = new Set<Waiter>()
+
+  /** @param size how many entries are kept (0 keeps none); the oldest is dropped first */
+  constructor(readonly size: number) {}
+
+  /** Records an entry, dropping the oldest when full, and wakes the waits it completes. */
+  record(entry: JournalEntry): void {
+    if (this.size === 0) return
+    if (this.#entries.length < this.size) {
+      this.#entries.push(entry)
+    } else {
+      this.#entries[this.#start] = entry
+      this.#start = (this.#start + 1) % this.size
+    }
+    for (const waiter of this.#waiters) {
+      const matching = this.list(waiter.filter)
+      if (matching.length >= waiter.count) {
+        this.#waiters.delete(waiter)
+        waiter.resolve(matching)
+      }
+    }
+  }
+
+  /** The matching entries, oldest first; with `limit`, only the newest `limit` of them. */
+  list(filter: JournalFilter = {}, limit?: number): JournalEntry[] {
+    const ordered = [...this.#entries.slice(this.#start), ...this.#entries.slice(0, this.#start)]
+    const matching = filter.path === undefined ? ordered : ordered.filter((e) => e.url.startsWith(filter.path as string))
+    return limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))
+  }
+
+  /** Forgets every entry (waits go on waiting). */
+  clear(): void {
+    this.#entries.length = 0
+    this.#start = 0
+  }
+
+  /**
+   * Resolves with the matching entries as soon as at least `count` are recorded (those already
+   * recorded count), or with null after `timeoutMs` of real time or when `signal` aborts.
+   */
+  waitFor(filter: JournalFilter, count: number, timeoutMs: number, signal?: AbortSignal): Promise<JournalEntry[] | null> {
+    const matching = this.list(filter)
+    if (matching.length >= count) return Promise.resolve(matching)
+    return new Promise((resolve) => {
+      const finish = (entries: JournalEntry[] | null): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', abort)
+        this.#waiters.delete(waiter)
+        resolve(entries)
+      }
+      const waiter: Waiter = { filter, count, resolve: finish }
+      const abort = (): void => finish(null)
+      const timer = setTimeout(abort, timeoutMs)
+      signal?.addEventListener('abort', abort)
+      this.#waiters.add(waiter)
+    })
+  }
+
+  /** Waits in progress (for tests and shutdown). */
+  get waiting(): number {
+    return this.#waiters.size
+  }
+}

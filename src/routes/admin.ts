@@ -1,0 +1,260 @@
+/**
+ * The control API under `/__admin` (reference-behaviour.md §7): tasks, credentials, the clock,
+ * the request journal, faults and reset. JSON in and out; every body is validated by a schema
+ * and answers `400 err-invalid-request` with details when it is wrong.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { ClockBackwardsError } from '../clock.js'
+import { parseDuration } from '../config.js'
+import { ContractError, routeNotFound } from '../errors.js'
+import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../fixtures.js'
+import type { Mock } from '../mock.js'
+import { TaskExistsError, TaskLimitError } from '../task-store.js'
+import { InvalidSpecError, isUuid, taskFromSpec, validator } from '../task-spec.js'
+import { InvalidTransitionError, type Task, type TaskStatus } from '../task.js'
+
+/** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
+export interface TaskView {
+  id: string
+  orgId: string
+  kind: string
+  status: TaskStatus
+  jobs: { total: number; pending: number }
+  createdAt: string
+  expiresAt: string
+  /** Page count, or null for an unpaged task. */
+  pages: number | null
+  /** Status reads that answered 200 so far. */
+  polls: number
+}
+
+/** The clock as the control API shows it. */
+export interface ClockView {
+  now: string
+  mode: 'system' | 'manual'
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+
+/** The TaskView of a task at the clock's now. */
+export function taskView(mock: Mock, task: Task): TaskView {
+  const state = task.observe(mock.clock.now())
+  return {
+    id: task.id,
+    orgId: task.orgId,
+    kind: task.kind,
+    status: state.status,
+    jobs: state.jobs,
+    createdAt: iso(task.createdAt),
+    expiresAt: iso(mock.store.expiresAt(task)),
+    pages: task.pages?.count ?? null,
+    polls: task.polls
+  }
+}
+
+const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})$'
+const STATUSES = ['queued', 'processing', 'completed', 'failed'] as const
+
+const validateTransition = validator<{ status: 'processing' | 'completed' | 'failed' }>({
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: { status: { enum: ['processing', 'completed', 'failed'] } }
+})
+const validateCredential = validator<CredentialSpec>(credentialSchema)
+const validateClock = validator<{ advance?: string | number; set?: string; mode?: 'system' | 'manual' }>({
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    advance: { anyOf: [{ type: 'string', pattern: '^\\d+(ms|s|m|h|d)?$' }, { type: 'integer', minimum: 0 }] },
+    set: { type: 'string', pattern: ISO_8601 },
+    mode: { enum: ['system', 'manual'] }
+  }
+})
+const validateTaskQuery = validator<{ orgId?: string; status?: TaskStatus }>({
+  type: 'object',
+  additionalProperties: false,
+  properties: { orgId: { type: 'string' }, status: { enum: STATUSES } }
+})
+const INTEGER = '^[0-9]{1,9}$'
+const validateRequestsQuery = validator<{ path?: string; limit?: string }>({
+  type: 'object',
+  additionalProperties: false,
+  properties: { path: { type: 'string' }, limit: { type: 'string', pattern: INTEGER } }
+})
+const validateWaitQuery = validator<{ path?: string; count?: string; timeoutMs?: string }>({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    path: { type: 'string' },
+    count: { type: 'string', pattern: INTEGER },
+    timeoutMs: { type: 'string', pattern: INTEGER }
+  }
+})
+
+/** Longest wait `GET /__admin/requests/wait` allows, in ms. */
+export const MAX_WAIT_MS = 300_000
+/** Its default timeout and count. */
+const DEFAULT_WAIT_MS = 5_000
+
+/** Compares a bearer token in constant time (hashing first, so lengths leak nothing either). */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
+  return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`))
+}
+
+/** A positive integer query value within bounds, or a 400. */
+function bounded(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (n < min || n > max) throw new InvalidSpecError([{ path: `/${name}`, message: `must be from ${min} to ${max}` }])
+  return n
+}
+
+/** Registers the control API; register it with `{ prefix: '/__admin' }` (its own scope). */
+export async function adminRoutes(app: FastifyInstance): Promise<void> {
+  const mock = app.mock
+
+  // JSON only; an empty body counts as {} (§7). Other content types are refused as 400.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, {})
+    parseJson(request, body as string, done)
+  })
+
+  app.addHook('onRequest', async (request) => {
+    const token = mock.settings.adminToken
+    if (token !== undefined && !tokenMatches(request.headers.authorization, token)) {
+      throw new ContractError('err-admin-unauthorized')
+    }
+  })
+
+  // Unknown /__admin paths answer the route 404, after the token check like every admin call.
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send(routeNotFound().body)
+  })
+
+  const findTask = (request: FastifyRequest<{ Params: { id: string } }>): Task => {
+    const { id } = request.params
+    const task = isUuid(id) ? mock.store.get(id) : undefined
+    if (!task) throw routeNotFound()
+    return task
+  }
+  const body = (request: FastifyRequest): unknown => request.body ?? {}
+
+  app.post('/tasks', async (request, reply) => {
+    const task = taskFromSpec(body(request), mock.specDefaults())
+    try {
+      mock.store.add(task)
+    } catch (error) {
+      if (error instanceof TaskExistsError) throw new ContractError('err-task-exists')
+      if (error instanceof TaskLimitError) throw new ContractError('err-task-limit')
+      /* c8 ignore next */
+      throw error
+    }
+    return reply.code(201).send({ task: taskView(mock, task) })
+  })
+
+  app.get('/tasks', async (request) => {
+    const query = validateTaskQuery({ ...(request.query as object) })
+    const tasks = mock.store
+      .list()
+      .filter((task) => query.orgId === undefined || task.orgId === query.orgId)
+      .map((task) => taskView(mock, task))
+      .filter((view) => query.status === undefined || view.status === query.status)
+    return { tasks }
+  })
+
+  app.get<{ Params: { id: string } }>('/tasks/:id', async (request) => ({ task: taskView(mock, findTask(request)) }))
+
+  app.post<{ Params: { id: string } }>('/tasks/:id/transition', async (request) => {
+    const task = findTask(request)
+    const { status } = validateTransition(body(request))
+    try {
+      task.moveTo(status, mock.clock.now())
+    } catch (error) {
+      if (error instanceof InvalidTransitionError) throw new ContractError('err-invalid-transition')
+      /* c8 ignore next */
+      throw error
+    }
+    return { task: taskView(mock, task) }
+  })
+
+  app.delete<{ Params: { id: string } }>('/tasks/:id', async (request, reply) => {
+    mock.store.delete(findTask(request).id)
+    return reply.code(204).send()
+  })
+
+  app.delete('/tasks', async (_request, reply) => {
+    mock.store.clear()
+    return reply.code(204).send()
+  })
+
+  app.post('/orgs', async (request, reply) => {
+    const credential = credentialFromSpec(validateCredential(body(request)))
+    mock.credentials.add(credential)
+    const expiresAt = credential.expiresAt === null ? null : iso(credential.expiresAt)
+    return reply.code(201).send({ credential: { orgId: credential.orgId, expiresAt } })
+  })
+
+  const clockView = (): ClockView => ({ now: iso(mock.clock.now()), mode: mock.clock.mode })
+  app.get('/clock', async () => clockView())
+  app.post('/clock', async (request) => {
+    const change = validateClock(body(request))
+    if (change.advance !== undefined) {
+      const ms = typeof change.advance === 'number' ? change.advance : parseDuration(change.advance)
+      if (ms === undefined) throw new InvalidSpecError([{ path: '/advance', message: 'must be a duration such as 90s, 15m, 7d, or milliseconds' }])
+      mock.clock.advance(ms)
+    } else if (change.set !== undefined) {
+      const at = Date.parse(change.set)
+      if (Number.isNaN(at)) throw new InvalidSpecError([{ path: '/set', message: 'must be a valid ISO-8601 date-time' }])
+      try {
+        mock.clock.set(at)
+      } catch (error) {
+        if (error instanceof ClockBackwardsError) throw new ContractError('err-clock-backwards')
+        /* c8 ignore next */
+        throw error
+      }
+    } else {
+      mock.clock.setMode(change.mode as 'system' | 'manual')
+    }
+    return clockView()
+  })
+
+  app.get('/requests', async (request) => {
+    const query = validateRequestsQuery({ ...(request.query as object) })
+    const limit = query.limit === undefined ? undefined : bounded(query.limit, 'limit', 0, 1, 1_000_000)
+    return { requests: mock.journal.list({ path: query.path }, limit) }
+  })
+  app.delete('/requests', async (_request, reply) => {
+    mock.journal.clear()
+    return reply.code(204).send()
+  })
+  app.get('/requests/wait', async (request, reply) => {
+    const query = validateWaitQuery({ ...(request.query as object) })
+    const count = bounded(query.count, 'count', 1, 1, 1_000_000)
+    const timeoutMs = bounded(query.timeoutMs, 'timeoutMs', DEFAULT_WAIT_MS, 0, MAX_WAIT_MS)
+    // A client that goes away stops its wait.
+    const gone = new AbortController()
+    reply.raw.once('close', () => gone.abort())
+    const requests = await mock.journal.waitFor({ path: query.path }, count, timeoutMs, gone.signal)
+    if (!requests) throw new ContractError('err-wait-timeout')
+    return { requests }
+  })
+
+  app.post('/faults', async (request, reply) => reply.code(201).send({ fault: mock.faults.add(body(request)) }))
+  app.get('/faults', async () => ({ faults: mock.faults.list() }))
+  app.delete('/faults', async (_request, reply) => {
+    mock.faults.clear()
+    return reply.code(204).send()
+  })
+
+  app.post('/reset', async (_request, reply) => {
+    mock.reset()
+    return reply.code(204).send()
+  })
+}
