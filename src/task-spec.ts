@@ -120,7 +120,9 @@ export function validator<T>(schema: object): (body: unknown) => T {
   const validate = ajv.compile(schema)
   return (body) => {
     if (validate(body)) return body as T
-    throw new InvalidSpecError((validate.errors ?? []).map(toDetail))
+    // A failed oneOf/anyOf reports each branch's errors too; its own error says it all.
+    const errors = (validate.errors ?? []).filter((e) => !/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath))
+    throw new InvalidSpecError(errors.map(toDetail))
   }
 }
 
@@ -131,6 +133,9 @@ function toDetail(error: ErrorObject): ValidationDetail {
   }
   if (error.keyword === 'not' && path.startsWith('/timeline/')) {
     return { path, message: 'must not have both ms and polls' }
+  }
+  if (error.keyword === 'oneOf' && path.startsWith('/files/')) {
+    return { path, message: 'must have exactly one of json, text or base64' }
   }
   return { path, message: error.message ?? 'is invalid' }
 }

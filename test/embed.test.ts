@@ -1,0 +1,62 @@
+import t from 'tap'
+import { AdminClient, AdminError, startMockServer } from '../src/index.js'
+import { ORG1, TASK } from './helpers/app.js'
+
+t.test('startMockServer: port 0, manual clock, no logs; every AdminClient call', async (t) => {
+  const mock = await startMockServer()
+  t.teardown(() => mock.close())
+  t.match(mock.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  t.equal(mock.url, `http://127.0.0.1:${mock.port}`)
+  const { admin } = mock
+  const clock = await admin.getClock()
+  t.equal(clock.mode, 'manual', 'manual by default')
+
+  const created = await admin.createTask({ id: 'f0000000-0000-4000-8000-000000000001', jobs: 2, timeline: [{ status: 'processing' }] })
+  t.match(created, { id: 'f0000000-0000-4000-8000-000000000001', status: 'processing', jobs: { total: 2, pending: 2 } })
+  t.same(await admin.getTask(created.id), created)
+  t.same((await admin.listTasks({ status: 'processing', orgId: ORG1 })).map((x) => x.id), [TASK.processing, TASK.thirtySeconds, created.id])
+  t.match(await admin.transition(created.id, 'completed'), { status: 'completed' })
+  const refused = await admin.transition(created.id, 'failed').catch((e: unknown) => e)
+  t.ok(refused instanceof AdminError)
+  t.match(refused, { code: 'ERR_ADMIN', status: 409, body: { error: { message: 'err-invalid-transition' } }, message: `POST /tasks/${created.id}/transition answered 409 err-invalid-transition` })
+  await admin.deleteTask(created.id)
+  await t.rejects(admin.getTask(created.id), { status: 404 })
+
+  await admin.addOrg({ orgId: 'org-z', token: 'tok-z' })
+  t.match(await admin.advanceClock('1h'), { now: new Date(Date.parse(clock.now) + 3_600_000).toISOString() })
+  t.match(await admin.setClock(Date.parse(clock.now) + 7_200_000), { now: new Date(Date.parse(clock.now) + 7_200_000).toISOString(), mode: 'manual' })
+  t.equal((await admin.setClockMode('system')).mode, 'system')
+
+  const fault = await admin.addFault({ route: 'status', taskId: TASK.returns, respond: { status: 503, retryAfter: 2 } })
+  t.same(await admin.faults(), [fault])
+  const res = await fetch(`${mock.url}/enriched/tasks/v1.0/status/${TASK.returns}`)
+  t.equal(res.status, 503)
+  t.equal(res.headers.get('retry-after'), '2')
+  await admin.clearFaults()
+  t.same(await admin.faults(), [])
+
+  t.equal((await admin.requests()).length, 1)
+  t.equal((await admin.waitForRequests({ count: 1, timeoutMs: 100 })).length, 1)
+  await t.rejects(admin.waitForRequests({ count: 2, timeoutMs: 10 }), { status: 408 })
+  await admin.clearRequests()
+  t.same(await admin.requests({ limit: 5 }), [])
+
+  await admin.reset()
+  t.equal((await admin.listTasks()).length, 8)
+  t.equal((await admin.getClock()).mode, 'system', 'reset: system mode')
+})
+
+t.test('AdminClient against a remote instance with ADMIN_TOKEN', async (t) => {
+  const mock = await startMockServer({ settings: { adminToken: 'tkn' }, clock: 'system' })
+  t.teardown(() => mock.close())
+  t.equal((await mock.admin.getClock()).mode, 'system')
+  const remote = new AdminClient(`${mock.url}/`, { token: 'tkn' })
+  t.equal((await remote.listTasks()).length, 8)
+  const anonymous = new AdminClient(mock.url)
+  await t.rejects(anonymous.listTasks(), { status: 401, body: { error: { message: 'err-admin-unauthorized', type: 'Authorization', args: {} } } })
+})
+
+t.test('an AdminError without a body', async (t) => {
+  const error = new AdminError(502, null, 'GET', '/tasks')
+  t.equal(error.message, 'GET /tasks answered 502')
+})
