@@ -7,7 +7,7 @@ import http from 'node:http'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { ControlledClock } from './clock.js'
 import { defaultSettings, type Settings } from './config.js'
-import { ContractError, errorBody, routeNotFound } from './errors.js'
+import { ContractError, errorBody, routeNotFound, type ErrorCode } from './errors.js'
 import { loadFixtures, type Fixtures } from './fixtures.js'
 import { InvalidSpecError } from './task-spec.js'
 import { redact, RequestLogController } from './logging.js'
@@ -72,12 +72,11 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
     // While closing, requests on open connections are still answered (readyz says 503 itself).
     return503OnClosing: false,
-    frameworkErrors: (error, request, frameworkReply) => {
-      const reply = frameworkReply as FastifyReply
-      reply.header('x-call-id', request.id)
-      if (error.code === 'FST_ERR_BAD_URL') return reply.code(404).send(routeNotFound().body)
-      request.log.error({ err: error }, 'framework error')
-      return reply.code(500).send(errorBody('err-internal-server-error'))
+    // Errors met while routing (a path that cannot be percent-decoded, FST_ERR_BAD_URL; and, were
+    // they configured, over-long parameters or async constraints) all mean the path matches no
+    // route: rule 1's 404.
+    frameworkErrors: (_error, request, reply) => {
+      void (reply as FastifyReply).header('x-call-id', request.id).code(404).send(routeNotFound().body)
     }
   })
 
@@ -118,6 +117,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   return app
 }
 
+/** Domain errors (by their stable `code`) and the contract error each one answers (§7). */
+const DOMAIN_ERRORS: Record<string, ErrorCode> = {
+  ERR_TASK_EXISTS: 'err-task-exists',
+  ERR_TASK_LIMIT: 'err-task-limit',
+  ERR_INVALID_TRANSITION: 'err-invalid-transition',
+  ERR_CLOCK_BACKWARDS: 'err-clock-backwards'
+}
+
 /**
  * Answers an error with the contract's body. A {@link ContractError} answers as it says; body
  * size and parse errors of the control API map to their codes; anything else is a `500` whose
@@ -131,6 +138,11 @@ function sendError(error: FastifyError, reply: FastifyReply, logUnexpected: (err
   if (error instanceof ContractError) {
     reply.headers(error.headers)
     return reply.code(error.status).type('application/json; charset=utf-8').send(error.body)
+  }
+  const domain = DOMAIN_ERRORS[error.code]
+  if (domain) {
+    const contract = new ContractError(domain)
+    return reply.code(contract.status).send(contract.body)
   }
   if (error instanceof InvalidSpecError) {
     return reply.code(400).send(errorBody('err-invalid-request', { details: error.details }))

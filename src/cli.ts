@@ -55,8 +55,8 @@ export async function main(
     }
     await app.listen({ port: settings.port, host: settings.host, listenTextResolver: listeningText })
     closeWithGrace({ delay: settings.shutdownGraceMs + 5_000 }, async ({ signal, err }) => {
-      if (err) app.log.error({ err }, 'shutting down after an error')
-      else app.log.info({ signal }, 'shutting down')
+      // err is set when an uncaught error, not a signal, started the shutdown.
+      app.log.info({ signal, err }, 'shutting down')
       await closeWithin(app, settings.shutdownGraceMs)
     })
     return app

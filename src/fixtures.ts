@@ -4,6 +4,7 @@
  * spec, the body `POST /__admin/tasks` takes). Seeding builds the tasks at the clock's now, at
  * start-up and again at each reset.
  */
+import { randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Credential } from './credentials.js'
@@ -72,7 +73,7 @@ async function readJson(file: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8')
   } catch (error) {
-    throw new FixtureError(file, (error as NodeJS.ErrnoException).code ?? 'cannot be read')
+    throw new FixtureError(file, String((error as NodeJS.ErrnoException).code))
   }
   try {
     return JSON.parse(text)
@@ -100,7 +101,7 @@ export async function loadFixtures(dir: string): Promise<Fixtures> {
   try {
     names = (await readdir(tasksDir)).filter((name) => name.endsWith('.json')).sort()
   } catch (error) {
-    throw new FixtureError(tasksDir, (error as NodeJS.ErrnoException).code ?? 'cannot be read')
+    throw new FixtureError(tasksDir, String((error as NodeJS.ErrnoException).code))
   }
   const taskSpecs: unknown[] = []
   const ids = new Set<string>()
@@ -109,10 +110,9 @@ export async function loadFixtures(dir: string): Promise<Fixtures> {
     const spec = await readJson(file)
     let task: Task
     try {
-      task = taskFromSpec(spec, { orgId: 'check', now: 0, newId: () => crypto.randomUUID() })
+      task = taskFromSpec(spec, { orgId: 'check', now: 0, newId: randomUUID })
     } catch (error) {
-      if (error instanceof InvalidSpecError) throw new FixtureError(file, error.message)
-      throw error
+      throw new FixtureError(file, (error as InvalidSpecError).message)
     }
     if (ids.has(task.id)) throw new FixtureError(file, `task id ${task.id} is given twice`)
     ids.add(task.id)

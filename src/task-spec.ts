@@ -121,7 +121,7 @@ export function validator<T>(schema: object): (body: unknown) => T {
   return (body) => {
     if (validate(body)) return body as T
     // A failed oneOf/anyOf reports each branch's errors too; its own error says it all.
-    const errors = (validate.errors ?? []).filter((e) => !/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath))
+    const errors = (validate.errors as ErrorObject[]).filter((e) => !/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath))
     throw new InvalidSpecError(errors.map(toDetail))
   }
 }
@@ -137,7 +137,7 @@ function toDetail(error: ErrorObject): ValidationDetail {
   if (error.keyword === 'oneOf' && path.startsWith('/files/')) {
     return { path, message: 'must have exactly one of json, text or base64' }
   }
-  return { path, message: error.message ?? 'is invalid' }
+  return { path, message: String(error.message) }
 }
 
 const validateShape = validator<TaskSpec>(taskSpecSchema)

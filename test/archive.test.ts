@@ -206,3 +206,17 @@ t.test('a client that aborts mid-download leaves the server healthy and the stre
   const zip = await fetch(`http://127.0.0.1:${port}${path.download(TASK.ewaybill)}`, { headers: { ...AUTH1, ...ZIP_ACCEPT } })
   t.equal((await unzip(Buffer.from(await zip.arrayBuffer()))).length, 3, 'and serves whole zips')
 })
+
+t.test('an archive destroyed mid-way stops appending and raises nothing', async (t) => {
+  const { app } = await makeApp()
+  const task = taskFromSpec({ timeline: [], generate: { pages: 50, itemsPerPage: 5 } }, app.mock.specDefaults())
+  const { taskArchive } = await import('../src/archive.js')
+  const archive = taskArchive(task, T0)
+  const errors: unknown[] = []
+  archive.on('error', (e) => errors.push(e))
+  await new Promise((resolve) => archive.once('data', resolve))
+  archive.destroy()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(archive.destroyed, true)
+  t.same(errors, [])
+})

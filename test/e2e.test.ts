@@ -73,8 +73,10 @@ t.test('the README walk-through over HTTP', async (t) => {
     t.equal(r.status, status, name)
     t.same(await r.json(), body, name)
   }
-  const logged = server.lines.filter((l) => l.includes('request completed'))
-  t.ok(logged.length >= 15, 'one log line per request')
+  // The child's stdout arrives a little after its answers.
+  const logged = () => server.lines.filter((l) => l.includes('request completed')).length
+  for (let i = 0; i < 200 && logged() < 17; i++) await new Promise((r) => setTimeout(r, 10))
+  t.equal(logged(), 17, 'one log line per request')
   t.notOk(server.lines.some((l) => l.includes('demo-token')), 'no token in the logs')
 })
 
@@ -86,4 +88,23 @@ t.test('a request line plus headers over 16 KiB gets 431', async (t) => {
   const ok = await fetch(`${server.url}/enriched/tasks/v1.0/status/${'a'.repeat(15_000)}`, { headers: { ...AUTH, accept: 'application/json' } })
   t.equal(ok.status, 404, 'a long id within the limit reaches rule 4')
   t.same(await ok.json(), taskNotFound('a'.repeat(15_000)))
+})
+
+t.test('a bad setting stops the process with one line and exit code 2', async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const { SERVER_JS } = await import('./helpers/server.js')
+  const run = spawnSync(process.execPath, [SERVER_JS], { env: { ...process.env, PORT: 'eighty' }, encoding: 'utf8' })
+  t.equal(run.status, 2)
+  t.equal(run.stderr, 'enriched-tasks-mock: invalid PORT="eighty": expected an integer from 0 to 65535\n')
+  t.equal(run.stdout, '')
+})
+
+t.test('without ADMIN_TOKEN beyond loopback, start-up logs a warning', async (t) => {
+  const server = await startServer({ HOST: '0.0.0.0' })
+  t.teardown(() => stopServer(server))
+  const warning = server.lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.level === 40)
+  t.match(warning?.msg, /ADMIN_TOKEN is unset and the server listens beyond loopback/)
+  const quiet = await startServer({ HOST: '0.0.0.0', ADMIN_TOKEN: 'x' })
+  t.teardown(() => stopServer(quiet))
+  t.notOk(quiet.lines.some((l) => l.includes('"level":40')), 'no warning with a token')
 })

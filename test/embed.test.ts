@@ -60,3 +60,10 @@ t.test('an AdminError without a body', async (t) => {
   const error = new AdminError(502, null, 'GET', '/tasks')
   t.equal(error.message, 'GET /tasks answered 502')
 })
+
+t.test('startMockServer on IPv6 loopback brackets the host in its URL', async (t) => {
+  const mock = await startMockServer({ settings: { host: '::1' } })
+  t.teardown(() => mock.close())
+  t.equal(mock.url, `http://[::1]:${mock.port}`)
+  t.equal((await mock.admin.getClock()).mode, 'manual')
+})

@@ -128,3 +128,9 @@ t.test('result: the task result, or {pages} for a paged task; expiry at the TTL'
   t.equal(paged.isExpired(T + 999, 1000), false)
   t.equal(paged.isExpired(T + 1000, 1000), true)
 })
+
+t.test('a timeline with no processing phase keeps pending at the total', async (t) => {
+  const x = task([{ status: 'queued', ms: 100 }], { jobs: 6 })
+  t.same(x.observe(T + 50).jobs, { total: 6, pending: 6 })
+  t.same(x.observe(T + 100).jobs, { total: 6, pending: 0 })
+})

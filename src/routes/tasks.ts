@@ -96,10 +96,11 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
 async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply: FastifyReply): Promise<unknown> {
   const { settings, clock } = mock
   const headers = request.headers
+  // Node joins a repeated custom header into one string, so these are never arrays.
   const orgId = mock.credentials.authenticate(
     settings.authMode,
-    single(headers['x-flynn-n-org-id']),
-    single(headers['x-flynn-n-user-token']),
+    headers['x-flynn-n-org-id'] as string | undefined,
+    headers['x-flynn-n-user-token'] as string | undefined,
     clock
   )
 
@@ -223,9 +224,4 @@ function sendStatus(mock: Mock, task: Task, state: TaskState, now: number, reply
   if (statusShape === 'atlas') return { data: { id: task.id, status: state.status, jobs: state.jobs } }
   const paged = state.status === 'completed' && task.pages !== null
   return { data: { task: { id: task.id, status: state.status, ...(paged ? { pages: task.pages?.count } : {}) } } }
-}
-
-/** A header's value when sent once; a repeated auth header is compared as Node joined it. */
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value
 }

@@ -210,6 +210,7 @@ t.test('the clock: get, advance, set, mode; never backwards', async (t) => {
     [{ advance: '1s', mode: 'manual' }, 'must NOT have more than 1 properties'],
     [{ advance: -1 }, ''],
     [{ advance: 'soon' }, ''],
+    [{ advance: '99999999999999999d' }, 'must be a duration such as 90s, 15m, 7d, or milliseconds'],
     [{ set: 'yesterday' }, ''],
     [{ set: '2026-02-31T99:00:00Z' }, 'must be a valid ISO-8601 date-time'],
     [{ mode: 'fast' }, 'must be equal to one of the allowed values']

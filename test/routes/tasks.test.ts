@@ -177,7 +177,10 @@ t.test('rule 3: strict accept mode', async (t) => {
     ['unparseable', 'garbage', false],
     ['only commas', ' , ,', false],
     ['wildcard type with subtype is invalid', '*/json', false],
-    ['quoted comma in a parameter', 'text/plain;x="a,application/json", application/json', true]
+    ['quoted comma in a parameter', 'text/plain;x="a,application/json", application/json', true],
+    ['escaped quote in a quoted parameter', 'text/plain;x="a\\",b", application/json', true],
+    ['escaped quote hides no range', 'text/plain;x="a\\",application/json"', false],
+    ['backslash at the very end', 'application/json, text/plain;x="a\\', true]
   ]
   for (const [name, accept, ok] of cases) {
     const headers: Record<string, string> = { ...AUTH1 }
