@@ -90,6 +90,17 @@ t.test('a request line plus headers over 16 KiB gets 431', async (t) => {
   t.same(await ok.json(), taskNotFound('a'.repeat(15_000)))
 })
 
+t.test('--version and --help print to stdout and exit 0', async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const { SERVER_JS } = await import('./helpers/server.js')
+  const { packageVersion } = await import('../src/cli.js')
+  const version = spawnSync(process.execPath, [SERVER_JS, '--version'], { encoding: 'utf8' })
+  t.same([version.status, version.stdout], [0, `${packageVersion()}\n`])
+  const help = spawnSync(process.execPath, [SERVER_JS, '--help'], { encoding: 'utf8' })
+  t.equal(help.status, 0)
+  t.match(help.stdout, /^Usage: enriched-tasks-mock \[flags\]/)
+})
+
 t.test('a bad setting stops the process with one line and exit code 2', async (t) => {
   const { spawnSync } = await import('node:child_process')
   const { SERVER_JS } = await import('./helpers/server.js')
