@@ -13,13 +13,22 @@ import { InvalidSpecError } from './task-spec.js'
 import { redact, RequestLogController } from './logging.js'
 import { Mock } from './mock.js'
 import { adminRoutes } from './routes/admin.js'
+import { openapiRoutes } from './routes/openapi.js'
 import { operationRoutes } from './routes/operations.js'
 import { taskRoutes } from './routes/tasks.js'
+
+/** One registered route: its methods and its URL pattern (Fastify syntax, `:param`). */
+export interface RouteEntry {
+  methods: string[]
+  url: string
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The mock's state: settings, clock, credentials and tasks. */
     mock: Mock
+    /** Every route the app answers (the contract test compares it with the OpenAPI document). */
+    routeList: readonly RouteEntry[]
   }
 }
 
@@ -85,6 +94,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true })
   }
 
+  const routes: RouteEntry[] = []
+  app.addHook('onRoute', (route) => {
+    routes.push({ methods: ([] as string[]).concat(route.method), url: route.url })
+  })
+  app.decorate('routeList', routes)
+
   const mock = new Mock(settings, clock, fixtures)
   mock.seed()
   app.decorate('mock', mock)
@@ -101,6 +116,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(taskRoutes)
   await app.register(adminRoutes, { prefix: '/__admin' })
   await app.register(operationRoutes)
+  await app.register(openapiRoutes)
 
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
   if (sweepIntervalMs > 0) {

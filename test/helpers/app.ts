@@ -6,6 +6,14 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp, type AppOptions } from '../../src/app.js'
 import { ControlledClock } from '../../src/clock.js'
 import type { Settings } from '../../src/config.js'
+import { checkedFetch, checkResponse } from './contract.js'
+
+// Every response of every test that uses these helpers is checked against the OpenAPI document.
+const FETCH_CHECKED = Symbol.for('enriched-tasks-mock.fetch-checked')
+if (!(globalThis as Record<symbol, unknown>)[FETCH_CHECKED]) {
+  globalThis.fetch = checkedFetch(globalThis.fetch)
+  ;(globalThis as Record<symbol, unknown>)[FETCH_CHECKED] = true
+}
 
 /** The fixed start time of every test clock: 2026-01-15T10:00:00.000Z. */
 export const T0 = Date.parse('2026-01-15T10:00:00.000Z')
@@ -43,7 +51,12 @@ export interface TestApp {
 export async function makeApp(settings: Partial<Settings> = {}, options: AppOptions = {}): Promise<TestApp> {
   const clock = new ControlledClock({ mode: 'manual', start: T0 })
   const app = await buildApp({ logger: false, sweepIntervalMs: 0, clock, ...options, settings })
-  return { app, clock, send: (opts) => app.inject(opts) }
+  const send = async (opts: InjectOptions): Promise<LightMyRequestResponse> => {
+    const res = await app.inject(opts)
+    checkResponse({ method: opts.method ?? 'GET', url: opts.url as string, status: res.statusCode, headers: res.headers, body: res.rawPayload })
+    return res
+  }
+  return { app, clock, send }
 }
 
 /** The path of a task route. */

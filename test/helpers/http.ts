@@ -3,6 +3,7 @@
  * send (repeated headers, odd methods, over-long request lines).
  */
 import { connect } from 'node:net'
+import { checkResponse } from './contract.js'
 
 /** A raw response: status, headers (lower-case names, repeated ones joined) and body text. */
 export interface RawResponse {
@@ -35,7 +36,10 @@ export function rawRequest(port: number, head: string, body = ''): Promise<RawRe
       }
       let text = raw.slice(split + 4)
       if (headers['transfer-encoding'] === 'chunked') text = dechunk(text)
-      resolve({ status: Number(lines[0]?.split(' ')[1]), headers, body: text, raw })
+      const [method, url] = head.split(' ') as [string, string]
+      const status = Number(lines[0]?.split(' ')[1])
+      checkResponse({ method, url, status, headers, body: Buffer.from(text, 'latin1') })
+      resolve({ status, headers, body: text, raw })
     })
     socket.write(`${head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n${body}`)
   })

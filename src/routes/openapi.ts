@@ -1,0 +1,23 @@
+/**
+ * The published contract (reference-behaviour.md §9): `GET /openapi.yaml` (the document's exact
+ * bytes), `GET /openapi.json` (the same document as JSON, from @fastify/swagger in static mode)
+ * and `GET /documentation` (@fastify/swagger-ui). No auth; read once at start-up.
+ */
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import { parse } from 'yaml'
+
+/** Where the OpenAPI document lives, beside `src/` and `dist/`. */
+export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi/openapi.yaml', import.meta.url))
+
+/** Registers the document's routes and the interactive UI. */
+export async function openapiRoutes(app: FastifyInstance): Promise<void> {
+  const bytes = await readFile(OPENAPI_FILE)
+  await app.register(swagger, { mode: 'static', specification: { document: parse(bytes.toString('utf8')) } })
+  await app.register(swaggerUi, { routePrefix: '/documentation' })
+  app.get('/openapi.yaml', async (_request, reply) => reply.type('application/yaml').send(bytes))
+  app.get('/openapi.json', async () => app.swagger())
+}
