@@ -72,7 +72,13 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     connectionTimeout: settings.connectionTimeoutMs,
     keepAliveTimeout: settings.keepAliveTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,
-    http: { maxHeaderSize: settings.maxHeaderSize },
+    http: {
+      maxHeaderSize: settings.maxHeaderSize,
+      // Node enforces the request and header timeouts on this interval (30 s by default), so a
+      // short REQUEST_TIMEOUT needs a shorter one to bite on time.
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, settings.requestTimeoutMs / 4)),
+      headersTimeout: Math.min(60_000, settings.requestTimeoutMs || 60_000)
+    },
     routerOptions: {
       // Long enough that any id or page number within the header limit reaches rules 4 and 5.
       maxParamLength: settings.maxHeaderSize,

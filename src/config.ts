@@ -94,8 +94,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'ACCEPT_MODE', key: 'acceptMode', default: 'strict', accepted: 'strict or lenient', help: 'strict: the exact media type must be listed; lenient: HTTP negotiation', parse: oneOf('strict', 'lenient') },
   { env: 'STATUS_SHAPE', key: 'statusShape', default: 'docs', accepted: 'docs or atlas', help: 'shape of the status response', parse: oneOf('docs', 'atlas') },
   { env: 'RETRY_AFTER_S', key: 'retryAfterS', default: '5', accepted: 'an integer from 1 to 86400', help: 'poll interval in seconds sent as Retry-After', parse: integer(1, 86400) },
-  { env: 'FIXTURES_DIR', key: 'fixturesDir', default: undefined, accepted: 'a folder path', help: 'folder holding credentials.json and tasks/*.json (default: the bundled fixtures/)', parse: nonEmpty },
-  { env: 'ADMIN_TOKEN', key: 'adminToken', default: undefined, accepted: 'a non-empty token', help: 'bearer token required by /__admin (default: unset, the control API is open)', parse: nonEmpty },
+  { env: 'FIXTURES_DIR', key: 'fixturesDir', default: undefined, accepted: 'a folder path', help: 'folder holding credentials.json and tasks/*.json (unset: the bundled fixtures/)', parse: nonEmpty },
+  { env: 'ADMIN_TOKEN', key: 'adminToken', default: undefined, accepted: 'a non-empty token', help: 'bearer token required by /__admin (unset: the control API is open)', parse: nonEmpty },
   { env: 'MAX_TASKS', key: 'maxTasks', default: '100000', accepted: 'an integer from 1 to 10000000', help: 'most tasks held at once', parse: integer(1, 10_000_000) },
   { env: 'JOURNAL_SIZE', key: 'journalSize', default: '1000', accepted: 'an integer from 0 to 1000000', help: 'task-route requests kept in the request journal', parse: integer(0, 1_000_000) },
   { env: 'SHUTDOWN_GRACE', key: 'shutdownGraceMs', default: '10s', accepted: DURATIONS, help: 'how long in-flight requests may finish after SIGTERM/SIGINT', parse: duration(0) },
@@ -153,9 +153,11 @@ export function defaultSettings(): Settings {
 /** The `--help` text: usage and every setting with its default. */
 export function helpText(): string {
   const lines = ['Usage: enriched-tasks-mock [flags]', '', 'Every flag is also an environment variable (--max-tasks is MAX_TASKS).', '']
+  const width = Math.max(...SETTINGS.map((def) => flagName(def.env).length)) + 14
   for (const def of SETTINGS) {
-    lines.push(`  --${flagName(def.env)} <value>`.padEnd(30) + `${def.env}: ${def.help} (default: ${def.default ?? 'unset'})`)
+    lines.push(`  --${flagName(def.env)} <value>`.padEnd(width) + `${def.env}: ${def.help}`)
+    lines.push(' '.repeat(width) + `accepts ${def.accepted}; default: ${def.default ?? 'unset'}`)
   }
-  lines.push('  -h, --help'.padEnd(30) + 'show this help', '  -v, --version'.padEnd(30) + 'print the version')
+  lines.push('  -h, --help'.padEnd(width) + 'show this help', '  -v, --version'.padEnd(width) + 'print the version')
   return lines.join('\n')
 }

@@ -19,6 +19,7 @@ export class AdminError extends Error {
   readonly code = 'ERR_ADMIN'
   constructor(readonly status: number, readonly body: ErrorBody | null, method: string, path: string) {
     super(`${method} ${path} answered ${status}${body ? ` ${body.error.message}` : ''}`)
+    this.name = 'AdminError'
   }
 }
 

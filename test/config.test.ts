@@ -46,7 +46,7 @@ t.test('every setting has a flag; --help lists each with its default; --version'
   for (const def of SETTINGS) {
     t.match(help, `--${flagName(def.env)} <value>`, def.env)
     t.match(help, `${def.env}: `, def.env)
-    t.match(help, `(default: ${def.default ?? 'unset'})`, def.env)
+    t.match(help, `accepts ${def.accepted}; default: ${def.default ?? 'unset'}`, def.env)
   }
   t.same(readSettings(['--help'], {}), { kind: 'help' })
   t.same(readSettings(['-h'], {}), { kind: 'help' })

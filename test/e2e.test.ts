@@ -101,13 +101,33 @@ t.test('--version and --help print to stdout and exit 0', async (t) => {
   t.match(help.stdout, /^Usage: enriched-tasks-mock \[flags\]/)
 })
 
-t.test('a bad setting stops the process with one line and exit code 2', async (t) => {
-  const { spawnSync } = await import('node:child_process')
+t.test('each bad setting stops the process with one line naming it and exit code 2', async (t) => {
+  const { spawn } = await import('node:child_process')
   const { SERVER_JS } = await import('./helpers/server.js')
-  const run = spawnSync(process.execPath, [SERVER_JS], { env: { ...process.env, PORT: 'eighty' }, encoding: 'utf8' })
-  t.equal(run.status, 2)
-  t.equal(run.stderr, 'enriched-tasks-mock: invalid PORT="eighty": expected an integer from 0 to 65535\n')
-  t.equal(run.stdout, '')
+  const { SETTINGS } = await import('../src/config.js')
+  const bad: Record<string, string> = {
+    PORT: 'eighty', HOST: '', LOG_LEVEL: 'loud', TASK_TTL: 'forever', AUTH_MODE: 'maybe', ACCEPT_MODE: 'any',
+    STATUS_SHAPE: 'round', RETRY_AFTER_S: '0', FIXTURES_DIR: '', ADMIN_TOKEN: '', MAX_TASKS: '0', JOURNAL_SIZE: '-5',
+    SHUTDOWN_GRACE: 'soon', REQUEST_TIMEOUT: '1y', KEEP_ALIVE_TIMEOUT: '0', CONNECTION_TIMEOUT: 'x', MAX_HEADER_SIZE: '1', MAX_BODY_SIZE: '1'
+  }
+  const run = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [SERVER_JS], { env: { ...process.env, PORT: '0', ...env } })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.on('exit', (code) => resolve({ code, stdout, stderr }))
+    })
+  const results = await Promise.all(SETTINGS.map((def) => run({ [def.env]: bad[def.env] as string })))
+  SETTINGS.forEach((def, i) => {
+    const { code, stdout, stderr } = results[i] as { code: number | null; stdout: string; stderr: string }
+    t.equal(code, 2, def.env)
+    t.equal(stderr, `enriched-tasks-mock: invalid ${def.env}=${JSON.stringify(bad[def.env])}: expected ${def.accepted}\n`, def.env)
+    t.equal(stdout, '', def.env)
+  })
+  const fixtures = await run({ FIXTURES_DIR: '/nonexistent' })
+  t.same([fixtures.code, fixtures.stderr], [2, 'enriched-tasks-mock: fixture /nonexistent/credentials.json: ENOENT\n'])
 })
 
 t.test('without ADMIN_TOKEN beyond loopback, start-up logs a warning', async (t) => {

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
-import { parse } from 'yaml'
+import { load } from 'js-yaml'
 import { OPENAPI_FILE } from '../../src/routes/openapi.js'
 
 type Json = Record<string, unknown>
@@ -19,7 +19,7 @@ type Json = Record<string, unknown>
 export const SEEN_DIR = join(process.cwd(), '.tap', 'contract-seen')
 
 /** The parsed OpenAPI document. */
-export const document = parse(readFileSync(OPENAPI_FILE, 'utf8')) as Json & { paths: Record<string, Json>; components: Json }
+export const document = load(readFileSync(OPENAPI_FILE, 'utf8')) as Json & { paths: Record<string, Json>; components: Json }
 
 const SCHEMAS = 'https://contract.invalid/schemas/'
 // Strict, but for strictTypes and strictRequired: the document's allOf parts leave `type: object`

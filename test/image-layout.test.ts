@@ -1,0 +1,40 @@
+/**
+ * Runs the compiled server from a folder laid out as the container image lays it out: package
+ * files, production dependencies only (`npm ci --omit=dev`), dist/, fixtures/ and openapi/. A
+ * runtime dependency left in devDependencies, or a file the image forgets, fails here.
+ */
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { AUTH1, TASK } from './helpers/app.js'
+import { startServer, stopServer } from './helpers/server.js'
+
+const ROOT = join(import.meta.dirname, '..')
+/** What the Dockerfile's runtime stage copies (kept in step with it by the assertion below). */
+const COPIED = ['package.json', 'package-lock.json', 'dist', 'fixtures', 'openapi']
+
+t.test('the Dockerfile copies exactly these into the runtime stage', async (t) => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+  const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'))
+  const copied = [...runtime.matchAll(/^COPY (?:--from=\S+ )?(.+) \.\/\S*$/gm)].flatMap((m) => (m[1] as string).replace(/\/app\//g, '').split(' '))
+  t.same(copied.sort(), [...COPIED].sort())
+})
+
+t.test('the server runs from the image layout with production dependencies only', { timeout: 300_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'etm-image-'))
+  for (const entry of COPIED) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true })
+  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, stdio: 'ignore' })
+  const server = await startServer({ HOST: '127.0.0.1', NODE_ENV: 'production', ADMIN_TOKEN: 'layout' }, [], { cwd: dir, script: join(dir, 'dist', 'server.js') })
+  t.teardown(() => stopServer(server))
+  t.same(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready' })
+  const status = await fetch(`${server.url}/enriched/tasks/v1.0/status/${TASK.returns}`, { headers: { ...AUTH1, accept: 'application/json' } })
+  t.equal(status.status, 200)
+  const zip = await fetch(`${server.url}/enriched/tasks/v1.0/download/${TASK.ewaybill}`, { headers: { ...AUTH1, accept: 'application/zip' } })
+  t.equal(zip.status, 200)
+  t.ok((await zip.arrayBuffer()).byteLength > 1000)
+  const yaml = await fetch(`${server.url}/openapi.yaml`)
+  t.ok(Buffer.from(await yaml.arrayBuffer()).equals(readFileSync(join(ROOT, 'openapi', 'openapi.yaml'))))
+  t.equal((await fetch(`${server.url}/documentation`)).status, 200, 'the UI and its assets are production dependencies')
+})
