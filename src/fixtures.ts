@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Credential } from './credentials.js'
-import { InvalidSpecError, taskFromSpec, validator, type SpecDefaults } from './task-spec.js'
+import { InvalidSpecError, ISO_8601, taskFromSpec, validator, type SpecDefaults } from './task-spec.js'
 import type { Task } from './task.js'
 
 /** What a fixtures folder holds, validated. */
@@ -36,7 +36,7 @@ export const credentialSchema = {
     token: { type: 'string', minLength: 1, maxLength: 1000 },
     expiresAt: {
       anyOf: [
-        { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})$' },
+        { type: 'string', pattern: ISO_8601 },
         { type: 'integer', minimum: 0, maximum: 8.64e15 },
         { type: 'null' }
       ]

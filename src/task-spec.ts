@@ -16,7 +16,8 @@ export function isUuid(value: string): boolean {
   return UUID.test(value)
 }
 
-const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})$'
+/** An ISO-8601 date-time with a zone (`2026-01-15T10:00:00Z`); Date.parse then checks it is real. */
+export const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})$'
 
 /** The JSON Schema of a task spec (the body of `POST /__admin/tasks`). */
 export const taskSpecSchema = {

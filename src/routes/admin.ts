@@ -9,7 +9,7 @@ import { parseDuration } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../fixtures.js'
 import type { Mock } from '../mock.js'
-import { InvalidSpecError, isUuid, taskFromSpec, validator } from '../task-spec.js'
+import { InvalidSpecError, ISO_8601, isUuid, taskFromSpec, validator } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
 
 /** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
@@ -51,7 +51,6 @@ export function taskView(mock: Mock, task: Task): TaskView {
   }
 }
 
-const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})$'
 const STATUSES = ['queued', 'processing', 'completed', 'failed'] as const
 
 const validateTransition = validator<{ status: 'processing' | 'completed' | 'failed' }>({
