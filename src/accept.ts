@@ -1,23 +1,30 @@
 /**
  * Accept negotiation for the task routes (reference-behaviour.md §2 rule 3).
  *
- * Each media range is parsed by the `content-type` package (RFC 9110 media-type grammar; type,
- * subtype and parameter names come back lower-cased); splitting the header on commas outside
- * quoted strings and the contract's matching rules are ours.
+ * The header is parsed to the RFC 9110 grammar (§12.5.1 Accept, §5.6.6 parameters) by the small
+ * parser below rather than a package: the ones looked at (content-type, negotiator) accept forms
+ * the contract refuses (a quoted or out-of-range q) or refuse forms RFC 9110 allows (empty
+ * parameters, tabs as whitespace), and the contract's rules are exactly about those edges.
  */
-import { parse as parseMediaType } from 'content-type'
 
 /** `strict`: the exact type must be listed (upstream's rule); `lenient`: RFC 9110 negotiation. */
 export type AcceptMode = 'strict' | 'lenient'
 
 /** One parsed media range of an Accept header. */
 export interface MediaRange {
+  /** Lower case; `*` for a wildcard. */
   type: string
   subtype: string
-  /** The qvalue, 0 to 1. */
+  /** The weight, 0 to 1 (1 when absent). */
   q: number
 }
 
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+const QUOTED = '"(?:[^"\\\\]|\\\\.)*"'
+/** `type/subtype` at the start of a range. */
+const RANGE = new RegExp(`^(${TOKEN})/(${TOKEN})`)
+/** One `OWS ; OWS [ name=value ]` step of the parameters. */
+const PARAMETER = new RegExp(`^[ \\t]*;[ \\t]*(?:(${TOKEN})=(${TOKEN}|${QUOTED}))?`)
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/
 
 /** Splits on commas that are not inside a quoted string. */
@@ -43,28 +50,37 @@ function splitRanges(header: string): string[] {
   return parts
 }
 
+/** Parses one media range; undefined when it is malformed or its weight is not a valid qvalue. */
+function parseRange(text: string): MediaRange | undefined {
+  const range = RANGE.exec(text)
+  if (!range) return undefined
+  const type = (range[1] as string).toLowerCase()
+  const subtype = (range[2] as string).toLowerCase()
+  if (type === '*' && subtype !== '*') return undefined
+  let q: number | undefined
+  let rest = text.slice(range[0].length)
+  while (rest !== '') {
+    const parameter = PARAMETER.exec(rest)
+    if (!parameter || parameter[0] === '') return undefined
+    rest = rest.slice(parameter[0].length)
+    // The first q is the weight; a weight that is not a bare qvalue voids the range.
+    if (q === undefined && parameter[1]?.toLowerCase() === 'q') {
+      if (!QVALUE.test(parameter[2] as string)) return undefined
+      q = Number(parameter[2])
+    }
+  }
+  return { type, subtype, q: q ?? 1 }
+}
+
 /**
- * Parses an Accept header into its valid media ranges. Unparseable ranges and ranges whose `q` is
- * not a valid qvalue are left out; parameter names are case-insensitive.
+ * Parses an Accept header into its valid media ranges. Malformed ranges and ranges whose weight
+ * is not a valid qvalue are left out; names are case-insensitive.
  */
 export function parseAccept(header: string): MediaRange[] {
   const ranges: MediaRange[] = []
   for (const part of splitRanges(header)) {
-    const text = part.trim()
-    if (text === '') continue
-    let parsed
-    try {
-      parsed = parseMediaType(text)
-    } catch {
-      continue
-    }
-    const slash = parsed.type.indexOf('/')
-    const type = parsed.type.slice(0, slash)
-    const subtype = parsed.type.slice(slash + 1)
-    if (type === '*' && subtype !== '*') continue
-    const rawQ = parsed.parameters.q
-    if (rawQ !== undefined && !QVALUE.test(rawQ)) continue
-    ranges.push({ type, subtype, q: rawQ === undefined ? 1 : Number(rawQ) })
+    const range = parseRange(part.replace(/^[ \t]+|[ \t]+$/g, ''))
+    if (range) ranges.push(range)
   }
   return ranges
 }

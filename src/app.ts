@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import http from 'node:http'
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { ControlledClock } from './clock.js'
 import { defaultSettings, type Settings } from './config.js'
@@ -92,13 +94,21 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // route: rule 1's 404.
     frameworkErrors: (_error, request, reply) => {
       void (reply as FastifyReply).header('x-call-id', request.id).code(404).send(routeNotFound().body)
-    }
+    },
+    clientErrorHandler: answerClientError
   })
 
   // Every method Node parses reaches the router, so a task route can answer 405 to all of them.
+  // CONNECT included: Node hands it to a 'connect' listener instead, which passes it on below.
   for (const method of http.METHODS) {
-    if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true })
+    if (!app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true })
   }
+  app.server.on('connect', (request: http.IncomingMessage, socket: Socket) => {
+    const response = new http.ServerResponse(request)
+    response.assignSocket(socket)
+    response.once('finish', () => socket.destroySoon())
+    app.server.emit('request', request, response)
+  })
 
   const routes: RouteEntry[] = []
   app.addHook('onRoute', (route) => {
@@ -112,12 +122,19 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-call-id', request.id)
+    // An unknown path answers rule 1's 404 before any body is read or parsed (under /__admin,
+    // after the admin token check: see routes/admin.ts).
+    if (request.is404 && !request.url.startsWith('/__admin')) throw routeNotFound()
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, reply, (err) => request.log.error({ err }, 'unexpected error')))
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send(routeNotFound().body)
+  // Unreachable: the onRequest hook above answers every unknown path before body parsing. Kept
+  // so that Fastify's default 404 body can never be sent.
+  /* c8 ignore start */
+  app.setNotFoundHandler(() => {
+    throw routeNotFound()
   })
+  /* c8 ignore stop */
 
   await app.register(taskRoutes)
   await app.register(adminRoutes, { prefix: '/__admin' })
@@ -181,4 +198,16 @@ function sendError(error: FastifyError, reply: FastifyReply, logUnexpected: (err
   }
   logUnexpected(error)
   return reply.code(500).send(errorBody('err-internal-server-error'))
+}
+
+/**
+ * Answers a request Node's parser refused (malformed, headers over MAX_HEADER_SIZE, too slow) the
+ * way Node itself does: a bare status line and `Connection: close`, no body (§2 rule 1: "Node's
+ * 431"), instead of Fastify's JSON body.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`)
+  socket.destroy()
 }

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, listeningText } from './app.js'
 import { ConfigError, helpText, readSettings } from './config.js'
 import { FixtureError } from './fixtures.js'
+import { TaskLimitError } from './task-store.js'
 
 /** Exit code for a bad setting or fixture (§8). */
 export const EXIT_CONFIG = 2
@@ -37,7 +38,8 @@ export async function main(
   env: NodeJS.ProcessEnv,
   output: CliOutput = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }
 ): Promise<FastifyInstance | number> {
-  let app: FastifyInstance
+  let app: FastifyInstance | undefined
+  let where = ''
   try {
     const command = readSettings(argv, env)
     if (command.kind === 'help') {
@@ -49,24 +51,39 @@ export async function main(
       return 0
     }
     const { settings } = command
+    where = `${settings.host}:${settings.port}`
     app = await buildApp({ settings })
     if (!settings.adminToken && !LOOPBACK.test(settings.host)) {
       app.log.warn({ host: settings.host }, 'ADMIN_TOKEN is unset and the server listens beyond loopback: anyone who can reach it can drive /__admin')
     }
     await app.listen({ port: settings.port, host: settings.host, listenTextResolver: listeningText })
-    closeWithGrace({ delay: settings.shutdownGraceMs + 5_000 }, async ({ signal, err }) => {
+    // close-with-grace's own limit is a safety net behind closeWithin (timers hold at most 2^31 - 1 ms).
+    const running = app
+    closeWithGrace({ delay: Math.min(2_147_483_647, settings.shutdownGraceMs + 5_000) }, async ({ signal, err }) => {
       // err is set when an uncaught error, not a signal, started the shutdown.
-      app.log.info({ signal, err }, 'shutting down')
-      await closeWithin(app, settings.shutdownGraceMs)
+      running.log.info({ signal, err }, 'shutting down')
+      await closeWithin(running, settings.shutdownGraceMs)
     })
     return app
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof FixtureError) {
-      output.err(`enriched-tasks-mock: ${error.message}`)
-      return EXIT_CONFIG
-    }
-    throw error
+    const line = startupProblem(error, where)
+    if (line === undefined) throw error
+    await app?.close()
+    output.err(`enriched-tasks-mock: ${line}`)
+    return EXIT_CONFIG
   }
+}
+
+/** Errors that mean a setting is wrong for this machine, as listen reports them. */
+const LISTEN_ERRORS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'])
+
+/** The one line to print for a start-up error that a setting caused, or undefined for a bug. */
+function startupProblem(error: unknown, where: string): string | undefined {
+  if (error instanceof ConfigError || error instanceof FixtureError) return error.message
+  const code = (error as NodeJS.ErrnoException).code ?? ''
+  if (LISTEN_ERRORS.has(code)) return `cannot listen on ${where} (HOST, PORT): ${code}`
+  if (error instanceof TaskLimitError) return `invalid MAX_TASKS=${error.max}: the fixtures seed more tasks than that`
+  return undefined
 }
 
 /**

@@ -5,6 +5,48 @@
  * {@link Clock}. Tests hand the app a manual clock and move it instead of sleeping.
  */
 
+/**
+ * The latest instant the mock handles: 9999-12-31T23:59:59.999Z, the last one with a four-digit
+ * ISO-8601 year. Creation times, the clock and token expiries stay at or before it, so every
+ * time the server shows (and every expiry a TTL adds to it) can be written as a date.
+ */
+export const MAX_TIME_MS = 253_402_300_799_999
+
+/** An ISO-8601 date-time with a zone (`2026-01-15T10:00:00Z`, `2026-01-15T15:30:00.5+05:30`). */
+export const ISO_8601 = '^(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,3}))?)?(Z|[+-]\\d{2}:\\d{2})$'
+const ISO_8601_RE = new RegExp(ISO_8601)
+
+/**
+ * Parses an ISO-8601 date-time (see {@link ISO_8601}) that names a real instant: no 30 February,
+ * no hour 24, no offset past ±23:59.
+ * @returns epoch ms, or undefined when the text is not such a date-time
+ */
+export function parseDateTime(text: string): number | undefined {
+  const match = ISO_8601_RE.exec(text)
+  if (!match) return undefined
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number]
+  const ms = Number((match[7] ?? '0').padEnd(3, '0'))
+  const zone = match[8] as string
+  const wallClock = Date.UTC(year, month - 1, day, hour, minute, second, ms)
+  const check = new Date(wallClock)
+  const real =
+    check.getUTCFullYear() === year && check.getUTCMonth() === month - 1 && check.getUTCDate() === day &&
+    check.getUTCHours() === hour && check.getUTCMinutes() === minute && check.getUTCSeconds() === second
+  if (!real) return undefined
+  if (zone === 'Z') return wallClock
+  const [zoneHours, zoneMinutes] = zone.slice(1).split(':').map(Number) as [number, number]
+  if (zoneHours > 23 || zoneMinutes > 59) return undefined
+  return wallClock - (zone.startsWith('-') ? -1 : 1) * (zoneHours * 60 + zoneMinutes) * 60_000
+}
+
+/** Thrown by {@link ControlledClock.advance} and {@link ControlledClock.set} past {@link MAX_TIME_MS}. */
+export class ClockRangeError extends Error {
+  readonly code = 'ERR_CLOCK_RANGE'
+  constructor(readonly requested: number) {
+    super(`the clock cannot go past ${MAX_TIME_MS}`)
+  }
+}
+
 /** Anything that can tell the time, in epoch milliseconds. */
 export interface Clock {
   /** The current time in epoch ms. */
@@ -67,18 +109,21 @@ export class ControlledClock implements Clock {
   /**
    * Moves the clock forward by `ms` (an integer >= 0) and freezes it there.
    * @returns the new now in ms
+   * @throws {ClockRangeError} past {@link MAX_TIME_MS}
    */
   advance(ms: number): number {
-    return this.#freeze(this.now() + ms)
+    return this.set(this.now() + ms)
   }
 
   /**
    * Sets the clock to `at` (epoch ms) and freezes it there.
    * @throws {ClockBackwardsError} when `at` is earlier than now
+   * @throws {ClockRangeError} past {@link MAX_TIME_MS}
    */
   set(at: number): number {
     const now = this.now()
     if (at < now) throw new ClockBackwardsError(at, now)
+    if (at > MAX_TIME_MS) throw new ClockRangeError(at)
     return this.#freeze(at)
   }
 

@@ -63,10 +63,14 @@ const integer = (min: number, max: number) => (text: string) => {
   const n = Number(text)
   return n >= min && n <= max ? n : undefined
 }
-const duration = (min: number) => (text: string) => {
+const duration = (min: number, max: number) => (text: string) => {
   const ms = parseDuration(text)
-  return ms !== undefined && ms >= min ? ms : undefined
+  return ms !== undefined && ms >= min && ms <= max ? ms : undefined
 }
+/** Node's timers hold at most 2^31 - 1 ms (about 24.8 days); longer ones would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647
+/** A TTL of up to 100 years keeps every expiry a writable date. */
+const MAX_TTL_MS = 100 * 365 * 86_400_000
 const oneOf = (...values: string[]) => (text: string) => (values.includes(text) ? text : undefined)
 const nonEmpty = (text: string) => (text === '' ? undefined : text)
 
@@ -82,14 +86,14 @@ interface SettingDefinition {
   parse: (text: string) => unknown
 }
 
-const DURATIONS = 'a duration such as 90s, 15m, 7d, or milliseconds'
+const DURATIONS = 'a duration such as 90s, 15m, 7d, or milliseconds, up to 24d'
 
 /** Every setting, in the order `--help` lists them. */
 export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'PORT', key: 'port', default: '8080', accepted: 'an integer from 0 to 65535', help: 'port to listen on (0: any free port)', parse: integer(0, 65535) },
   { env: 'HOST', key: 'host', default: '127.0.0.1', accepted: 'a host name or IP address', help: 'address to listen on', parse: nonEmpty },
   { env: 'LOG_LEVEL', key: 'logLevel', default: 'info', accepted: 'fatal, error, warn, info, debug, trace or silent', help: 'pino log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
-  { env: 'TASK_TTL', key: 'taskTtlMs', default: '7d', accepted: DURATIONS + ' (at least 1 ms)', help: 'how long a task can be read after its creation', parse: duration(1) },
+  { env: 'TASK_TTL', key: 'taskTtlMs', default: '7d', accepted: 'a duration such as 90s, 15m, 7d, or milliseconds, from 1 ms to 36500d', help: 'how long a task can be read after its creation', parse: duration(1, MAX_TTL_MS) },
   { env: 'AUTH_MODE', key: 'authMode', default: 'strict', accepted: 'strict, any or off', help: 'strict: registered credentials; any: any org and token; off: no auth', parse: oneOf('strict', 'any', 'off') },
   { env: 'ACCEPT_MODE', key: 'acceptMode', default: 'strict', accepted: 'strict or lenient', help: 'strict: the exact media type must be listed; lenient: HTTP negotiation', parse: oneOf('strict', 'lenient') },
   { env: 'STATUS_SHAPE', key: 'statusShape', default: 'docs', accepted: 'docs or atlas', help: 'shape of the status response', parse: oneOf('docs', 'atlas') },
@@ -98,10 +102,10 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'ADMIN_TOKEN', key: 'adminToken', default: undefined, accepted: 'a non-empty token', help: 'bearer token required by /__admin (unset: the control API is open)', parse: nonEmpty },
   { env: 'MAX_TASKS', key: 'maxTasks', default: '100000', accepted: 'an integer from 1 to 10000000', help: 'most tasks held at once', parse: integer(1, 10_000_000) },
   { env: 'JOURNAL_SIZE', key: 'journalSize', default: '1000', accepted: 'an integer from 0 to 1000000', help: 'task-route requests kept in the request journal', parse: integer(0, 1_000_000) },
-  { env: 'SHUTDOWN_GRACE', key: 'shutdownGraceMs', default: '10s', accepted: DURATIONS, help: 'how long in-flight requests may finish after SIGTERM/SIGINT', parse: duration(0) },
-  { env: 'REQUEST_TIMEOUT', key: 'requestTimeoutMs', default: '30s', accepted: DURATIONS, help: 'time allowed to receive a whole request (0: none)', parse: duration(0) },
-  { env: 'KEEP_ALIVE_TIMEOUT', key: 'keepAliveTimeoutMs', default: '5s', accepted: DURATIONS + ' (at least 1 ms)', help: 'idle time before a kept-alive connection is closed', parse: duration(1) },
-  { env: 'CONNECTION_TIMEOUT', key: 'connectionTimeoutMs', default: '2m', accepted: DURATIONS, help: 'socket inactivity timeout (0: none)', parse: duration(0) },
+  { env: 'SHUTDOWN_GRACE', key: 'shutdownGraceMs', default: '10s', accepted: DURATIONS, help: 'how long in-flight requests may finish after SIGTERM/SIGINT', parse: duration(0, MAX_TIMER_MS) },
+  { env: 'REQUEST_TIMEOUT', key: 'requestTimeoutMs', default: '30s', accepted: DURATIONS, help: 'time allowed to receive a whole request (0: none)', parse: duration(0, MAX_TIMER_MS) },
+  { env: 'KEEP_ALIVE_TIMEOUT', key: 'keepAliveTimeoutMs', default: '5s', accepted: DURATIONS + ' (at least 1 ms)', help: 'idle time before a kept-alive connection is closed', parse: duration(1, MAX_TIMER_MS) },
+  { env: 'CONNECTION_TIMEOUT', key: 'connectionTimeoutMs', default: '2m', accepted: DURATIONS, help: 'socket inactivity timeout (0: none)', parse: duration(0, MAX_TIMER_MS) },
   { env: 'MAX_HEADER_SIZE', key: 'maxHeaderSize', default: '16384', accepted: 'an integer from 1024 to 1048576 (bytes)', help: 'largest request line plus headers, in bytes (431 past it)', parse: integer(1024, 1_048_576) },
   { env: 'MAX_BODY_SIZE', key: 'maxBodySize', default: '1048576', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest control-API body, in bytes (413 past it)', parse: integer(1024, 104_857_600) }
 ]

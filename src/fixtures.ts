@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Credential } from './credentials.js'
-import { InvalidSpecError, ISO_8601, taskFromSpec, validator, type SpecDefaults } from './task-spec.js'
+import { ISO_8601, MAX_TIME_MS, parseDateTime } from './clock.js'
+import { InvalidSpecError, taskFromSpec, validator, type SpecDefaults } from './task-spec.js'
 import type { Task } from './task.js'
 
 /** What a fixtures folder holds, validated. */
@@ -22,7 +23,8 @@ export interface Fixtures {
 export class FixtureError extends Error {
   readonly code = 'ERR_FIXTURE'
   constructor(readonly file: string, reason: string) {
-    super(`fixture ${file}: ${reason}`)
+    // One line, whatever the reason quotes from the file.
+    super(`fixture ${file}: ${reason.replace(/\s+/g, ' ')}`)
   }
 }
 
@@ -37,7 +39,7 @@ export const credentialSchema = {
     expiresAt: {
       anyOf: [
         { type: 'string', pattern: ISO_8601 },
-        { type: 'integer', minimum: 0, maximum: 8.64e15 },
+        { type: 'integer', minimum: 0, maximum: MAX_TIME_MS },
         { type: 'null' }
       ]
     }
@@ -60,8 +62,9 @@ const validateCredentials = validator<CredentialSpec[]>({ type: 'array', items: 
 export function credentialFromSpec(spec: CredentialSpec): Credential {
   let expiresAt: number | null = null
   if (typeof spec.expiresAt === 'string') {
-    expiresAt = Date.parse(spec.expiresAt)
-    if (Number.isNaN(expiresAt)) throw new InvalidSpecError([{ path: '/expiresAt', message: 'must be a valid ISO-8601 date-time' }])
+    const parsed = parseDateTime(spec.expiresAt)
+    if (parsed === undefined || parsed > MAX_TIME_MS) throw new InvalidSpecError([{ path: '/expiresAt', message: 'must be a valid ISO-8601 date-time' }])
+    expiresAt = parsed
   } else if (typeof spec.expiresAt === 'number') {
     expiresAt = spec.expiresAt
   }

@@ -28,9 +28,12 @@ export interface JournalFilter {
 
 interface Waiter {
   filter: JournalFilter
-  count: number
+  /** Matching requests still to come. */
+  missing: number
   resolve: (entries: JournalEntry[]) => void
 }
+
+const matches = (entry: JournalEntry, filter: JournalFilter): boolean => filter.path === undefined || entry.url.startsWith(filter.path)
 
 const SECRETS = new Set<string>(SECRET_HEADERS)
 
@@ -63,19 +66,16 @@ export class RequestJournal {
       this.#entries[this.#start] = entry
       this.#start = (this.#start + 1) % this.size
     }
+    // O(1) a waiter per request: each counts down its own matches (no rescan of the journal).
     for (const waiter of this.#waiters) {
-      const matching = this.list(waiter.filter)
-      if (matching.length >= waiter.count) {
-        this.#waiters.delete(waiter)
-        waiter.resolve(matching)
-      }
+      if (matches(entry, waiter.filter) && --waiter.missing === 0) waiter.resolve(this.list(waiter.filter))
     }
   }
 
   /** The matching entries, oldest first; with `limit`, only the newest `limit` of them. */
   list(filter: JournalFilter = {}, limit?: number): JournalEntry[] {
     const ordered = [...this.#entries.slice(this.#start), ...this.#entries.slice(0, this.#start)]
-    const matching = filter.path === undefined ? ordered : ordered.filter((e) => e.url.startsWith(filter.path as string))
+    const matching = ordered.filter((e) => matches(e, filter))
     return limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))
   }
 
@@ -99,7 +99,7 @@ export class RequestJournal {
         this.#waiters.delete(waiter)
         resolve(entries)
       }
-      const waiter: Waiter = { filter, count, resolve: finish }
+      const waiter: Waiter = { filter, missing: count - matching.length, resolve: finish }
       const abort = (): void => finish(null)
       const timer = setTimeout(abort, timeoutMs)
       signal?.addEventListener('abort', abort)

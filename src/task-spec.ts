@@ -4,6 +4,7 @@
  * step from a valid spec to a {@link Task}.
  */
 import { Ajv, type ErrorObject } from 'ajv'
+import { ISO_8601, MAX_TIME_MS, parseDateTime } from './clock.js'
 import { generatedPage } from './synthetic.js'
 import { Task, type PageSource, type Phase, type TaskFile } from './task.js'
 
@@ -16,8 +17,23 @@ export function isUuid(value: string): boolean {
   return UUID.test(value)
 }
 
-/** An ISO-8601 date-time with a zone (`2026-01-15T10:00:00Z`); Date.parse then checks it is real. */
-export const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})$'
+/** How deep JSON given for a result, a page or a file may nest (deeper is refused with 400). */
+export const MAX_JSON_DEPTH = 64
+
+/** Most pages a generated task may have: past 65,535 zip entries (ZIP64), yet bounded in memory. */
+export const MAX_GENERATED_PAGES = 100_000
+
+/** True when `value` nests arrays and objects deeper than `max` levels (checked without recursion). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number]
+    if (node === null || typeof node !== 'object') continue
+    if (depth >= max) return true
+    for (const child of Object.values(node)) stack.push([child, depth + 1])
+  }
+  return false
+}
 
 /** The JSON Schema of a task spec (the body of `POST /__admin/tasks`). */
 export const taskSpecSchema = {
@@ -31,7 +47,7 @@ export const taskSpecSchema = {
     createdAt: {
       anyOf: [
         { type: 'string', pattern: ISO_8601 },
-        { type: 'integer', minimum: 0, maximum: 8.64e15 }
+        { type: 'integer', minimum: 0, maximum: MAX_TIME_MS }
       ]
     },
     timeline: {
@@ -57,7 +73,7 @@ export const taskSpecSchema = {
       additionalProperties: false,
       required: ['pages'],
       properties: {
-        pages: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+        pages: { type: 'integer', minimum: 1, maximum: MAX_GENERATED_PAGES },
         itemsPerPage: { type: 'integer', minimum: 1, maximum: 1000 },
         seed: { type: 'integer', minimum: 0, maximum: 4294967295 }
       }
@@ -73,7 +89,7 @@ export const taskSpecSchema = {
           name: { type: 'string', minLength: 1, maxLength: 1000 },
           json: {},
           text: { type: 'string' },
-          base64: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' }
+          base64: { type: 'string', pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$' }
         },
         oneOf: [{ required: ['json'] }, { required: ['text'] }, { required: ['base64'] }]
       }
@@ -176,11 +192,19 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
   })
   let createdAt = defaults.now
   if (typeof spec.createdAt === 'string') {
-    createdAt = Date.parse(spec.createdAt)
-    if (Number.isNaN(createdAt)) details.push({ path: '/createdAt', message: 'must be a valid ISO-8601 date-time' })
+    const parsed = parseDateTime(spec.createdAt)
+    if (parsed === undefined || parsed > MAX_TIME_MS) details.push({ path: '/createdAt', message: 'must be a valid ISO-8601 date-time' })
+    else createdAt = parsed
   } else if (typeof spec.createdAt === 'number') {
     createdAt = spec.createdAt
   }
+  // Deeply nested JSON would overflow the stack when serialised for an answer or a zip entry.
+  const deep = (value: unknown, path: string): void => {
+    if (nestsDeeperThan(value, MAX_JSON_DEPTH)) details.push({ path, message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` })
+  }
+  deep(spec.result, '/result')
+  spec.pages?.forEach((page, i) => deep(page, `/pages/${i}`))
+  spec.files?.forEach((file, i) => deep(file.json, `/files/${i}/json`))
   const files = filesFromSpec(spec.files ?? [], details)
   if (details.length > 0) throw new InvalidSpecError(details)
 
@@ -215,8 +239,10 @@ function filesFromSpec(files: NonNullable<TaskSpec['files']>, details: Validatio
   return files.map((file, i) => {
     const path = `/files/${i}/name`
     const segments = file.name.split('/')
-    if (file.name.startsWith('/') || segments.some((s) => s === '..' || s === '.' || s === '') || file.name.includes('\\')) {
-      details.push({ path, message: 'must be a relative path without empty, . or .. segments' })
+    // archiver rewrites names with a drive letter (`x:`) or a backslash; control characters have
+    // no place in a file name. Refusing them keeps the zip's names exactly the spec's.
+    if (segments.some((s) => s === '..' || s === '.' || s === '') || /[\\:\u0000-\u001f\u007f]/.test(file.name)) {
+      details.push({ path, message: 'must be a relative path of non-empty segments other than . and .., without \\, : or control characters' })
     } else if (file.name === 'result.json' || segments[0] === 'pages') {
       details.push({ path, message: 'must not be result.json or under pages/' })
     } else if (seen.has(file.name)) {

@@ -246,6 +246,7 @@ export class Task {
     const inProcessing = this.timeline[pos.index]?.status === 'processing'
     const num = inProcessing ? pos.num : 0
     // f = num / den; integer arithmetic up to the one division keeps exact quotients exact.
-    return Math.ceil((this.jobs * ((k - finished) * pos.den - num)) / (k * pos.den))
+    // Clamped: with huge job counts and phase lengths the product loses precision.
+    return Math.min(this.jobs, Math.ceil((this.jobs * ((k - finished) * pos.den - num)) / (k * pos.den)))
   }
 }

@@ -220,3 +220,18 @@ t.test('an archive destroyed mid-way stops appending and raises nothing', async 
   t.equal(archive.destroyed, true)
   t.same(errors, [])
 })
+
+t.test('past 65,535 entries the zip uses ZIP64', { timeout: 180_000 }, async (t) => {
+  const { app, send } = await makeApp()
+  const id = 'd0000000-0000-4000-8000-000000070000'
+  addGenerated(app, id, 70_000, 1)
+  const zip = await download(send, id)
+  const eocd = zip.subarray(-22)
+  t.equal(eocd.readUInt32LE(0), 0x06054b50)
+  t.equal(eocd.readUInt16LE(10), 0xffff, 'the classic record says: see ZIP64')
+  const locator = zip.subarray(-42, -22)
+  t.equal(locator.readUInt32LE(0), 0x07064b50, 'ZIP64 end-of-central-directory locator')
+  const record = zip.subarray(Number(locator.readBigUInt64LE(8)))
+  t.equal(record.readUInt32LE(0), 0x06064b50, 'ZIP64 end-of-central-directory record')
+  t.equal(Number(record.readBigUInt64LE(32)), 70_001, '70,001 entries')
+})

@@ -37,13 +37,29 @@ t.test('a bad fixtures folder stops start-up with one line and exit code 2', asy
   t.match(err[0], /^enriched-tasks-mock: fixture \/nonexistent\/fixtures\/credentials\.json: ENOENT$/)
 })
 
-t.test('an unexpected start-up failure is rethrown', async (t) => {
-  const { output } = capture()
+t.test('a port in use or a host that is not ours: one line and exit code 2', async (t) => {
+  const { err, output } = capture()
   const blocker = await main(['--port', '0', '--log-level', 'silent'], {}, output)
   if (typeof blocker === 'number') throw new Error('did not start')
   t.teardown(() => blocker.close())
   const { port } = blocker.server.address() as { port: number }
-  await t.rejects(main(['--port', String(port), '--log-level', 'silent'], {}, output), { code: 'EADDRINUSE' })
+  t.equal(await main(['--port', String(port), '--log-level', 'silent'], {}, output), EXIT_CONFIG)
+  t.equal(await main(['--port', '0', '--host', '192.0.2.1', '--log-level', 'silent'], {}, output), EXIT_CONFIG)
+  t.same(err, [
+    `enriched-tasks-mock: cannot listen on 127.0.0.1:${port} (HOST, PORT): EADDRINUSE`,
+    'enriched-tasks-mock: cannot listen on 192.0.2.1:0 (HOST, PORT): EADDRNOTAVAIL'
+  ])
+})
+
+t.test('MAX_TASKS below the seeded fixtures: one line and exit code 2', async (t) => {
+  const { err, output } = capture()
+  t.equal(await main(['--port', '0', '--max-tasks', '3', '--log-level', 'silent'], {}, output), EXIT_CONFIG)
+  t.same(err, ['enriched-tasks-mock: invalid MAX_TASKS=3: the fixtures seed more tasks than that'])
+})
+
+t.test('an unexpected start-up failure is rethrown', async (t) => {
+  const { output } = capture()
+  await t.rejects(main(['--port', '0', '--log-level', 'silent'], { get FIXTURES_DIR(): string { throw new Error('boom') } }, output), { message: 'boom' })
 })
 
 t.test('runs: listens as configured and serves the seeded tasks', async (t) => {

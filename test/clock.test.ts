@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ClockBackwardsError, ControlledClock } from '../src/clock.js'
+import { ClockBackwardsError, ControlledClock, MAX_TIME_MS, parseDateTime } from '../src/clock.js'
 
 t.test('system mode follows system time plus the offset', async (t) => {
   let system = 1_000
@@ -63,4 +63,30 @@ t.test('the default system clock reads real time', async (t) => {
   const before = Date.now()
   const now = new ControlledClock().now()
   t.ok(now >= before && now <= Date.now())
+})
+
+t.test('the clock never goes past MAX_TIME_MS', async (t) => {
+  const clock = new ControlledClock({ mode: 'manual', start: MAX_TIME_MS - 10 })
+  t.throws(() => clock.advance(11), { code: 'ERR_CLOCK_RANGE', requested: MAX_TIME_MS + 1 })
+  t.equal(clock.advance(10), MAX_TIME_MS)
+})
+
+t.test('parseDateTime reads real ISO-8601 instants only', async (t) => {
+  const cases: Array<[string, number | undefined]> = [
+    ['2026-01-15T10:00:00Z', Date.UTC(2026, 0, 15, 10)],
+    ['2026-01-15T10:00Z', Date.UTC(2026, 0, 15, 10)],
+    ['2026-01-15T15:30:00.5+05:30', Date.UTC(2026, 0, 15, 10, 0, 0, 500)],
+    ['2026-01-15T05:00:00.123-05:00', Date.UTC(2026, 0, 15, 10, 0, 0, 123)],
+    ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
+    ['2026-02-29T00:00:00Z', undefined],
+    ['2026-13-01T00:00:00Z', undefined],
+    ['2026-01-01T24:00:00Z', undefined],
+    ['2026-01-01T10:60:00Z', undefined],
+    ['2026-01-01T10:00:60Z', undefined],
+    ['2026-01-01T10:00:00+05:60', undefined],
+    ['2026-01-01T10:00:00', undefined],
+    ['2026-01-01', undefined],
+    ['0050-01-01T00:00:00Z', undefined]
+  ]
+  for (const [text, ms] of cases) t.equal(parseDateTime(text), ms, text)
 })

@@ -58,7 +58,7 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
     PORT: ['http', '-1', '65536', '80.5', ''],
     HOST: [''],
     LOG_LEVEL: ['verbose', 'INFO'],
-    TASK_TTL: ['0', 'soon', '7 days'],
+    TASK_TTL: ['0', 'soon', '7 days', '36501d'],
     AUTH_MODE: ['none', 'STRICT'],
     ACCEPT_MODE: ['loose'],
     STATUS_SHAPE: ['upstream'],
@@ -67,10 +67,10 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
     ADMIN_TOKEN: [''],
     MAX_TASKS: ['0', 'many'],
     JOURNAL_SIZE: ['-1', 'x'],
-    SHUTDOWN_GRACE: ['later'],
-    REQUEST_TIMEOUT: ['x'],
-    KEEP_ALIVE_TIMEOUT: ['0'],
-    CONNECTION_TIMEOUT: ['y'],
+    SHUTDOWN_GRACE: ['later', '30d'],
+    REQUEST_TIMEOUT: ['x', '25d'],
+    KEEP_ALIVE_TIMEOUT: ['0', '2147483648'],
+    CONNECTION_TIMEOUT: ['y', '30d'],
     MAX_HEADER_SIZE: ['100', '2000000'],
     MAX_BODY_SIZE: ['1', 'big']
   }

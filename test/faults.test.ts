@@ -142,4 +142,15 @@ t.test('drop faults over a real socket: before the response, and in the middle o
   t.same([ok.status, ok.complete], [200, true], 'the server answers as usual afterwards')
   const journal = (await send({ url: '/__admin/requests' })).json() as { requests: Array<{ status: number; url: string }> }
   t.same(journal.requests.map((r) => r.status), [0, 200, 200, 200], 'a dropped request is journalled with status 0')
+
+  // A zip of many chunks is cut as well.
+  const big = await send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { timeline: [], generate: { pages: 300, itemsPerPage: 50 } } })
+  const bigId = (big.json() as { task: { id: string } }).task.id
+  const bigWhole = await get(port, path.download(bigId), 'application/zip')
+  await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'download', taskId: bigId, drop: 'mid-download' } })
+  const bigCut = await get(port, path.download(bigId), 'application/zip')
+  t.ok(bigCut.bytes > 0 && bigCut.bytes < bigWhole.bytes / 2, `truncated: ${bigCut.bytes} of ${bigWhole.bytes} bytes`)
+  t.equal(bigCut.complete, false)
+  for (let i = 0; i < 100 && app.mock.downloads.size > 0; i++) await new Promise((r) => setTimeout(r, 10))
+  t.equal(app.mock.downloads.size, 0)
 })

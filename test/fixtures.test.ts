@@ -79,6 +79,7 @@ t.test('a bad fixtures folder is a FixtureError naming the file', async (t) => {
   const cases: Array<[string, Record<string, string>, RegExp]> = [
     ['missing credentials', {}, /credentials\.json: ENOENT/],
     ['bad JSON', { 'credentials.json': '[' }, /credentials\.json: .*JSON/],
+    ['bad JSON over lines: one line', { 'credentials.json': '[\n  {\n  oops' }, /^fixture [^\n]*credentials\.json: [^\n]*$/],
     ['bad credential', { 'credentials.json': '[{"orgId":""}]' }, /credentials\.json: .*/],
     ['bad expiry date', { 'credentials.json': '[{"orgId":"o","token":"t","expiresAt":"2030-13-45T99:00:00Z"}]' }, /credentials\.json: \/expiresAt must be a valid ISO-8601 date-time/],
     ['bad task', { 'credentials.json': '[]', 'tasks/a.json': '{"jobs":0}' }, /a\.json: \/jobs must be >= 1/],

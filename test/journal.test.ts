@@ -46,7 +46,7 @@ t.test('waits resolve at once, later, at the timeout, or on abort', async (t) =>
 
 t.test('over HTTP: task-route requests are recorded, redacted; admin and health ones are not', async (t) => {
   const { send } = await makeApp()
-  await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT, authorization: 'Basic abc' } })
+  await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT, authorization: 'Basic abc', 'proxy-authorization': 'Basic cHJveHk6c2VjcmV0', cookie: 'session=s3cret' } })
   await send({ method: 'POST', url: path.result('nope') })
   await send({ url: path.status(TASK.returns, 'v9') })
   await send({ url: '/__admin/tasks' })
@@ -65,6 +65,8 @@ t.test('over HTTP: task-route requests are recorded, redacted; admin and health 
   t.type(first.durationMs, 'number')
   t.equal(first.headers['x-flynn-n-user-token'], '[redacted]')
   t.equal(first.headers.authorization, '[redacted]')
+  t.equal(first.headers['proxy-authorization'], '[redacted]')
+  t.equal(first.headers.cookie, '[redacted]')
   t.equal(first.headers['x-flynn-n-org-id'], AUTH1['x-flynn-n-org-id'])
   t.notMatch(res.body, 'demo-token')
   const limited = (await send({ url: '/__admin/requests?limit=1&path=/enriched/tasks/v1.0/' })).json() as { requests: JournalEntry[] }

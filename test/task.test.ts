@@ -134,3 +134,8 @@ t.test('a timeline with no processing phase keeps pending at the total', async (
   t.same(x.observe(T + 50).jobs, { total: 6, pending: 6 })
   t.same(x.observe(T + 100).jobs, { total: 6, pending: 0 })
 })
+
+t.test('pending never exceeds the total, even where floating point loses precision', async (t) => {
+  const x = task([{ status: 'processing', ms: 897998815105831 }], { jobs: 788020213 })
+  t.same(x.observe(T).jobs, { total: 788020213, pending: 788020213 })
+})

@@ -9,7 +9,8 @@ import { parseDuration } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../fixtures.js'
 import type { Mock } from '../mock.js'
-import { InvalidSpecError, ISO_8601, isUuid, taskFromSpec, validator } from '../task-spec.js'
+import { ISO_8601, MAX_TIME_MS, parseDateTime } from '../clock.js'
+import { InvalidSpecError, isUuid, taskFromSpec, validator } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
 
 /** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
@@ -97,10 +98,14 @@ export const MAX_WAIT_MS = 300_000
 /** Its default timeout and count. */
 const DEFAULT_WAIT_MS = 5_000
 
-/** Compares a bearer token in constant time (hashing first, so lengths leak nothing either). */
+/**
+ * Whether `Authorization` carries the bearer token (the scheme name in any case, RFC 9110 §11.1),
+ * compared in constant time (hashing first, so lengths leak nothing either).
+ */
 function tokenMatches(header: string | undefined, token: string): boolean {
   const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
-  return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`))
+  const sent = /^bearer +(.*)$/i.exec(header ?? '')?.[1] ?? ''
+  return timingSafeEqual(digest(sent), digest(token))
 }
 
 /** A positive integer query value within bounds, or a 400. */
@@ -128,12 +133,17 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     if (token !== undefined && !tokenMatches(request.headers.authorization, token)) {
       throw new ContractError('err-admin-unauthorized')
     }
+    // An unknown /__admin path: the route 404, before any body is parsed.
+    if (request.is404) throw routeNotFound()
   })
 
-  // Unknown /__admin paths answer the route 404, after the token check like every admin call.
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send(routeNotFound().body)
+  // Unreachable: the onRequest hook above answers unknown /__admin paths (after the token check)
+  // before body parsing. Kept so that Fastify's default 404 body can never be sent.
+  /* c8 ignore start */
+  app.setNotFoundHandler(() => {
+    throw routeNotFound()
   })
+  /* c8 ignore stop */
 
   const findTask = (request: FastifyRequest<{ Params: { id: string } }>): Task => {
     const { id } = request.params
@@ -141,7 +151,8 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     if (!task) throw routeNotFound()
     return task
   }
-  const body = (request: FastifyRequest): unknown => request.body ?? {}
+  // No body at all counts as {}; a JSON null is a body, and not an object.
+  const body = (request: FastifyRequest): unknown => (request.body === undefined ? {} : request.body)
 
   app.post('/tasks', async (request, reply) => {
     const task = taskFromSpec(body(request), mock.specDefaults())
@@ -189,13 +200,17 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.get('/clock', async () => clockView())
   app.post('/clock', async (request) => {
     const change = validateClock(body(request))
+    const tooLate = (path: string): InvalidSpecError =>
+      new InvalidSpecError([{ path, message: `must keep the clock at or before ${iso(MAX_TIME_MS)}` }])
     if (change.advance !== undefined) {
       const ms = typeof change.advance === 'number' ? change.advance : parseDuration(change.advance)
       if (ms === undefined) throw new InvalidSpecError([{ path: '/advance', message: 'must be a duration such as 90s, 15m, 7d, or milliseconds' }])
+      if (mock.clock.now() + ms > MAX_TIME_MS) throw tooLate('/advance')
       mock.clock.advance(ms)
     } else if (change.set !== undefined) {
-      const at = Date.parse(change.set)
-      if (Number.isNaN(at)) throw new InvalidSpecError([{ path: '/set', message: 'must be a valid ISO-8601 date-time' }])
+      const at = parseDateTime(change.set)
+      if (at === undefined) throw new InvalidSpecError([{ path: '/set', message: 'must be a valid ISO-8601 date-time' }])
+      if (at > MAX_TIME_MS) throw tooLate('/set')
       mock.clock.set(at)
     } else {
       mock.clock.setMode(change.mode as 'system' | 'manual')

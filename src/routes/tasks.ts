@@ -65,8 +65,8 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
   for (const route of TASK_ROUTES) {
     // Rule 1 runs in onRequest so that the 405 is sent before any body is read or parsed.
     const onRequest = async (request: TaskRequest, reply: FastifyReply): Promise<void> => {
-      journal(mock, request, reply)
       reply.header('vary', 'Accept').header('cache-control', 'no-store')
+      journal(mock, request, reply)
       if (request.params.version !== ACTIVE_VERSION) throw routeNotFound()
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         throw new ContractError('err-method-not-allowed', {}, { allow: ALLOW })
@@ -122,7 +122,11 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
   }
 
   const now = clock.now()
-  if (route.name === 'status') return sendStatus(mock, task, task.recordPoll(now), now, reply)
+  if (route.name === 'status') {
+    // A poll is a status read that answers 200 (§4): a client already gone gets no answer.
+    const state = request.raw.socket.destroyed ? task.observe(now) : task.recordPoll(now)
+    return sendStatus(mock, task, state, now, reply)
+  }
 
   const state = task.observe(now)
   if (state.status !== 'completed') {
@@ -143,12 +147,12 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
   }
 }
 
-/** The task's zip, cut after its first chunk when a `mid-download` fault says so. */
+/** The task's zip, cut midway when a `mid-download` fault says so. */
 function zipStream(mock: Mock, task: Task, state: TaskState, request: FastifyRequest): Readable {
   const archive = mock.trackDownload(taskArchive(task, state.finishedAt as number))
   if (request.fault?.drop !== 'mid-download') return archive
   // pipeline destroys the archive too when the cut connection destroys the last stream.
-  return pipeline(archive, cutAfterFirstChunk(request), () => {})
+  return pipeline(archive, cutMidway(request), () => {})
 }
 
 /** Records the request in the journal once its answer is over (sent, or the connection cut). */
@@ -195,21 +199,21 @@ async function applyFault(mock: Mock, route: TaskRouteName, request: TaskRequest
 }
 
 /**
- * Passes the zip's first chunk, then ends the connection once that chunk is flushed, so the
- * client sees a truncated body (§7 `drop: mid-download`).
+ * Passes the first half of the zip's first chunk, then ends the connection once that is flushed,
+ * so the client sees a truncated body (§7 `drop: mid-download`), however small the zip.
  */
-function cutAfterFirstChunk(request: FastifyRequest): Transform {
+function cutMidway(request: FastifyRequest): Transform {
   let passed = false
+  const cut = (): void => {
+    setImmediate(() => request.raw.socket.destroySoon())
+  }
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      if (!passed) {
-        passed = true
-        callback(null, chunk)
-        return
-      }
-      // Hold the rest back and close the socket after what was written is flushed.
-      request.raw.socket.destroySoon()
-    }
+      if (passed) return cut()
+      passed = true
+      callback(null, chunk.subarray(0, Math.ceil(chunk.length / 2)))
+    },
+    flush: cut
   })
 }
 

@@ -56,3 +56,18 @@ function dechunk(text: string): string {
     rest = rest.slice(eol + 2 + size + 2)
   }
 }
+
+/**
+ * Sends raw bytes and resolves with everything the server sent back before closing. For requests
+ * Node's parser refuses, whose answers never reach the app (and so are not contract-checked).
+ */
+export function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let received = ''
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
+    socket.on('error', reject)
+    socket.on('close', () => resolve(received))
+    socket.write(bytes)
+  })
+}

@@ -69,12 +69,12 @@ t.test('POST /__admin/tasks rejects invalid specs with details', async (t) => {
     ['file named result.json', { files: [{ name: 'result.json', text: '' }] }, [{ path: '/files/0/name', message: 'must not be result.json or under pages/' }]],
     ['file under pages/', { files: [{ name: 'pages/0.json', text: '' }] }, [{ path: '/files/0/name', message: 'must not be result.json or under pages/' }]],
     ['file given twice', { files: [{ name: 'a', text: '' }, { name: 'a', json: 1 }] }, [{ path: '/files/1/name', message: 'must not be given twice' }]],
-    ['file with ..', { files: [{ name: 'a/../b', text: '' }] }, [{ path: '/files/0/name', message: 'must be a relative path without empty, . or .. segments' }]],
-    ['absolute file', { files: [{ name: '/etc/passwd', text: '' }] }, [{ path: '/files/0/name', message: 'must be a relative path without empty, . or .. segments' }]],
+    ['file with ..', { files: [{ name: 'a/../b', text: '' }] }, [{ path: '/files/0/name', message: 'must be a relative path of non-empty segments other than . and .., without \\, : or control characters' }]],
+    ['absolute file', { files: [{ name: '/etc/passwd', text: '' }] }, [{ path: '/files/0/name', message: 'must be a relative path of non-empty segments other than . and .., without \\, : or control characters' }]],
     ['file without content', { files: [{ name: 'a' }] }, [{ path: '/files/0', message: 'must have exactly one of json, text or base64' }]],
     ['file with two contents', { files: [{ name: 'a', text: '', json: 1 }] }, [{ path: '/files/0', message: 'must have exactly one of json, text or base64' }]],
     ['createdAt of the wrong type', { createdAt: true }, [{ path: '/createdAt', message: 'must match a schema in anyOf' }]],
-    ['bad base64', { files: [{ name: 'a', base64: '!!' }] }, [{ path: '/files/0/base64', message: 'must match pattern "^[A-Za-z0-9+/]*={0,2}$"' }]]
+    ['bad base64', { files: [{ name: 'a', base64: '!!' }] }, [{ path: '/files/0/base64', message: 'must match pattern "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"' }]]
   ]
   for (const [name, payload, details] of cases) {
     const res = await send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: JSON.stringify(payload) })
@@ -267,14 +267,68 @@ t.test('ADMIN_TOKEN: every /__admin call needs the bearer token', async (t) => {
     { method: 'GET', url: '/__admin/faults' }, { method: 'GET', url: '/__admin/unknown' }
   ]
   for (const call of calls) {
-    for (const authorization of [undefined, 'Bearer wrong', 's3cret', 'Bearer s3cret ', 'bearer s3cret']) {
+    for (const authorization of [undefined, 'Bearer wrong', 's3cret', 'Bearer s3cret ', 'Basic s3cret', 'Bearer']) {
       const headers: Record<string, string> = authorization === undefined ? {} : { authorization }
       const res = await send({ ...call, headers })
       t.same([res.statusCode, res.json()], [401, unauthorized], `${call.method} ${call.url} with ${authorization}`)
     }
   }
-  const ok = await send({ url: '/__admin/clock', headers: { authorization: 'Bearer s3cret' } })
-  t.equal(ok.statusCode, 200)
+  for (const authorization of ['Bearer s3cret', 'bearer s3cret', 'BEARER  s3cret']) {
+    const ok = await send({ url: '/__admin/clock', headers: { authorization } })
+    t.equal(ok.statusCode, 200, `${authorization}: the scheme name in any case`)
+  }
+  const unknown = await send({ method: 'POST', url: '/__admin/nope', headers: { authorization: 'Bearer s3cret', 'content-type': 'application/json' }, payload: '{bad' })
+  t.same([unknown.statusCode, unknown.json()], [404, NOT_FOUND], 'an unknown admin path: 404 before the body is parsed')
   const task = await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.equal(task.statusCode, 200, 'task routes need no admin token')
+})
+
+t.test('bodies that would break later answers are refused at creation', async (t) => {
+  const { send } = await makeApp()
+  // Raw JSON text: JSON.stringify itself cannot write 5,000 levels.
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n)
+  const cases: Array<[string, string | object | null, Array<{ path: string; message: string }>]> = [
+    ['null body', null, [{ path: '', message: 'must be object' }]],
+    ['deep result', `{"result":${deep(65)}}`, [{ path: '/result', message: 'must not nest deeper than 64 levels' }]],
+    ['deep page', `{"pages":[1,${deep(5000)}]}`, [{ path: '/pages/1', message: 'must not nest deeper than 64 levels' }]],
+    ['deep file', `{"files":[{"name":"a.json","json":${deep(100)}}]}`, [{ path: '/files/0/json', message: 'must not nest deeper than 64 levels' }]],
+    ['too many generated pages', { generate: { pages: 100_001 } }, [{ path: '/generate/pages', message: 'must be <= 100000' }]],
+    ['createdAt past year 9999', { createdAt: 8_640_000_000_000_000 }, [{ path: '/createdAt', message: 'must match a schema in anyOf' }]],
+    ['an impossible date', { createdAt: '2026-02-30T00:00:00Z' }, [{ path: '/createdAt', message: 'must be a valid ISO-8601 date-time' }]],
+    ['an offset past 23:59', { createdAt: '2026-02-01T00:00:00+24:00' }, [{ path: '/createdAt', message: 'must be a valid ISO-8601 date-time' }]],
+    ['drive letter', { files: [{ name: 'x:result.json', text: '' }] }, [{ path: '/files/0/name', message: 'must be a relative path of non-empty segments other than . and .., without \\, : or control characters' }]],
+    ['control character', { files: [{ name: 'a\nb', text: '' }] }, [{ path: '/files/0/name', message: 'must be a relative path of non-empty segments other than . and .., without \\, : or control characters' }]],
+    ['base64 of a bad length', { files: [{ name: 'a', base64: 'abc' }] }, [{ path: '/files/0/base64', message: 'must match pattern "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"' }]]
+  ]
+  for (const [name, payload, details] of cases) {
+    const res = await send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) })
+    t.equal(res.statusCode, 400, name)
+    t.same(res.json(), invalid(details), name)
+  }
+  const okDepth = await send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: `{"result":${deep(64)}}` })
+  t.equal(okDepth.statusCode, 201, '64 levels are fine')
+  const offset = await send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { createdAt: '2026-01-15T15:30:00.5+05:30' } })
+  t.match(offset.json(), { task: { createdAt: '2026-01-15T10:00:00.500Z' } }, 'offsets and fractions are honoured')
+})
+
+t.test('the clock stays within writable dates', async (t) => {
+  const { send } = await makeApp()
+  const post = (payload: unknown) => send({ method: 'POST', url: '/__admin/clock', headers: json, payload: JSON.stringify(payload) })
+  const late = [{ path: '/advance', message: 'must keep the clock at or before 9999-12-31T23:59:59.999Z' }]
+  for (const advance of [1e308, '100000000d', 8_640_000_000_000_000]) {
+    const res = await post({ advance })
+    t.same([res.statusCode, res.json()], [400, invalid(late)], String(advance))
+  }
+  const set = await post({ set: '+275760-09-13T00:00:00Z' })
+  t.equal(set.statusCode, 400)
+  const pastLast = await post({ set: '9999-12-31T23:59:59.999-01:00' })
+  t.same([pastLast.statusCode, pastLast.json()], [400, invalid([{ path: '/set', message: 'must keep the clock at or before 9999-12-31T23:59:59.999Z' }])])
+  const impossible = await post({ set: '2099-02-30T00:00:00Z' })
+  t.same([impossible.statusCode, impossible.json()], [400, invalid([{ path: '/set', message: 'must be a valid ISO-8601 date-time' }])])
+  const last = await post({ set: '9999-12-31T23:59:59.999Z' })
+  t.same(last.json(), { now: '9999-12-31T23:59:59.999Z', mode: 'manual' }, 'the last instant is fine')
+  const beyond = await post({ advance: 1 })
+  t.same([beyond.statusCode, beyond.json()], [400, invalid(late)])
+  t.equal((await send({ url: '/__admin/tasks' })).statusCode, 200, 'task views still answer')
+  t.equal((await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })).statusCode, 404, 'tasks expired, routes answer')
 })
