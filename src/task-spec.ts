@@ -20,8 +20,12 @@ export function isUuid(value: string): boolean {
 /** How deep JSON given for a result, a page or a file may nest (deeper is refused with 400). */
 export const MAX_JSON_DEPTH = 64
 
-/** Most pages a generated task may have: past 65,535 zip entries (ZIP64), yet bounded in memory. */
-export const MAX_GENERATED_PAGES = 100_000
+/**
+ * Most pages a generated task may have: enough to pass 65,535 zip entries (ZIP64), few enough
+ * that archiver's central directory (kept whole until the zip ends, about 5 KiB an entry at its
+ * peak) stays within a few hundred MiB.
+ */
+export const MAX_GENERATED_PAGES = 70_000
 
 /** True when `value` nests arrays and objects deeper than `max` levels (checked without recursion). */
 export function nestsDeeperThan(value: unknown, max: number): boolean {
