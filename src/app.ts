@@ -105,6 +105,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   }
   app.server.on('connect', (request: http.IncomingMessage, socket: Socket) => {
     const response = new http.ServerResponse(request)
+    // The socket is closed after this one answer (Node has handed it over): say so.
+    response.shouldKeepAlive = false
     response.assignSocket(socket)
     response.once('finish', () => socket.destroySoon())
     app.server.emit('request', request, response)

@@ -209,8 +209,10 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
   deep(spec.result, '/result')
   spec.pages?.forEach((page, i) => deep(page, `/pages/${i}`))
   spec.files?.forEach((file, i) => deep(file.json, `/files/${i}/json`))
-  const files = filesFromSpec(spec.files ?? [], details)
+  checkFileNames(spec.files ?? [], details)
+  // Only a valid spec is built: a file's JSON is written out only once its depth is known safe.
   if (details.length > 0) throw new InvalidSpecError(details)
+  const files = (spec.files ?? []).map(fileFromSpec)
 
   return new Task({
     id: (spec.id ?? defaults.newId()).toLowerCase(),
@@ -238,9 +240,9 @@ function pagesFromSpec(spec: TaskSpec): PageSource | null {
   return null
 }
 
-function filesFromSpec(files: NonNullable<TaskSpec['files']>, details: ValidationDetail[]): TaskFile[] {
+function checkFileNames(files: NonNullable<TaskSpec['files']>, details: ValidationDetail[]): void {
   const seen = new Set<string>()
-  return files.map((file, i) => {
+  files.forEach((file, i) => {
     const path = `/files/${i}/name`
     const segments = file.name.split('/')
     // archiver rewrites names with a drive letter (`x:`) or a backslash; control characters have
@@ -253,10 +255,13 @@ function filesFromSpec(files: NonNullable<TaskSpec['files']>, details: Validatio
       details.push({ path, message: 'must not be given twice' })
     }
     seen.add(file.name)
-    const content =
-      file.base64 !== undefined
-        ? Buffer.from(file.base64, 'base64')
-        : Buffer.from(file.text ?? JSON.stringify(file.json, null, 2), 'utf8')
-    return { name: file.name, content }
   })
+}
+
+function fileFromSpec(file: NonNullable<TaskSpec['files']>[number]): TaskFile {
+  const content =
+    file.base64 !== undefined
+      ? Buffer.from(file.base64, 'base64')
+      : Buffer.from(file.text ?? JSON.stringify(file.json, null, 2), 'utf8')
+  return { name: file.name, content }
 }

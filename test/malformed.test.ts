@@ -34,6 +34,7 @@ t.test('CONNECT on a task route gets the 405 of rule 1; elsewhere the route 404'
   const task = await rawRequest(port, `CONNECT ${path.status(TASK.returns)} HTTP/1.1`)
   t.equal(task.status, 405)
   t.equal(task.headers.allow, 'GET, HEAD')
+  t.equal(task.headers.connection, 'close')
   t.same(JSON.parse(task.body), errorOf('err-method-not-allowed', 'ClientRequest'))
   const other = await rawRequest(port, 'CONNECT /elsewhere HTTP/1.1')
   t.same([other.status, JSON.parse(other.body)], [404, NOT_FOUND])
