@@ -2,7 +2,7 @@ import { request } from 'node:http'
 import t from 'tap'
 import yauzl from 'yauzl'
 import { taskFromSpec } from '../src/task-spec.js'
-import { AUTH1, JSON_ACCEPT, makeApp, ORG1, path, T0, TASK, ZIP_ACCEPT, type TestApp } from './helpers/app.js'
+import { AUTH1, JSON_ACCEPT, listen, makeApp, ORG1, path, T0, TASK, ZIP_ACCEPT, until, type TestApp } from './helpers/app.js'
 
 interface ZipEntry {
   name: string
@@ -124,9 +124,7 @@ t.test('a 10,000-page generated task streams over a socket with bounded memory',
   const { app } = await makeApp()
   const id = 'd0000000-0000-4000-8000-000000010000'
   addGenerated(app, id, 10_000, 100)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(() => app.close())
-  const { port } = app.server.address() as { port: number }
+  const port = await listen(app, t)
   // Live memory after a full GC (tap runs node with --expose-gc): garbage does not count, what
   // the server holds does. Holding the zip would add its whole size (over 100 MiB).
   const gc = global.gc as () => void
@@ -178,9 +176,7 @@ t.test('a client that aborts mid-download leaves the server healthy and the stre
   const { app } = await makeApp()
   const id = 'd0000000-0000-4000-8000-000000010002'
   addGenerated(app, id, 10_000, 100)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(() => app.close())
-  const { port } = app.server.address() as { port: number }
+  const port = await listen(app, t)
   const received = await new Promise<number>((resolve, reject) => {
     const req = request({ port, host: '127.0.0.1', path: path.download(id), headers: { ...AUTH1, ...ZIP_ACCEPT } }, (res) => {
       let bytes = 0
@@ -198,7 +194,7 @@ t.test('a client that aborts mid-download leaves the server healthy and the stre
   })
   t.ok(received > 0, 'the download had started')
   const [stream] = [...app.mock.downloads]
-  for (let i = 0; i < 100 && app.mock.downloads.size > 0; i++) await new Promise((r) => setTimeout(r, 10))
+  await until(() => app.mock.downloads.size === 0)
   t.equal(app.mock.downloads.size, 0, 'no download left open')
   t.equal(stream?.destroyed ?? true, true, 'the archive stream is destroyed')
   const res = await fetch(`http://127.0.0.1:${port}${path.status(TASK.returns)}`, { headers: { ...AUTH1, ...JSON_ACCEPT } })

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { errorOf, NOT_FOUND, pageNotFound, taskNotFound, TASK, UUID_RE } from './helpers/app.js'
+import { errorOf, NOT_FOUND, pageNotFound, taskNotFound, TASK, until, UUID_RE } from './helpers/app.js'
 import { startServer, stopServer } from './helpers/server.js'
 
 const ORG = '00000000-0000-4000-8000-000000000001'
@@ -75,7 +75,7 @@ t.test('the README walk-through over HTTP', async (t) => {
   }
   // The child's stdout arrives a little after its answers.
   const logged = () => server.lines.filter((l) => l.includes('request completed')).length
-  for (let i = 0; i < 200 && logged() < 17; i++) await new Promise((r) => setTimeout(r, 10))
+  await until(() => logged() >= 17)
   t.equal(logged(), 17, 'one log line per request')
   t.notOk(server.lines.some((l) => l.includes('demo-token')), 'no token in the logs')
 })

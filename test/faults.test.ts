@@ -1,7 +1,7 @@
 import { request } from 'node:http'
 import t from 'tap'
 import { FaultStore } from '../src/faults.js'
-import { AUTH1, errorOf, JSON_ACCEPT, makeApp, path, TASK, UUID_RE, ZIP_ACCEPT } from './helpers/app.js'
+import { AUTH1, errorOf, JSON_ACCEPT, listen, makeApp, path, TASK, UUID_RE, ZIP_ACCEPT, until } from './helpers/app.js'
 
 const json = { 'content-type': 'application/json' }
 const headers = { ...AUTH1, ...JSON_ACCEPT }
@@ -119,9 +119,7 @@ function get(port: number, url: string, accept: string): Promise<{ status?: numb
 
 t.test('drop faults over a real socket: before the response, and in the middle of a zip', async (t) => {
   const { app, send } = await makeApp()
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(() => app.close())
-  const { port } = app.server.address() as { port: number }
+  const port = await listen(app, t)
 
   await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'status', drop: 'before-response' } })
   const dropped = await get(port, path.status(TASK.returns), 'application/json')
@@ -135,7 +133,7 @@ t.test('drop faults over a real socket: before the response, and in the middle o
   t.equal(cut.status, 200, 'the download started')
   t.ok(cut.bytes > 0 && cut.bytes < whole.bytes, `truncated body: ${cut.bytes} of ${whole.bytes} bytes`)
   t.equal(cut.complete, false)
-  for (let i = 0; i < 100 && app.mock.downloads.size > 0; i++) await new Promise((r) => setTimeout(r, 10))
+  await until(() => app.mock.downloads.size === 0)
   t.equal(app.mock.downloads.size, 0, 'the cut archive is released')
 
   const ok = await get(port, path.status(TASK.returns), 'application/json')
@@ -151,6 +149,6 @@ t.test('drop faults over a real socket: before the response, and in the middle o
   const bigCut = await get(port, path.download(bigId), 'application/zip')
   t.ok(bigCut.bytes > 0 && bigCut.bytes < bigWhole.bytes / 2, `truncated: ${bigCut.bytes} of ${bigWhole.bytes} bytes`)
   t.equal(bigCut.complete, false)
-  for (let i = 0; i < 100 && app.mock.downloads.size > 0; i++) await new Promise((r) => setTimeout(r, 10))
+  await until(() => app.mock.downloads.size === 0)
   t.equal(app.mock.downloads.size, 0)
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { RequestJournal, redactHeaders, type JournalEntry } from '../src/journal.js'
-import { AUTH1, JSON_ACCEPT, makeApp, path, T0, TASK, UUID_RE, errorOf } from './helpers/app.js'
+import { AUTH1, JSON_ACCEPT, listen, makeApp, path, T0, TASK, UUID_RE, errorOf, until } from './helpers/app.js'
 
 const entry = (n: number, url = `/x/${n}`): JournalEntry => ({ id: String(n), at: '', method: 'GET', url, status: 200, durationMs: 0, headers: {} })
 
@@ -106,15 +106,13 @@ t.test('GET /__admin/requests/wait answers early, or 408 at its timeout', async 
 
 t.test('a client that leaves stops its wait', async (t) => {
   const { app } = await makeApp()
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(() => app.close())
-  const { port } = app.server.address() as { port: number }
+  const port = await listen(app, t)
   const controller = new AbortController()
   const pending = fetch(`http://127.0.0.1:${port}/__admin/requests/wait?count=5&timeoutMs=60000`, { signal: controller.signal }).catch(() => 'aborted')
-  for (let i = 0; i < 100 && app.mock.journal.waiting === 0; i++) await new Promise((r) => setTimeout(r, 5))
+  await until(() => app.mock.journal.waiting > 0)
   t.equal(app.mock.journal.waiting, 1)
   controller.abort()
   t.equal(await pending, 'aborted')
-  for (let i = 0; i < 100 && app.mock.journal.waiting > 0; i++) await new Promise((r) => setTimeout(r, 5))
+  await until(() => app.mock.journal.waiting === 0)
   t.equal(app.mock.journal.waiting, 0)
 })

@@ -3,18 +3,16 @@
  * method Node routes elsewhere (CONNECT), or aimed at no route with a body that cannot be parsed.
  */
 import t from 'tap'
-import { AUTH1, errorOf, makeApp, NOT_FOUND, path, TASK } from './helpers/app.js'
+import { AUTH1, errorOf, listen, makeApp, NOT_FOUND, path, TASK } from './helpers/app.js'
 import { rawExchange, rawRequest } from './helpers/http.js'
 
-async function listening() {
+async function listening(t: Parameters<typeof listen>[1]) {
   const test = await makeApp()
-  await test.app.listen({ port: 0, host: '127.0.0.1' })
-  return { ...test, port: (test.app.server.address() as { port: number }).port }
+  return { ...test, port: await listen(test.app, t) }
 }
 
 t.test('requests Node refuses get its bare answer: status line, Connection: close, no body', async (t) => {
-  const { app, port } = await listening()
-  t.teardown(() => app.close())
+  const { port } = await listening(t)
   const cases: Array<[string, string, string]> = [
     ['lowercase method', 'get /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 'HTTP/1.1 400 Bad Request'],
     ['no leading slash', 'GET healthz HTTP/1.1\r\nHost: x\r\n\r\n', 'HTTP/1.1 400 Bad Request'],
@@ -29,8 +27,7 @@ t.test('requests Node refuses get its bare answer: status line, Connection: clos
 })
 
 t.test('CONNECT on a task route gets the 405 of rule 1; elsewhere the route 404', async (t) => {
-  const { app, port } = await listening()
-  t.teardown(() => app.close())
+  const { port } = await listening(t)
   const task = await rawRequest(port, `CONNECT ${path.status(TASK.returns)} HTTP/1.1`)
   t.equal(task.status, 405)
   t.equal(task.headers.allow, 'GET, HEAD')
@@ -56,8 +53,7 @@ t.test('a path that matches no route answers 404 before its body is parsed', asy
 })
 
 t.test('a status read whose client left before the answer is not a poll', async (t) => {
-  const { app, port, send } = await listening()
-  t.teardown(() => app.close())
+  const { port, send } = await listening(t)
   const created = await send({ method: 'POST', url: '/__admin/tasks', headers: { 'content-type': 'application/json' }, payload: { timeline: [{ status: 'processing', polls: 1 }] } })
   const id = (created.json() as { task: { id: string } }).task.id
   await send({ method: 'POST', url: '/__admin/faults', headers: { 'content-type': 'application/json' }, payload: { route: 'status', taskId: id, delayMs: 300 } })

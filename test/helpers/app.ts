@@ -59,6 +59,18 @@ export async function makeApp(settings: Partial<Settings> = {}, options: AppOpti
   return { app, clock, send }
 }
 
+/** Makes the app listen on a free loopback port, closed when the test ends. @returns the port */
+export async function listen(app: FastifyInstance, t: { teardown: (fn: () => unknown) => void }): Promise<number> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  return (app.server.address() as { port: number }).port
+}
+
+/** Waits until `condition` holds, polling every 10 ms for at most `ms` (then returns anyway). */
+export async function until(condition: () => boolean, ms = 2000): Promise<void> {
+  for (let waited = 0; waited < ms && !condition(); waited += 10) await new Promise((r) => setTimeout(r, 10))
+}
+
 /** The path of a task route. */
 export const path = {
   status: (id: string, version = 'v1.0') => `/enriched/tasks/${version}/status/${id}`,
