@@ -126,7 +126,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     reply.header('x-call-id', request.id)
     // An unknown path answers rule 1's 404 before any body is read or parsed (under /__admin,
     // after the admin token check: see routes/admin.ts).
-    if (request.is404 && !request.url.startsWith('/__admin')) throw routeNotFound()
+    if (request.is404 && !ADMIN_SCOPE.test(request.url)) throw routeNotFound()
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, reply, (err) => request.log.error({ err }, 'unexpected error')))
@@ -157,6 +157,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   mock.ready = true
   return app
 }
+
+/** URLs under the control API's prefix, whose unknown paths routes/admin.ts answers. */
+const ADMIN_SCOPE = /^\/__admin(?:[/?]|$)/
 
 /** Domain errors (by their stable `code`) and the contract error each one answers (§7). */
 const DOMAIN_ERRORS: Record<string, ErrorCode> = {

@@ -44,7 +44,8 @@ t.test('a path that matches no route answers 404 before its body is parsed', asy
     ['POST', '/healthz', { 'content-type': 'application/json' }, '{"__proto__":{}}'],
     ['PUT', `${path.status(TASK.returns)}/`, { 'content-type': 'application/json' }, '{x'],
     ['POST', '/nope', { 'content-type': 'application/json' }, 'x'.repeat(5000)],
-    ['POST', '/nope', { 'content-type': 'text/xml' }, '<x']
+    ['POST', '/nope', { 'content-type': 'text/xml' }, '<x'],
+    ['POST', '/__adminx', { 'content-type': 'application/json' }, '{x']
   ]
   for (const [method, url, headers, payload] of cases) {
     const res = await send({ method: method as 'POST', url, headers, payload })
