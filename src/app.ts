@@ -16,8 +16,10 @@ import { redact, RequestLogController } from './logging.js'
 import { Mock } from './mock.js'
 import { adminRoutes } from './routes/admin.js'
 import { openapiRoutes } from './routes/openapi.js'
-import { operationRoutes } from './routes/operations.js'
+import { healthRoutes } from './routes/health.js'
+import { producerRoutes } from './routes/producers.js'
 import { taskRoutes } from './routes/tasks.js'
+import { Signer } from './signing.js'
 
 /** One registered route: its methods and its URL pattern (Fastify syntax, `:param`). */
 export interface RouteEntry {
@@ -118,9 +120,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   })
   app.decorate('routeList', routes)
 
-  const mock = new Mock(settings, clock, fixtures)
+  const mock = new Mock(settings, clock, fixtures, await Signer.fromPem(fixtures.signingKey))
   mock.seed()
   app.decorate('mock', mock)
+  app.decorateRequest('fault', null)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-call-id', request.id)
@@ -139,13 +142,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   /* c8 ignore stop */
 
   await app.register(taskRoutes)
+  await app.register(producerRoutes)
   await app.register(adminRoutes, { prefix: '/__admin' })
-  await app.register(operationRoutes)
+  await app.register(healthRoutes)
   await app.register(openapiRoutes)
 
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
   if (sweepIntervalMs > 0) {
-    const sweep = setInterval(() => mock.store.sweep(), sweepIntervalMs)
+    const sweep = setInterval(() => mock.sweep(), sweepIntervalMs)
     sweep.unref()
     app.addHook('onClose', async () => clearInterval(sweep))
   }
@@ -166,7 +170,9 @@ const DOMAIN_ERRORS: Record<string, ErrorCode> = {
   ERR_TASK_EXISTS: 'err-task-exists',
   ERR_TASK_LIMIT: 'err-task-limit',
   ERR_INVALID_TRANSITION: 'err-invalid-transition',
-  ERR_CLOCK_BACKWARDS: 'err-clock-backwards'
+  ERR_CLOCK_BACKWARDS: 'err-clock-backwards',
+  ERR_OPERATION_EXISTS: 'err-operation-exists',
+  ERR_OPERATION_BUILT_IN: 'err-operation-built-in'
 }
 
 /**

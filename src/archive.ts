@@ -11,13 +11,10 @@
  */
 import { ZipArchive } from 'archiver'
 import { pipeline, Readable, Transform } from 'node:stream'
-import type { Task } from './task.js'
+import type { Task, TaskFile } from './task.js'
 
-/** One zip entry: its name and its bytes. */
-interface Entry {
-  name: string
-  content: Buffer
-}
+/** One zip entry: its name and its bytes (made lazily by a function, see {@link TaskFile}). */
+type Entry = TaskFile
 
 // Compact, like the Result and Pages APIs' `data`: a 10,000-page zip stays as small as it can.
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8')
@@ -51,7 +48,7 @@ export function taskArchive(task: Task, finishedAt: number): Readable {
       archive.finalize().catch(() => {})
       return
     }
-    archive.append(Readable.from([next.value.content]), { name: next.value.name, date })
+    archive.append(entrySource(next.value.content), { name: next.value.name, date })
   }
   // After a destroy, 'close' aborts the archive: its queue stops and no 'entry' comes again.
   archive.on('entry', appendNext)
@@ -59,6 +56,16 @@ export function taskArchive(task: Task, finishedAt: number): Readable {
   appendNext()
   // pipeline destroys the archive too when the response destroys the coalesced stream.
   return pipeline(archive, coalesce(COALESCE_BYTES), () => {})
+}
+
+/** A one-chunk stream of an entry's bytes; lazy content is made only when archiver reads it. */
+function entrySource(content: Entry['content']): Readable {
+  if (Buffer.isBuffer(content)) return Readable.from([content])
+  return Readable.from(
+    (async function* () {
+      yield await content()
+    })()
+  )
 }
 
 /** The size the zip's small writes are gathered into before they reach the socket, in bytes. */

@@ -34,6 +34,7 @@ export interface Settings {
   connectionTimeoutMs: number
   maxHeaderSize: number
   maxBodySize: number
+  maxPayloadSize: number
 }
 
 /** A setting with a bad value; `message` is the one line to print. */
@@ -107,7 +108,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'KEEP_ALIVE_TIMEOUT', key: 'keepAliveTimeoutMs', default: '5s', accepted: DURATIONS + ' (at least 1 ms)', help: 'idle time before a kept-alive connection is closed', parse: duration(1, MAX_TIMER_MS) },
   { env: 'CONNECTION_TIMEOUT', key: 'connectionTimeoutMs', default: '2m', accepted: DURATIONS, help: 'socket inactivity timeout (0: none)', parse: duration(0, MAX_TIMER_MS) },
   { env: 'MAX_HEADER_SIZE', key: 'maxHeaderSize', default: '16384', accepted: 'an integer from 1024 to 1048576 (bytes)', help: 'largest request line plus headers, in bytes (431 past it)', parse: integer(1024, 1_048_576) },
-  { env: 'MAX_BODY_SIZE', key: 'maxBodySize', default: '1048576', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest control-API body, in bytes (413 past it)', parse: integer(1024, 104_857_600) }
+  { env: 'MAX_BODY_SIZE', key: 'maxBodySize', default: '1048576', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest control-API body, in bytes (413 past it)', parse: integer(1024, 104_857_600) },
+  { env: 'MAX_PAYLOAD_SIZE', key: 'maxPayloadSize', default: '5242880', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest body of an operation that creates tasks, in bytes (413 past it)', parse: integer(1024, 104_857_600) }
 ]
 
 /** The CLI flag of a setting: `MAX_TASKS` -> `max-tasks`. */

@@ -8,11 +8,15 @@ import { ContractError } from './errors.js'
 /** `strict`: registered credentials only; `any`: any non-empty pair; `off`: headers ignored. */
 export type AuthMode = 'strict' | 'any' | 'off'
 
-/** One credential: a token issued for an org, valid until `expiresAt` (epoch ms) or forever (null). */
+/**
+ * One credential: a token issued for an org, valid until `expiresAt` (epoch ms) or forever (null),
+ * and optionally the org's GSTIN (for the gstn operations, §10).
+ */
 export interface Credential {
   orgId: string
   token: string
   expiresAt: number | null
+  gstin?: string
 }
 
 /** The org every request acts as when auth is `off`, and the control API's default org (§6 org 1). */
@@ -21,9 +25,11 @@ export const DEFAULT_ORG_ID = '00000000-0000-4000-8000-000000000001'
 /** Registered credentials, by org id then token. */
 export class Credentials {
   readonly #orgs = new Map<string, Map<string, number | null>>()
+  readonly #gstins = new Map<string, string>()
 
-  /** Registers (or replaces) a token for an org. */
+  /** Registers (or replaces) a token for an org, and its GSTIN when given. */
   add(credential: Credential): void {
+    if (credential.gstin) this.#gstins.set(credential.orgId, credential.gstin)
     let tokens = this.#orgs.get(credential.orgId)
     if (!tokens) {
       tokens = new Map()
@@ -35,6 +41,12 @@ export class Credentials {
   /** Forgets every credential. */
   clear(): void {
     this.#orgs.clear()
+    this.#gstins.clear()
+  }
+
+  /** The GSTIN registered for an org, or undefined. */
+  gstin(orgId: string): string | undefined {
+    return this.#gstins.get(orgId)
   }
 
   /**

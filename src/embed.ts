@@ -10,6 +10,7 @@ import type { Settings } from './config.js'
 import type { ErrorBody } from './errors.js'
 import type { Fault } from './faults.js'
 import type { JournalEntry } from './journal.js'
+import type { CustomOperationSpec, NextOverride, OperationSettings, OperationView } from './operations/registry.js'
 import type { ClockView, TaskView } from './routes/admin.js'
 import type { TaskSpec } from './task-spec.js'
 import type { TaskStatus } from './task.js'
@@ -127,7 +128,41 @@ export class AdminClient {
     await this.#call('DELETE', '/requests')
   }
 
-  /** Back to the start-up state: fixtures re-seeded, clock in system mode, journal and faults cleared. */
+  /** Every operation that creates tasks, with its settings and `next` queue (§10). */
+  async operations(): Promise<OperationView[]> {
+    return (await this.#call<{ operations: OperationView[] }>('GET', '/operations')).operations
+  }
+
+  /** One operation; a 404 AdminError for an unknown name. */
+  async getOperation(name: string): Promise<OperationView> {
+    return (await this.#call<{ operation: OperationView }>('GET', `/operations/${encodeURIComponent(name)}`)).operation
+  }
+
+  /** Changes the timeline and/or outcome of the tasks an operation creates from now on. */
+  async configureOperation(name: string, settings: Partial<OperationSettings>): Promise<OperationView> {
+    return (await this.#call<{ operation: OperationView }>('PUT', `/operations/${encodeURIComponent(name)}`, settings)).operation
+  }
+
+  /**
+   * Queues a one-shot override for the operation's next call; give `id` to know the task id
+   * before the client under test submits (a 409 AdminError when it is taken).
+   * @example await admin.nextTask('einvoice-bulk-generation', { outcome: 'failed' })
+   */
+  async nextTask(name: string, override: NextOverride = {}): Promise<NextOverride> {
+    return (await this.#call<{ next: NextOverride }>('POST', `/operations/${encodeURIComponent(name)}/next`, override)).next
+  }
+
+  /** Registers a custom producer route for an upstream operation that is not built in. */
+  async addOperation(spec: CustomOperationSpec): Promise<OperationView> {
+    return (await this.#call<{ operation: OperationView }>('POST', '/operations', spec)).operation
+  }
+
+  /** Removes a custom operation (a 409 AdminError for a built-in one). */
+  async deleteOperation(name: string): Promise<void> {
+    await this.#call('DELETE', `/operations/${encodeURIComponent(name)}`)
+  }
+
+  /** Back to the start-up state: fixtures re-seeded, clock in system mode, journal, faults and issued IRNs cleared, operations at their defaults. */
   async reset(): Promise<void> {
     await this.#call('POST', '/reset')
   }

@@ -24,7 +24,10 @@ export const ERRORS = {
   'err-task-limit': { status: 507, type: 'Runtime' },
   'err-too-many-requests': { status: 429, type: 'ClientRequest' },
   'err-bad-gateway': { status: 502, type: 'Runtime' },
-  'err-service-unavailable': { status: 503, type: 'Runtime' }
+  'err-service-unavailable': { status: 503, type: 'Runtime' },
+  'err-unsupported-media-type': { status: 415, type: 'ClientRequest' },
+  'err-operation-exists': { status: 409, type: 'ClientRequest' },
+  'err-operation-built-in': { status: 409, type: 'ClientRequest' }
 } as const satisfies Record<string, { status: number; type: string }>
 
 /** One of the contract's error codes. */

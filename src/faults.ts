@@ -1,14 +1,20 @@
 /**
  * Injected faults (reference-behaviour.md §7 `/__admin/faults`): a delay, a forced error status,
- * or a dropped connection, scoped to a task route (and optionally a task), used up after `times`
- * requests. Faults apply after routing and before auth.
+ * or a dropped connection, scoped to a task route (and optionally a task) or to an operation that
+ * creates tasks (§10, by its name), used up after `times` requests. Faults apply after routing
+ * and before auth.
  */
 import { randomUUID } from 'node:crypto'
 import type { ErrorCode } from './errors.js'
 import { InvalidSpecError, UUID_PATTERN, validator } from './task-spec.js'
 
-/** The routes a fault can be scoped to; `*` is any task route. */
-export type FaultRoute = 'status' | 'download' | 'result' | 'page' | '*'
+/**
+ * The routes a fault can be scoped to: a task route, `*` (any of the four task routes, never a
+ * producer route), or the name of an operation that creates tasks (§10).
+ */
+export type FaultRoute = 'status' | 'download' | 'result' | 'page' | '*' | (string & {})
+
+const TASK_ROUTES = new Set(['status', 'download', 'result', 'page', '*'])
 
 /** The statuses a `respond` fault can force, with the error code each answers. */
 export const FAULT_RESPONSES: Record<429 | 500 | 502 | 503, ErrorCode> = {
@@ -40,7 +46,7 @@ export const faultSpecSchema = {
   additionalProperties: false,
   required: ['route'],
   properties: {
-    route: { enum: ['status', 'download', 'result', 'page', '*'] },
+    route: { type: 'string', minLength: 1, maxLength: 100 },
     taskId: { type: 'string', pattern: UUID_PATTERN },
     times: { type: 'integer', minimum: 1, maximum: 1_000_000 },
     delayMs: { type: 'integer', minimum: 0, maximum: 300_000 },
@@ -65,12 +71,19 @@ export class FaultStore {
 
   /**
    * Validates a fault spec and adds it.
-   * @throws {InvalidSpecError} for a bad spec, `respond` with `drop`, a fault that does nothing,
-   *   or `mid-download` scoped to a route that sends no zip
+   * @param isOperation whether a name is an operation that creates tasks (a valid `route`)
+   * @throws {InvalidSpecError} for a bad spec, an unknown route, `respond` with `drop`, a fault
+   *   that does nothing, `mid-download` scoped to a route that sends no zip, or `taskId` with an
+   *   operation (its task does not exist yet)
    */
-  add(body: unknown): Fault {
+  add(body: unknown, isOperation: (name: string) => boolean = () => false): Fault {
     const spec = validateFault(body)
     const details = []
+    const taskRoute = TASK_ROUTES.has(spec.route)
+    if (!taskRoute && !isOperation(spec.route)) {
+      details.push({ path: '/route', message: 'must be status, download, result, page, * or the name of an operation' })
+    }
+    if (!taskRoute && spec.taskId !== undefined) details.push({ path: '/taskId', message: 'must not be given for an operation' })
     if (spec.respond && spec.drop) details.push({ path: '/drop', message: 'must not be given with respond' })
     if (!spec.respond && !spec.drop && spec.delayMs === undefined) {
       details.push({ path: '', message: 'must have delayMs, respond or drop' })
@@ -97,15 +110,16 @@ export class FaultStore {
 
   /**
    * Takes one use of the first fault that applies to this request, removing it when used up.
-   * A `mid-download` fault applies to downloads only.
-   * @param route the task route the request matched
-   * @param taskId the task id as received
+   * A `mid-download` fault applies to downloads only; `*` to the task routes only.
+   * @param route the task route or operation the request matched
+   * @param taskId the task id as received (task routes only)
    */
-  take(route: Exclude<FaultRoute, '*'>, taskId: string): Fault | undefined {
-    const id = taskId.toLowerCase()
+  take(route: string, taskId?: string): Fault | undefined {
+    const id = taskId?.toLowerCase()
+    const taskRoute = id !== undefined
     const index = this.#faults.findIndex(
       (f) =>
-        (f.route === '*' || f.route === route) &&
+        (f.route === route || (f.route === '*' && taskRoute)) &&
         (f.taskId === undefined || f.taskId === id) &&
         (f.drop !== 'mid-download' || route === 'download')
     )

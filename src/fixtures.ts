@@ -1,14 +1,19 @@
 /**
  * The seeded demo data (reference-behaviour.md §6), read once at start-up from a fixtures folder:
- * `credentials.json` (an array of `{orgId, token, expiresAt?}`) and `tasks/*.json` (each a task
- * spec, the body `POST /__admin/tasks` takes). Seeding builds the tasks at the clock's now, at
- * start-up and again at each reset.
+ * `credentials.json` (an array of `{orgId, token, expiresAt?, gstin?}`), `tasks/*.json` (each a
+ * task spec, the body `POST /__admin/tasks` takes), `operations/*.json` (optional: custom
+ * producer operations, the body `POST /__admin/operations` takes, §10) and `signing-key.pem`
+ * (optional: the demo IRP's PKCS#8 RSA key; the bundled one when absent). Seeding builds the
+ * tasks at the clock's now, at start-up and again at each reset.
  */
-import { randomUUID } from 'node:crypto'
+import { createPrivateKey, randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Credential } from './credentials.js'
 import { ISO_8601, MAX_TIME_MS, parseDateTime } from './clock.js'
+import { GSTIN_PATTERN } from './gstin.js'
+import { BUILT_IN_OPERATIONS } from './operations/index.js'
+import { OperationRegistry, type CustomOperationSpec } from './operations/registry.js'
 import { InvalidSpecError, taskFromSpec, validator, type SpecDefaults } from './task-spec.js'
 import type { Task } from './task.js'
 
@@ -17,7 +22,14 @@ export interface Fixtures {
   credentials: Credential[]
   /** Task specs, in file-name order; built into tasks by {@link seedTasks}. */
   taskSpecs: unknown[]
+  /** Custom producer operations, in file-name order (§10). */
+  operations: CustomOperationSpec[]
+  /** The demo IRP's signing key, PKCS#8 PEM. */
+  signingKey: string
 }
+
+/** The bundled fixtures folder's signing key, used when a fixtures folder has none. */
+const BUNDLED_SIGNING_KEY = new URL('../fixtures/signing-key.pem', import.meta.url)
 
 /** A fixtures file that cannot be read or is invalid. */
 export class FixtureError extends Error {
@@ -42,15 +54,20 @@ export const credentialSchema = {
         { type: 'integer', minimum: 0, maximum: MAX_TIME_MS },
         { type: 'null' }
       ]
-    }
+    },
+    gstin: { type: 'string', pattern: GSTIN_PATTERN }
   }
 } as const
 
-/** A credential as sent: `expiresAt` is ISO-8601, epoch ms, null or absent (never expires). */
+/**
+ * A credential as sent: `expiresAt` is ISO-8601, epoch ms, null or absent (never expires);
+ * `gstin` is the org's GSTIN, used by the gstn operations (§10).
+ */
 export interface CredentialSpec {
   orgId: string
   token: string
   expiresAt?: string | number | null
+  gstin?: string
 }
 
 const validateCredentials = validator<CredentialSpec[]>({ type: 'array', items: credentialSchema })
@@ -68,7 +85,7 @@ export function credentialFromSpec(spec: CredentialSpec): Credential {
   } else if (typeof spec.expiresAt === 'number') {
     expiresAt = spec.expiresAt
   }
-  return { orgId: spec.orgId, token: spec.token, expiresAt }
+  return { orgId: spec.orgId, token: spec.token, expiresAt, ...(spec.gstin ? { gstin: spec.gstin } : {}) }
 }
 
 async function readJson(file: string): Promise<unknown> {
@@ -121,7 +138,51 @@ export async function loadFixtures(dir: string): Promise<Fixtures> {
     ids.add(task.id)
     taskSpecs.push(spec)
   }
-  return { credentials, taskSpecs }
+  return { credentials, taskSpecs, operations: await loadOperations(join(dir, 'operations')), signingKey: await loadSigningKey(dir) }
+}
+
+/** The JSON files of a folder, in name order; none when the folder does not exist. */
+async function jsonFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((name) => name.endsWith('.json')).sort().map((name) => join(dir, name))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw new FixtureError(dir, String((error as NodeJS.ErrnoException).code))
+  }
+}
+
+/** Reads `operations/*.json`, each checked by registering it as the control API would. */
+async function loadOperations(dir: string): Promise<CustomOperationSpec[]> {
+  const registry = new OperationRegistry(BUILT_IN_OPERATIONS)
+  const specs: CustomOperationSpec[] = []
+  for (const file of await jsonFiles(dir)) {
+    const spec = await readJson(file)
+    try {
+      registry.addCustom(spec)
+    } catch (error) {
+      throw new FixtureError(file, (error as Error).message)
+    }
+    specs.push(spec as CustomOperationSpec)
+  }
+  return specs
+}
+
+/** `signing-key.pem` of the folder, or the bundled one. */
+async function loadSigningKey(dir: string): Promise<string> {
+  const file = join(dir, 'signing-key.pem')
+  let pem: string
+  try {
+    pem = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new FixtureError(file, String((error as NodeJS.ErrnoException).code))
+    return readFile(BUNDLED_SIGNING_KEY, 'utf8')
+  }
+  try {
+    if (createPrivateKey(pem).asymmetricKeyType !== 'rsa') throw new Error('not an RSA key')
+  } catch (error) {
+    throw new FixtureError(file, `must be a PEM RSA private key (${(error as Error).message})`)
+  }
+  return pem
 }
 
 /** Builds the fixtures' tasks afresh (new poll counts, created at `defaults.now`). */

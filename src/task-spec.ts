@@ -173,7 +173,23 @@ export interface SpecDefaults {
   newId: () => string
 }
 
-const DEFAULT_TIMELINE: Phase[] = [{ status: 'processing', polls: 1 }]
+/** The timeline a task gets when none is given: the first status read answers processing (§7). */
+export const DEFAULT_TIMELINE: readonly Phase[] = [{ status: 'processing', polls: 1 }]
+
+/**
+ * The rule of §7 a schema cannot state: `queued` phases only before `processing` ones.
+ * @returns one detail per phase out of order (paths under `/timeline`)
+ */
+export function timelineOrder(timeline: readonly Phase[]): ValidationDetail[] {
+  const firstProcessing = timeline.findIndex((p) => p.status === 'processing')
+  const details: ValidationDetail[] = []
+  timeline.forEach((phase, i) => {
+    if (phase.status === 'queued' && firstProcessing !== -1 && i > firstProcessing) {
+      details.push({ path: `/timeline/${i}/status`, message: 'queued must come before processing' })
+    }
+  })
+  return details
+}
 
 /**
  * Checks a spec (schema and the rules of §7 a schema cannot state) and builds the task.
@@ -188,12 +204,7 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
   }
   if (spec.pages && spec.generate) details.push({ path: '/generate', message: 'must not be given with pages' })
   const timeline = spec.timeline ?? DEFAULT_TIMELINE
-  const firstProcessing = timeline.findIndex((p) => p.status === 'processing')
-  timeline.forEach((phase, i) => {
-    if (phase.status === 'queued' && firstProcessing !== -1 && i > firstProcessing) {
-      details.push({ path: `/timeline/${i}/status`, message: 'queued must come before processing' })
-    }
-  })
+  details.push(...timelineOrder(timeline))
   let createdAt = defaults.now
   if (typeof spec.createdAt === 'string') {
     const parsed = parseDateTime(spec.createdAt)

@@ -32,10 +32,14 @@ export interface PageSource {
   page(k: number): unknown
 }
 
-/** An extra file in the task's zip: a relative name and its bytes. */
+/**
+ * An extra file in the task's zip: a relative name and its bytes, or a function that makes them
+ * when the zip is built (signatures and PDFs of producer tasks, §10). A function must be
+ * deterministic: the same task always gives the same bytes (§3).
+ */
 export interface TaskFile {
   name: string
-  content: Buffer
+  content: Buffer | (() => Buffer | Promise<Buffer>)
 }
 
 /** What a task is made from (already validated; see task-spec.ts). Times in epoch ms. */

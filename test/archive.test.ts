@@ -1,40 +1,8 @@
 import { request } from 'node:http'
 import t from 'tap'
-import yauzl from 'yauzl'
 import { taskFromSpec } from '../src/task-spec.js'
+import { unzip } from './helpers/zip.js'
 import { AUTH1, JSON_ACCEPT, listen, makeApp, ORG1, path, T0, TASK, ZIP_ACCEPT, until, type TestApp } from './helpers/app.js'
-
-interface ZipEntry {
-  name: string
-  content: Buffer
-  dosDate: number
-  dosTime: number
-  flags: number
-}
-
-/** Reads every entry of a zip held in memory. */
-function unzip(buffer: Buffer): Promise<ZipEntry[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true, decodeStrings: true }, (error, zip) => {
-      if (error) return reject(error)
-      const entries: ZipEntry[] = []
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (err, stream) => {
-          if (err) return reject(err)
-          const chunks: Buffer[] = []
-          stream.on('data', (c: Buffer) => chunks.push(c))
-          stream.on('end', () => {
-            entries.push({ name: entry.fileName, content: Buffer.concat(chunks), dosDate: entry.lastModFileDate, dosTime: entry.lastModFileTime, flags: entry.generalPurposeBitFlag })
-            zip.readEntry()
-          })
-        })
-      })
-      zip.on('end', () => resolve(entries))
-      zip.on('error', reject)
-      zip.readEntry()
-    })
-  })
-}
 
 async function download(send: TestApp['send'], id: string): Promise<Buffer> {
   const res = await send({ url: path.download(id), headers: { ...AUTH1, ...ZIP_ACCEPT } })
@@ -66,7 +34,7 @@ t.test('the zip holds result.json, every page and the task files, with exact con
   t.same(entries.map((e) => e.name), ['result.json', ...ewaybill.files.map((f) => f.name)])
   t.same(asJson(entries[0]!.content), ewaybill.result)
   for (const file of ewaybill.files) {
-    t.ok(entries.find((e) => e.name === file.name)?.content.equals(file.content), `${file.name} byte for byte`)
+    t.ok(entries.find((e) => e.name === file.name)?.content.equals(file.content as Buffer), `${file.name} byte for byte`)
   }
 
   const einvoices = app.mock.store.get(TASK.einvoices)!

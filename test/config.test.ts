@@ -19,7 +19,8 @@ t.test('the defaults of §8', async (t) => {
     keepAliveTimeoutMs: 5_000,
     connectionTimeoutMs: 120_000,
     maxHeaderSize: 16_384,
-    maxBodySize: 1_048_576
+    maxBodySize: 1_048_576,
+    maxPayloadSize: 5_242_880
   })
   t.notOk('adminToken' in defaultSettings(), 'ADMIN_TOKEN unset by default')
 })
@@ -72,7 +73,8 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
     KEEP_ALIVE_TIMEOUT: ['0', '2147483648'],
     CONNECTION_TIMEOUT: ['y', '30d'],
     MAX_HEADER_SIZE: ['100', '2000000'],
-    MAX_BODY_SIZE: ['1', 'big']
+    MAX_BODY_SIZE: ['1', 'big'],
+    MAX_PAYLOAD_SIZE: ['1023', 'big']
   }
   t.same(Object.keys(bad).sort(), SETTINGS.map((d) => d.env).sort(), 'every setting is covered')
   for (const def of SETTINGS) {

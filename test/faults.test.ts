@@ -10,7 +10,7 @@ t.test('fault specs are validated', async (t) => {
   const store = new FaultStore()
   const cases: Array<[unknown, string, string]> = [
     [{}, '', "must have required property 'route'"],
-    [{ route: 'x', delayMs: 1 }, '/route', 'must be equal to one of the allowed values'],
+    [{ route: 'x', delayMs: 1 }, '/route', 'must be status, download, result, page, * or the name of an operation'],
     [{ route: '*' }, '', 'must have delayMs, respond or drop'],
     [{ route: '*', respond: { status: 404 } }, '/respond/status', 'must be equal to one of the allowed values'],
     [{ route: '*', respond: { status: 503 }, drop: 'before-response' }, '/drop', 'must not be given with respond'],

@@ -44,8 +44,8 @@ t.test('§6: content is realistic and synthetic', async (t) => {
   const ewaybill = app.mock.store.get(TASK.ewaybill)
   const pdf = ewaybill?.files.find((f) => f.name.endsWith('.pdf'))
   t.ok(pdf, 'a PDF file')
-  t.equal(pdf?.content.subarray(0, 5).toString('latin1'), '%PDF-')
-  t.match(pdf?.content.subarray(-6).toString('latin1'), /%%EOF\s*$/)
+  t.equal((pdf?.content as Buffer).subarray(0, 5).toString('latin1'), '%PDF-')
+  t.match((pdf?.content as Buffer).subarray(-6).toString('latin1'), /%%EOF\s*$/)
   t.ok(ewaybill?.files.some((f) => f.name.endsWith('.json')), 'and a JSON file')
   // Every GSTIN-shaped string in the fixtures has a valid check character.
   const text = JSON.stringify([...app.mock.store.list().map((task) => [task.result, task.pages ? [0, 1, 2].map((k) => task.pages?.page(k)) : null, task.files.map((f) => f.name.endsWith('.json') ? f.content.toString() : '')])])
@@ -57,10 +57,12 @@ t.test('§6: content is realistic and synthetic', async (t) => {
 t.test('the credentials of §6 are loaded', async (t) => {
   const fixtures = await loadFixtures(BUNDLED_FIXTURES_DIR)
   t.same(fixtures.credentials, [
-    { orgId: ORG1, token: 'demo-token', expiresAt: null },
-    { orgId: ORG2, token: 'demo-token-2', expiresAt: null }
+    { orgId: ORG1, token: 'demo-token', expiresAt: null, gstin: '29AABCA4821K1ZN' },
+    { orgId: ORG2, token: 'demo-token-2', expiresAt: null, gstin: '27AABCZ3906N1ZW' }
   ])
   t.equal(fixtures.taskSpecs.length, 8)
+  t.same(fixtures.operations, [], 'no custom operations ship with the demo data')
+  t.match(fixtures.signingKey, /^-----BEGIN PRIVATE KEY-----/)
 })
 
 async function fixturesDir(files: Record<string, string>): Promise<string> {

@@ -156,7 +156,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/tasks', async (request, reply) => {
     const task = taskFromSpec(body(request), mock.specDefaults())
-    mock.store.add(task)
+    mock.addTask(task)
     return reply.code(201).send({ task: taskView(mock, task) })
   })
 
@@ -239,10 +239,34 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return { requests }
   })
 
-  app.post('/faults', async (request, reply) => reply.code(201).send({ fault: mock.faults.add(body(request)) }))
+  app.post('/faults', async (request, reply) => {
+    const fault = mock.faults.add(body(request), (name) => mock.operations.get(name) !== undefined)
+    return reply.code(201).send({ fault })
+  })
   app.get('/faults', async () => ({ faults: mock.faults.list() }))
   app.delete('/faults', async (_request, reply) => {
     mock.faults.clear()
+    return reply.code(204).send()
+  })
+
+  // Operations that create tasks (§10): settings, the one-shot next queue, custom operations.
+  type Named = FastifyRequest<{ Params: { name: string } }>
+  const known = <T>(value: T | undefined): T => {
+    if (value === undefined) throw routeNotFound()
+    return value
+  }
+  app.get('/operations', async () => ({ operations: mock.operations.list() }))
+  app.get('/operations/:name', async (request: Named) => ({ operation: known(mock.operations.view(request.params.name)) }))
+  app.put('/operations/:name', async (request: Named) => ({
+    operation: known(mock.operations.configure(request.params.name, body(request)))
+  }))
+  app.post('/operations/:name/next', async (request: Named, reply) => {
+    const next = known(mock.operations.queueNext(request.params.name, body(request), (id) => mock.store.get(id) !== undefined))
+    return reply.code(201).send({ next })
+  })
+  app.post('/operations', async (request, reply) => reply.code(201).send({ operation: mock.operations.addCustom(body(request)) }))
+  app.delete('/operations/:name', async (request: Named, reply) => {
+    if (!mock.operations.removeCustom(request.params.name)) throw routeNotFound()
     return reply.code(204).send()
   })
 

@@ -5,17 +5,15 @@
  * {@link ContractError}: route (version, method) -> auth -> accept -> task -> page number ->
  * task status -> page bounds. Only then is the answer built.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import { pipeline, Readable, Transform } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { accepts } from '../accept.js'
 import { taskArchive } from '../archive.js'
 import { ContractError, routeNotFound } from '../errors.js'
-import { FAULT_RESPONSES, type Fault } from '../faults.js'
-import { redactHeaders } from '../journal.js'
 import type { Mock } from '../mock.js'
 import { isUuid } from '../task-spec.js'
 import { isTerminal, type Task, type TaskState } from '../task.js'
+import { applyFault, journalRequest } from './hooks.js'
 
 /** The only active `flynn-version` (§1). */
 export const ACTIVE_VERSION = 'v1.0'
@@ -49,29 +47,21 @@ type TaskRequest = FastifyRequest<{ Params: TaskParams }>
 const ALLOW = 'GET, HEAD'
 const PAGE_NUMBER = /^[0-9]+$/
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The fault taken for this request, if any. */
-    fault: Fault | null
-  }
-}
-
 /** Registers the task routes; GET and HEAD answer, every other method gets the `405` of rule 1. */
 export async function taskRoutes(app: FastifyInstance): Promise<void> {
   const mock = app.mock
   const otherMethods = app.supportedMethods.filter((m) => m !== 'GET' && m !== 'HEAD')
-  app.decorateRequest('fault', null)
 
   for (const route of TASK_ROUTES) {
     // Rule 1 runs in onRequest so that the 405 is sent before any body is read or parsed.
     const onRequest = async (request: TaskRequest, reply: FastifyReply): Promise<void> => {
       reply.header('vary', 'Accept').header('cache-control', 'no-store')
-      journal(mock, request, reply)
+      journalRequest(mock, request, reply)
       if (request.params.version !== ACTIVE_VERSION) throw routeNotFound()
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         throw new ContractError('err-method-not-allowed', {}, { allow: ALLOW })
       }
-      await applyFault(mock, route.name, request, reply)
+      await applyFault(mock, route.name, request.params.taskId, request, reply)
     }
 
     app.route<{ Params: TaskParams }>({
@@ -153,49 +143,6 @@ function zipStream(mock: Mock, task: Task, state: TaskState, request: FastifyReq
   if (request.fault?.drop !== 'mid-download') return archive
   // pipeline destroys the archive too when the cut connection destroys the last stream.
   return pipeline(archive, cutMidway(request), () => {})
-}
-
-/** Records the request in the journal once its answer is over (sent, or the connection cut). */
-function journal(mock: Mock, request: FastifyRequest, reply: FastifyReply): void {
-  const at = new Date(mock.clock.now()).toISOString()
-  const started = performance.now()
-  const res = reply.raw
-  let recorded = false
-  const record = (): void => {
-    if (recorded) return
-    recorded = true
-    mock.journal.record({
-      id: request.id,
-      at,
-      method: request.method,
-      url: request.url,
-      status: res.headersSent ? res.statusCode : 0,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-      headers: redactHeaders(request.headers)
-    })
-  }
-  res.once('finish', record)
-  res.once('close', record)
-}
-
-/**
- * Takes the fault that applies to this request, if any (§7: after routing, before auth): waits
- * its delay, then cuts the connection, answers its error, or marks the download to be cut.
- */
-async function applyFault(mock: Mock, route: TaskRouteName, request: TaskRequest, reply: FastifyReply): Promise<void> {
-  const fault = mock.faults.take(route, request.params.taskId)
-  if (!fault) return
-  request.fault = fault
-  if (fault.delayMs) await sleep(fault.delayMs)
-  if (fault.drop === 'before-response') {
-    reply.hijack()
-    request.raw.socket.destroy()
-    return
-  }
-  if (fault.respond) {
-    const { status, retryAfter } = fault.respond
-    throw new ContractError(FAULT_RESPONSES[status], {}, retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) })
-  }
 }
 
 /**

@@ -109,7 +109,23 @@ export class ContractViolation extends Error {
 }
 
 const ROUTE_NOT_FOUND = '{"error":{"message":"err-resource-not-found","type":"ResourceNotFound","args":{}}}'
-const TASK_ROUTE = /^\/enriched\/tasks\//
+const ENRICHED_ROUTE = /^\/enriched\//
+/** Paths a custom operation (§10, registered at run time) may serve: under /enriched/, not the tasks API. */
+const CUSTOM_OPERATION = /^\/enriched\/(?!tasks\/)/
+
+/**
+ * A custom operation's answer, which no path template can describe: a task id in the v1 or v3
+ * envelope, an empty HEAD answer, or an error envelope with the task routes' headers.
+ */
+function checkCustomOperation(response: CheckedResponse, fail: (problem: string) => never): void {
+  if (response.headers['cache-control'] !== 'no-store' || response.headers.vary !== 'Accept') fail('a custom operation answered without the task-route headers')
+  if (response.method === 'HEAD') return
+  const schema = response.status === 200
+    ? { anyOf: [{ $ref: '#/components/schemas/TaskCreatedV1' }, { $ref: '#/components/schemas/TaskCreatedV3' }] }
+    : { $ref: '#/components/schemas/ErrorEnvelope' }
+  const validate = validatorFor(schema)
+  if (!validate(JSON.parse(response.body.toString('utf8')))) fail(`custom operation body: ${ajv.errorsText(validate.errors)}`)
+}
 
 /**
  * Checks one response against the document.
@@ -129,18 +145,21 @@ export function checkResponse(response: CheckedResponse): void {
   if (!template) {
     // Behind ADMIN_TOKEN even an unknown /__admin path answers 401 first.
     if (pathname.startsWith('/__admin') && status === 401) return
+    if (CUSTOM_OPERATION.test(pathname) && !(status === 404 && response.body.toString() === ROUTE_NOT_FOUND)) return checkCustomOperation(response, fail)
     if (status !== 404 || response.body.toString() !== (method === 'HEAD' ? '' : ROUTE_NOT_FOUND)) fail('an undocumented path that is not the route 404')
     return
   }
   const item = document.paths[template] as Json
   let operation = item[method.toLowerCase()] as Json | undefined
   if (!operation) {
-    // Other methods: a task route's 405 is documented on its GET; elsewhere the route 404.
-    if (TASK_ROUTE.test(pathname) && (status === 405 || status === 404)) operation = item.get as Json
+    // Other methods: a task or producer route's 405 (and rule-1 404) is documented on the
+    // path's own operation; elsewhere the route 404.
+    const own = Object.keys(item).find((m) => ((item[m] as Json).responses as Json | undefined)?.['405'])
+    if (ENRICHED_ROUTE.test(pathname) && (status === 405 || status === 404) && own) operation = item[own] as Json
     else if (status === 404 && response.body.toString() === ROUTE_NOT_FOUND) return
     else fail(`${method} is not documented for ${template}`)
   }
-  seen.add(`${operation === item[method.toLowerCase()] ? method : 'GET'} ${template}`)
+  seen.add(`${operation === item[method.toLowerCase()] ? method : (Object.keys(item).find((m) => item[m] === operation) as string).toUpperCase()} ${template}`)
   const responses = (operation as Json).responses as Json
   const documented = deref((responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default) as Json | undefined)
   if (!documented) return fail(`status ${status} is not documented for ${method} ${template}`)

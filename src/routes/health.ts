@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 
 /** Registers `GET /healthz` and `GET /readyz`. */
-export async function operationRoutes(app: FastifyInstance): Promise<void> {
+export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {
     if (app.mock.ready) return { status: 'ready' }

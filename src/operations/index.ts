@@ -1,0 +1,19 @@
+/**
+ * The built-in operations that create tasks (reference-behaviour.md §10 table), in the order
+ * `GET /__admin/operations` lists them.
+ */
+import { einvoiceBulkCancellation } from './einvoice-cancellation.js'
+import { einvoiceBulkGeneration } from './einvoice-generation.js'
+import { gstEinvoiceDownload } from './gst-einvoice-download.js'
+import { gstReturnsDownload } from './gst-returns-download.js'
+import { imsInvoicesDownload } from './ims-invoices-download.js'
+import type { Operation } from './operation.js'
+
+/** Every built-in operation. */
+export const BUILT_IN_OPERATIONS: readonly Operation[] = [
+  einvoiceBulkGeneration,
+  einvoiceBulkCancellation,
+  gstEinvoiceDownload,
+  gstReturnsDownload,
+  imsInvoicesDownload
+]

@@ -1,0 +1,61 @@
+/**
+ * What every journaled route shares (task routes, §7; producer routes, §10): the request journal
+ * and the faults, applied in `onRequest` after routing and before auth.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ContractError } from '../errors.js'
+import { FAULT_RESPONSES, type Fault } from '../faults.js'
+import { redactHeaders } from '../journal.js'
+import type { Mock } from '../mock.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The fault taken for this request, if any. */
+    fault: Fault | null
+  }
+}
+
+/** Records the request in the journal once its answer is over (sent, or the connection cut). */
+export function journalRequest(mock: Mock, request: FastifyRequest, reply: FastifyReply): void {
+  const at = new Date(mock.clock.now()).toISOString()
+  const started = performance.now()
+  const res = reply.raw
+  let recorded = false
+  const record = (): void => {
+    if (recorded) return
+    recorded = true
+    mock.journal.record({
+      id: request.id,
+      at,
+      method: request.method,
+      url: request.url,
+      status: res.headersSent ? res.statusCode : 0,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      headers: redactHeaders(request.headers)
+    })
+  }
+  res.once('finish', record)
+  res.once('close', record)
+}
+
+/**
+ * Takes the fault that applies to this request, if any (§7: after routing, before auth): waits
+ * its delay, then cuts the connection, answers its error, or marks the download to be cut.
+ */
+export async function applyFault(mock: Mock, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const fault = mock.faults.take(route, taskId)
+  if (!fault) return
+  request.fault = fault
+  if (fault.delayMs) await sleep(fault.delayMs)
+  if (fault.drop === 'before-response') {
+    reply.hijack()
+    request.raw.socket.destroy()
+    return
+  }
+  if (fault.respond) {
+    const { status, retryAfter } = fault.respond
+    throw new ContractError(FAULT_RESPONSES[status], {}, retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) })
+  }
+}
+

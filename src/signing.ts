@@ -1,0 +1,48 @@
+/**
+ * The demo IRP's signing key (reference-behaviour.md §10 Generation): `SignedInvoice` and
+ * `SignedQRCode` are compact JWS (RS256) made with a demo RSA key that ships with the fixtures
+ * (`signing-key.pem`, PKCS#8) and whose public half the server publishes as a JWKS
+ * (`GET /.well-known/jwks.json`), so a client's tests can verify signatures as they do upstream.
+ * RS256 (PKCS#1 v1.5) is deterministic: the same payload always gives the same JWS.
+ * JOSE through `jose` (panva), the maintained reference implementation for JavaScript.
+ */
+import { calculateJwkThumbprint, CompactSign, exportJWK, type JWK } from 'jose'
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
+
+/** The issuer named in every payload, as the IRP names itself. */
+export const DEMO_ISSUER = 'DEMO-IRP'
+
+/** The public key set `GET /.well-known/jwks.json` answers. */
+export interface Jwks {
+  keys: JWK[]
+}
+
+/** Signs JWS with the demo key and publishes its public half. */
+export class Signer {
+  private constructor(
+    readonly key: KeyObject,
+    /** The key id (its RFC 7638 thumbprint), in every JWS header and the JWKS. */
+    readonly kid: string,
+    readonly jwks: Jwks
+  ) {}
+
+  /**
+   * Reads a PKCS#8 PEM RSA private key.
+   * @throws {Error} (from node:crypto) when the text is not a private key
+   */
+  static async fromPem(pem: string): Promise<Signer> {
+    const key = createPrivateKey(pem)
+    const jwk = await exportJWK(createPublicKey(key))
+    const kid = await calculateJwkThumbprint(jwk)
+    return new Signer(key, kid, { keys: [{ ...jwk, kid, alg: 'RS256', use: 'sig' }] })
+  }
+
+  /**
+   * A compact JWS of `{"data": <data as JSON text>, "iss": "DEMO-IRP"}`, the IRP's payload shape
+   * (the invoice travels as a JSON string inside `data`).
+   */
+  sign(data: unknown): Promise<string> {
+    const payload = JSON.stringify({ data: JSON.stringify(data), iss: DEMO_ISSUER })
+    return new CompactSign(Buffer.from(payload, 'utf8')).setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' }).sign(this.key)
+  }
+}
