@@ -251,6 +251,9 @@ t.test('order of checks: route, method, fault, auth, accept, content type, body 
   t.same([put.statusCode, put.headers.allow], [405, 'GET, HEAD'], '405 before the body is read')
   t.same((await post(producerPath.generate(), { ...SUBMIT, 'x-flynn-n-org-id': 'nope' }, '{')).json(), errorOf('err-invalid-org', 'Authorization'))
   t.same((await post(producerPath.generate(), { ...SUBMIT, 'x-flynn-n-user-token': TOKEN2 }, '{')).json(), errorOf('err-invalid-token', 'Authorization'))
+  const { accept: _accept, ...noAccept } = SUBMIT
+  const missingAccept = await post(producerPath.generate(), noAccept, '{')
+  t.same([missingAccept.statusCode, missingAccept.json()], [406, errorOf('err-invalid-accept-header', 'ClientRequest', { accept: '', expected: 'application/json' })])
   const wrongAccept = await post(producerPath.generate(), { ...SUBMIT, accept: '*/*' }, '{')
   t.same([wrongAccept.statusCode, wrongAccept.json()], [406, errorOf('err-invalid-accept-header', 'ClientRequest', { accept: '*/*', expected: 'application/json' })])
   const xml = await post(producerPath.generate(), { ...SUBMIT, 'content-type': 'application/xml' }, 'x'.repeat(4096))
