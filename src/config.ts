@@ -99,7 +99,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'ACCEPT_MODE', key: 'acceptMode', default: 'strict', accepted: 'strict or lenient', help: 'strict: the exact media type must be listed; lenient: HTTP negotiation', parse: oneOf('strict', 'lenient') },
   { env: 'STATUS_SHAPE', key: 'statusShape', default: 'docs', accepted: 'docs or atlas', help: 'shape of the status response', parse: oneOf('docs', 'atlas') },
   { env: 'RETRY_AFTER_S', key: 'retryAfterS', default: '5', accepted: 'an integer from 1 to 86400', help: 'poll interval in seconds sent as Retry-After', parse: integer(1, 86400) },
-  { env: 'FIXTURES_DIR', key: 'fixturesDir', default: undefined, accepted: 'a folder path', help: 'folder holding credentials.json and tasks/*.json (unset: the bundled fixtures/)', parse: nonEmpty },
+  { env: 'FIXTURES_DIR', key: 'fixturesDir', default: undefined, accepted: 'a folder path', help: 'folder holding credentials.json, tasks/*.json and optionally operations/*.json and signing-key.pem (unset: the bundled fixtures/)', parse: nonEmpty },
   { env: 'ADMIN_TOKEN', key: 'adminToken', default: undefined, accepted: 'a non-empty token', help: 'bearer token required by /__admin (unset: the control API is open)', parse: nonEmpty },
   { env: 'MAX_TASKS', key: 'maxTasks', default: '100000', accepted: 'an integer from 1 to 10000000', help: 'most tasks held at once', parse: integer(1, 10_000_000) },
   { env: 'JOURNAL_SIZE', key: 'journalSize', default: '1000', accepted: 'an integer from 0 to 1000000', help: 'task-route requests kept in the request journal', parse: integer(0, 1_000_000) },

@@ -27,11 +27,12 @@ export class AdminError extends Error {
 /** A fault as sent to `POST /__admin/faults` (§7). */
 export type FaultSpec = Omit<Fault, 'id' | 'times'> & { times?: number }
 
-/** An org credential as sent to `POST /__admin/orgs`; `expiresAt` ISO-8601 or epoch ms. */
+/** An org credential as sent to `POST /__admin/orgs`; `expiresAt` ISO-8601 or epoch ms; `gstin` the org's GSTIN (§10). */
 export interface OrgSpec {
   orgId: string
   token: string
   expiresAt?: string | number | null
+  gstin?: string
 }
 
 /** A typed client of the control API (§7), over `fetch`. Every method throws {@link AdminError}. */
