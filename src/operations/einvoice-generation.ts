@@ -94,7 +94,7 @@ const FIELD_RULES: ReadonlyArray<{ field: string; ok: (value: unknown) => boolea
   { field: 'SellerDtls.Gstin', ok: (v) => typeof v === 'string', reason: 'must be a GSTIN' },
   { field: 'BuyerDtls.Gstin', ok: (v) => typeof v === 'string', reason: 'must be a GSTIN or URP' },
   { field: 'ItemList', ok: (v) => Array.isArray(v) && v.length > 0, reason: 'must be a non-empty array' },
-  { field: 'ValDtls.TotInvVal', ok: (v) => typeof v === 'number' && v >= 0, reason: 'must be a number >= 0' }
+  { field: 'ValDtls.TotInvVal', ok: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, reason: 'must be a finite number >= 0' }
 ]
 
 /** The first rule an invoice breaks, or undefined (before its IRN is looked at). */

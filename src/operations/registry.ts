@@ -70,7 +70,7 @@ const timelineSchema = taskSpecSchema.properties.timeline
 const outcomeSchema = taskSpecSchema.properties.outcome
 const NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,99}$'
 /** `/enriched/` then segments of URL-safe characters or `{param}`. */
-const PATH_PATTERN = '^/enriched(/([A-Za-z0-9._~-]+|\\{[A-Za-z][A-Za-z0-9_]{0,49}\\})){1,20}$'
+const PATH_PATTERN = '^/enriched(/((?!\\.\\.?(/|$))[A-Za-z0-9._~-]+|\\{[A-Za-z][A-Za-z0-9_]{0,49}\\})){1,20}$'
 
 const validateSettings = validator<Partial<OperationSettings>>({
   type: 'object',

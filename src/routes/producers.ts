@@ -13,6 +13,7 @@ import { accepts } from '../accept.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import type { Mock } from '../mock.js'
 import type { Envelope, Operation, OperationRoute } from '../operations/operation.js'
+import { InvalidSpecError, MAX_JSON_DEPTH, nestsDeeperThan } from '../task-spec.js'
 import { applyFault, journalRequest } from './hooks.js'
 
 /** What a producer request resolved to: the operation, the route and its path parameters. */
@@ -130,11 +131,10 @@ async function checkRequest(mock: Mock, request: FastifyRequest, reply: FastifyR
 /** Checks the body (or query) and creates the task; HEAD creates nothing (§10). */
 async function answer(mock: Mock, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const { operation, envelope, params } = request.producer as ProducerTarget
-  const input = operation.check({
-    params,
-    query: request.query as Record<string, string | string[] | undefined>,
-    body: hasBody(request.method) ? request.body : undefined
-  })
+  const body = hasBody(request.method) ? request.body : undefined
+  // Deeper JSON would overflow the stack when it is signed or written into the zip.
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw new InvalidSpecError([{ path: '', message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` }])
+  const input = operation.check({ params, query: request.query as Record<string, string | string[] | undefined>, body })
   if (request.method === 'HEAD') return reply.type(JSON_TYPE).send()
   const task = mock.produce(operation, input, request.orgId as string)
   return envelopeOf(envelope, task.id)

@@ -170,7 +170,11 @@ t.test('custom operations: registered at run time, served through the dispatcher
 t.test('custom operation definitions are validated', async (t) => {
   const { send } = await makeApp()
   const bad = async (change: Record<string, unknown>) => (await send({ method: 'POST', url: '/__admin/operations', payload: { ...CUSTOM, ...change } })).json()
-  t.same(await bad({ path: '/other/x' }), invalid([{ path: '/path', message: 'must match pattern "^/enriched(/([A-Za-z0-9._~-]+|\\{[A-Za-z][A-Za-z0-9_]{0,49}\\})){1,20}$"' }]))
+  const pathPattern = 'must match pattern "^/enriched(/((?!\\.\\.?(/|$))[A-Za-z0-9._~-]+|\\{[A-Za-z][A-Za-z0-9_]{0,49}\\})){1,20}$"'
+  t.same(await bad({ path: '/other/x' }), invalid([{ path: '/path', message: pathPattern }]))
+  t.same(await bad({ path: '/enriched/../__admin/reset' }), invalid([{ path: '/path', message: pathPattern }]), 'no . or .. segment')
+  t.same(await bad({ path: '/enriched/.' }), invalid([{ path: '/path', message: pathPattern }]))
+  t.equal((await send({ method: 'POST', url: '/__admin/operations', payload: { ...CUSTOM, path: '/enriched/v1..2/.well' } })).statusCode, 201, 'dots inside a segment are fine')
   t.same(await bad({ task: { id: ID } }), invalid([{ path: '/task/id', message: 'must not be given: each call makes a new task of the caller' }]))
   t.same(await bad({ task: { pages: [] } }), invalid([{ path: '/task/pages', message: 'must NOT have fewer than 1 items' }]))
   t.same(await bad({ method: 'DELETE' }), invalid([{ path: '/method', message: 'must be equal to one of the allowed values' }]))

@@ -102,7 +102,8 @@ t.test('each invoice is judged in order: field, GSTIN format and check character
       invoice('FAIL-5'),
       invoice('C-6', (i) => (i.BuyerDtls.Gstin = 'URP')),
       invoice('C-7', (i) => (i.ItemList = [])),
-      invoice('0-8')
+      invoice('0-8'),
+      invoice('C-9', (i) => (i.ValDtls.TotInvVal = -1))
     ]
   }
   const data = await result(send, await submit(send, producerPath.generate(), body))
@@ -116,9 +117,10 @@ t.test('each invoice is judged in order: field, GSTIN format and check character
     { message: 'err-forced-failure', type: 'ClientRequest', args: { field: 'DocDtls.No', DocNo: 'FAIL-5' } },
     'success',
     field('ItemList', 'must be a non-empty array'),
-    field('DocDtls.No', 'must be 1-16 letters, digits, / or -, not starting with 0, / or -')
+    field('DocDtls.No', 'must be 1-16 letters, digits, / or -, not starting with 0, / or -'),
+    field('ValDtls.TotInvVal', 'must be a finite number >= 0')
   ])
-  t.same(data.summary, { total: 8, success: 1, failed: 7 })
+  t.same(data.summary, { total: 9, success: 1, failed: 8 })
   t.same(data.invoices[0].DocDt, null, 'a missing field reads as null in the outcome')
 })
 
@@ -281,6 +283,9 @@ t.test('body shapes: an empty list, more than 1,000 items, a wrong shape are 400
     { path: '/meta', message: 'must match a schema in anyOf' }
   ]))
   t.same((await post([invoice('X')])).json(), invalid([{ path: '', message: 'must be object' }]))
+  const deep = `{"payload":[{"a":${'['.repeat(100)}${']'.repeat(100)}}]}`
+  const tooDeep = await send({ method: 'POST', url: producerPath.generate(), headers: SUBMIT, payload: deep })
+  t.same([tooDeep.statusCode, tooDeep.json()], [400, invalid([{ path: '', message: 'must not nest deeper than 64 levels' }])], 'deep JSON would overflow the stack when signed')
   t.same((await post({ invoices: [] })).json(), invalid([{ path: '', message: "must have required property 'payload'" }]))
   const many = Array.from({ length: 1001 }, (_, i) => invoice(`M-${i}`))
   t.same((await post({ payload: many })).json(), invalid([{ path: '/payload', message: 'must NOT have more than 1000 items' }]))
