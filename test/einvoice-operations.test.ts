@@ -1,4 +1,4 @@
-import { mkdtemp, cp, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, cp, writeFile, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -102,4 +102,8 @@ t.test('a fixtures folder: an unreadable operations folder or a bad signing key 
   await cp(BUNDLED_FIXTURES_DIR, fileDir, { recursive: true })
   await writeFile(join(fileDir, 'operations'), 'not a folder')
   await t.rejects(loadFixtures(fileDir), { code: 'ERR_FIXTURE', message: /operations: ENOTDIR/ })
+  await rm(join(fileDir, 'operations'))
+  await rm(join(fileDir, 'signing-key.pem'))
+  await mkdir(join(fileDir, 'signing-key.pem'))
+  await t.rejects(loadFixtures(fileDir), { code: 'ERR_FIXTURE', message: /signing-key\.pem: EISDIR/ })
 })
