@@ -48,7 +48,7 @@ export function taskArchive(task: Task, finishedAt: number): Readable {
       archive.finalize().catch(() => {})
       return
     }
-    archive.append(entrySource(next.value.content), { name: next.value.name, date })
+    archive.append(entrySource(next.value.content, (error) => archive.destroy(error)), { name: next.value.name, date })
   }
   // After a destroy, 'close' aborts the archive: its queue stops and no 'entry' comes again.
   archive.on('entry', appendNext)
@@ -58,14 +58,20 @@ export function taskArchive(task: Task, finishedAt: number): Readable {
   return pipeline(archive, coalesce(COALESCE_BYTES), () => {})
 }
 
-/** A one-chunk stream of an entry's bytes; lazy content is made only when archiver reads it. */
-function entrySource(content: Entry['content']): Readable {
+/**
+ * A one-chunk stream of an entry's bytes; lazy content is made only when archiver reads it. A
+ * function that fails calls `fail`: archiver does not listen for its sources' errors, so an
+ * unhandled one would end the process.
+ */
+function entrySource(content: Entry['content'], fail: (error: Error) => void): Readable {
   if (Buffer.isBuffer(content)) return Readable.from([content])
-  return Readable.from(
+  const source = Readable.from(
     (async function* () {
       yield await content()
     })()
   )
+  source.once('error', fail)
+  return source
 }
 
 /** The size the zip's small writes are gathered into before they reach the socket, in bytes. */

@@ -1,6 +1,7 @@
 import { request } from 'node:http'
 import t from 'tap'
 import { taskFromSpec } from '../src/task-spec.js'
+import { Task } from '../src/task.js'
 import { unzip } from './helpers/zip.js'
 import { AUTH1, JSON_ACCEPT, listen, makeApp, ORG1, path, T0, TASK, ZIP_ACCEPT, until, type TestApp } from './helpers/app.js'
 
@@ -198,4 +199,25 @@ t.test('past 65,535 entries the zip uses ZIP64', { timeout: 180_000 }, async (t)
   const record = zip.subarray(Number(locator.readBigUInt64LE(8)))
   t.equal(record.readUInt32LE(0), 0x06064b50, 'ZIP64 end-of-central-directory record')
   t.equal(Number(record.readBigUInt64LE(32)), 70_001, '70,001 entries')
+})
+
+t.test('a lazy entry that fails cuts the download; the process stays up and serves the next one', async (t) => {
+  const { app } = await makeApp()
+  const made = async (): Promise<Buffer> => {
+    throw new RangeError('made too late')
+  }
+  const failing = new Task({
+    id: 'd0000000-0000-4000-8000-000000010003', orgId: ORG1, kind: 'generic', jobs: 1, createdAt: T0, timeline: [],
+    outcome: 'completed', result: {}, pages: null, files: [{ name: 'made-late.json', content: made }]
+  })
+  app.mock.store.add(failing)
+  const port = await listen(app, t)
+  await t.rejects(
+    fetch(`http://127.0.0.1:${port}${path.download(failing.id)}`, { headers: { ...AUTH1, ...ZIP_ACCEPT } }).then((res) => res.arrayBuffer()),
+    'the body is cut'
+  )
+  await until(() => app.mock.downloads.size === 0)
+  t.equal(app.mock.downloads.size, 0, 'no download left open')
+  const zip = await fetch(`http://127.0.0.1:${port}${path.download(TASK.ewaybill)}`, { headers: { ...AUTH1, ...ZIP_ACCEPT } })
+  t.equal((await unzip(Buffer.from(await zip.arrayBuffer()))).length, 3, 'and the next zip is whole')
 })
