@@ -102,7 +102,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'FIXTURES_DIR', key: 'fixturesDir', default: undefined, accepted: 'a folder path', help: 'folder holding credentials.json, tasks/*.json and optionally operations/*.json and signing-key.pem (unset: the bundled fixtures/)', parse: nonEmpty },
   { env: 'ADMIN_TOKEN', key: 'adminToken', default: undefined, accepted: 'a non-empty token', help: 'bearer token required by /__admin (unset: the control API is open)', parse: nonEmpty },
   { env: 'MAX_TASKS', key: 'maxTasks', default: '100000', accepted: 'an integer from 1 to 10000000', help: 'most tasks held at once', parse: integer(1, 10_000_000) },
-  { env: 'JOURNAL_SIZE', key: 'journalSize', default: '1000', accepted: 'an integer from 0 to 1000000', help: 'task-route requests kept in the request journal', parse: integer(0, 1_000_000) },
+  { env: 'JOURNAL_SIZE', key: 'journalSize', default: '1000', accepted: 'an integer from 0 to 1000000', help: 'task-route and producer requests kept in the request journal', parse: integer(0, 1_000_000) },
   { env: 'SHUTDOWN_GRACE', key: 'shutdownGraceMs', default: '10s', accepted: DURATIONS, help: 'how long in-flight requests may finish after SIGTERM/SIGINT', parse: duration(0, MAX_TIMER_MS) },
   { env: 'REQUEST_TIMEOUT', key: 'requestTimeoutMs', default: '30s', accepted: DURATIONS, help: 'time allowed to receive a whole request (0: none)', parse: duration(0, MAX_TIMER_MS) },
   { env: 'KEEP_ALIVE_TIMEOUT', key: 'keepAliveTimeoutMs', default: '5s', accepted: DURATIONS + ' (at least 1 ms)', help: 'idle time before a kept-alive connection is closed', parse: duration(1, MAX_TIMER_MS) },

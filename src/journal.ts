@@ -1,6 +1,6 @@
 /**
- * The request journal (reference-behaviour.md §7 `/__admin/requests`): the last task-route
- * requests, oldest first, in a bounded ring buffer, with secrets redacted; and waiting for
+ * The request journal (reference-behaviour.md §7 `/__admin/requests`): the last task-route and
+ * producer (§10) requests, oldest first, in a bounded ring buffer, with secrets redacted; and waiting for
  * requests to arrive.
  */
 import { REDACTED, SECRET_HEADERS } from './logging.js'

@@ -31,7 +31,7 @@ export interface CustomOperationSpec {
   /** `/enriched/...`; a segment `{name}` matches any one segment. */
   path: string
   envelope: Envelope
-  /** The task each call creates: a task spec without `id`, `orgId` or `createdAt`. */
+  /** The task each call creates: a task spec without `id`, `orgId`, `createdAt` or `kind`. */
   task: TaskSpec
   description?: string
 }
@@ -135,8 +135,9 @@ const toTemplate = (url: string): string => url.replace(/:([A-Za-z]\w*)/g, '{$1}
  */
 function customOperation(spec: CustomOperationSpec): { operation: Operation<{ jobs: number }>; defaults: OperationSettings } {
   const { task } = spec
-  for (const field of ['id', 'orgId', 'createdAt'] as const) {
-    if (field in task) throw new InvalidSpecError([{ path: `/task/${field}`, message: 'must not be given: each call makes a new task of the caller' }])
+  // Each call makes a new task of the caller's org, at the clock's now, of the operation's kind (§10).
+  for (const field of ['id', 'orgId', 'createdAt', 'kind'] as const) {
+    if (field in task) throw new InvalidSpecError([{ path: `/task/${field}`, message: 'must not be given: each call makes a new task of the caller, now, of the operation\'s kind' }])
   }
   let template
   try {
@@ -188,6 +189,11 @@ export class OperationRegistry {
     this.#fixtureSpecs = fixtureSpecs
     this.#fixedRoutes = builtIn.flatMap((operation) => operation.routes.map((route) => templateSegments(route.url)))
     this.reset()
+  }
+
+  /** The built-in operations, whose routes the app registers itself. */
+  get builtIn(): readonly Operation[] {
+    return this.#builtIn
   }
 
   /** The operation with this name, or undefined. */

@@ -49,7 +49,7 @@ export async function producerRoutes(app: FastifyInstance): Promise<void> {
   app.decorateRequest('producer', null)
   app.decorateRequest('orgId', null)
 
-  for (const operation of mock.operations.list().filter((view) => view.builtIn).map((view) => mock.operations.get(view.name) as Operation)) {
+  for (const operation of mock.operations.builtIn) {
     for (const route of operation.routes) {
       app.route<{ Params: Record<string, string> }>({
         method: app.supportedMethods,
