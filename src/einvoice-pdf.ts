@@ -55,15 +55,39 @@ function pick(value: unknown, key: string): unknown {
 }
 
 /**
- * Text safe for a standard (WinAnsi) font: a scalar as text, anything else '-'; capped, and any
- * character outside printable Latin-1 made '?' so that no glyph is missing and no control moves text.
+ * Text safe for a standard (WinAnsi) font: a scalar as text, anything else '-'; capped at 80
+ * characters, and any character outside printable Latin-1 made '?' so that no glyph is missing
+ * and no control moves text. Shared by every PDF this server draws.
  */
-function show(value: unknown): string {
+export function show(value: unknown): string {
   const scalar = ['string', 'number', 'boolean', 'bigint'].includes(typeof value)
   const text = scalar ? String(value) : ''
   if (text === '') return '-'
   const capped = text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 3)}...` : text
   return capped.replace(/[^\x20-\x7E\xA0-\xFF]/gu, '?')
+}
+
+/**
+ * Starts an A4 PDF (36 pt margins) whose bytes do not depend on the clock: fixed info dates, our
+ * producer and creator, the given title. pdfkit is loaded on the first call.
+ * @param title the info dictionary's `Title` (pass it through {@link show})
+ * @returns the document to draw on, and its bytes, which resolve once `doc.end()` is called
+ */
+export async function startPdf(title: string): Promise<{ doc: PDFKit.PDFDocument; bytes: Promise<Buffer> }> {
+  const { default: PDFDocument } = await (pdfkitModule ??= import('pdfkit'))
+  const date = new Date(FIXED_DATE_MS)
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: MARGIN,
+    info: { CreationDate: date, ModDate: date, Producer: 'enriched-tasks-mock', Creator: 'enriched-tasks-mock', Title: title }
+  })
+  const chunks: Buffer[] = []
+  const bytes = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk))
+    doc.on('end', () => resolve(Buffer.concat(chunks)))
+    doc.on('error', reject)
+  })
+  return { doc, bytes }
 }
 
 /**
@@ -74,21 +98,9 @@ function show(value: unknown): string {
  */
 export async function einvoicePdf(input: EinvoicePdfInput): Promise<Buffer> {
   const qr = qrMatrix(input.signedQrCode)
-  const { default: PDFDocument } = await (pdfkitModule ??= import('pdfkit'))
   const { invoice } = input
   const docDtls = pick(invoice, 'DocDtls')
-  const date = new Date(FIXED_DATE_MS)
-  const doc = new PDFDocument({
-    size: 'A4',
-    margin: MARGIN,
-    info: { CreationDate: date, ModDate: date, Producer: 'enriched-tasks-mock', Creator: 'enriched-tasks-mock', Title: `e-Invoice ${show(pick(docDtls, 'No'))}` }
-  })
-  const chunks: Buffer[] = []
-  const bytes = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (chunk: Buffer) => chunks.push(chunk))
-    doc.on('end', () => resolve(Buffer.concat(chunks)))
-    doc.on('error', reject)
-  })
+  const { doc, bytes } = await startPdf(`e-Invoice ${show(pick(docDtls, 'No'))}`)
 
   // Every text is one line cut with an ellipsis at its width, so the layout below never moves.
   const text = (value: string, x: number, y: number, width: number, size = 8.5, bold = false, align: 'left' | 'right' | 'center' = 'left'): void => {

@@ -1,9 +1,12 @@
 /**
- * The built-in operations that create tasks (reference-behaviour.md §10 table), in the order
+ * The built-in operations that create tasks (reference-behaviour.md §10 table, then §14), in the order
  * `GET /__admin/operations` lists them.
  */
 import { einvoiceBulkCancellation } from './einvoice-cancellation.js'
+import { einvoiceEwbByIrn } from './einvoice-ewb-by-irn.js'
 import { einvoiceBulkGeneration } from './einvoice-generation.js'
+import { ewaybillConsolidatedPdf } from './ewaybill-consolidated-pdf.js'
+import { gcsGenerate } from './gcs-generate.js'
 import { gstEinvoiceDownload } from './gst-einvoice-download.js'
 import { gstReturnsDownload } from './gst-returns-download.js'
 import { imsInvoicesDownload } from './ims-invoices-download.js'
@@ -15,5 +18,8 @@ export const BUILT_IN_OPERATIONS: readonly Operation[] = [
   einvoiceBulkCancellation,
   gstEinvoiceDownload,
   gstReturnsDownload,
-  imsInvoicesDownload
+  imsInvoicesDownload,
+  einvoiceEwbByIrn,
+  ewaybillConsolidatedPdf,
+  gcsGenerate
 ]

@@ -14,12 +14,14 @@ export const ITEM_ERRORS = {
   'err-forced-failure': 'the document number starts with FAIL-',
   /** The IRN was issued to the org already (`args`: the existing `Irn`, `AckNo`, `AckDt`). */
   'err-duplicate-irn': 'the IRN was already issued to this org',
-  /** Cancellation of an IRN this server did not issue to the org (or whose task expired). */
+  /** Cancellation of, or an e-way bill for, an IRN this server did not issue to the org (or whose task expired). */
   'err-irn-not-found': 'the IRN was not issued to this org',
-  /** Cancellation of an IRN already cancelled (`args.CancelDate`). */
+  /** Cancellation of, or an e-way bill for, an IRN already cancelled (`args.CancelDate`). */
   'err-irn-already-cancelled': 'the IRN is already cancelled',
   /** Cancellation more than 24 hours after `AckDt`, by the mock's clock. */
-  'err-cancellation-window-expired': 'the 24-hour cancellation window has passed'
+  'err-cancellation-window-expired': 'the 24-hour cancellation window has passed',
+  /** A GCS score asked for a malformed GSTIN (`args.gstin`, `args.problem`: `format` or `check-character`). */
+  'err-gcs-generation-failed': 'no GCS score: the GSTIN is malformed or its check character is wrong'
 } as const
 
 /** One of the item error codes. */

@@ -51,3 +51,10 @@ export async function submit(send: TestApp['send'], url: string, body: unknown, 
   if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`)
   return (res.json() as { data: { 'task-id': string } }).data['task-id']
 }
+
+/** The producer paths of §14. */
+export const moreProducerPath = {
+  ewbByIrn: (irp = 'ni1') => `/enriched/einv/v3.0/${irp}/invoices/generate-ewb`,
+  cewbPdf: (tripSheet: string, ewb = 'ew1') => `/enriched/eway/v1.0/${ewb}/eway-bills/download-cewb-pdf/${tripSheet}`,
+  gcs: '/enriched/gcs/v1.0/generate'
+}

@@ -12,7 +12,7 @@ const invalid = (details: Array<{ path: string; message: string }>) => errorOf('
 const GENERATION = 'einvoice-bulk-generation'
 const ID = 'c0000000-0000-4000-8000-00000000000a'
 
-t.test('GET /__admin/operations lists the five built-in operations with their routes and defaults', async (t) => {
+t.test('GET /__admin/operations lists the eight built-in operations with their routes and defaults', async (t) => {
   const { send } = await makeApp()
   const res = await send({ url: '/__admin/operations' })
   t.equal(res.statusCode, 200)
@@ -22,7 +22,10 @@ t.test('GET /__admin/operations lists the five built-in operations with their ro
     ['einvoice-bulk-cancellation', 'POST'],
     ['gst-einvoice-download', 'POST'],
     ['gst-returns-download', 'POST'],
-    ['ims-invoices-download', 'GET']
+    ['ims-invoices-download', 'GET'],
+    ['einvoice-ewb-by-irn', 'POST'],
+    ['ewaybill-consolidated-pdf', 'GET'],
+    ['gcs-generate', 'POST']
   ])
   t.same(operations[0].routes, [{ path: '/enriched/einv/{version}/{irp}/invoices', params: { version: ['v1.0', 'v3.0'], irp: ['ni1', 'ni2'] } }])
   t.same([operations[0].builtIn, operations[0].timeline, operations[0].outcome, operations[0].next], [true, [{ status: 'processing', polls: 1 }], 'completed', []])
@@ -205,7 +208,7 @@ t.test('AdminClient steers operations: nextTask, configureOperation, addOperatio
   const server = await startMockServer()
   t.teardown(() => server.close())
   const { admin, url } = server
-  t.equal((await admin.operations()).length, 5)
+  t.equal((await admin.operations()).length, 8)
   await admin.configureOperation(GENERATION, { timeline: [] })
   t.same((await admin.getOperation(GENERATION)).timeline, [])
   t.same(await admin.nextTask(GENERATION, { id: ID, outcome: 'failed' }), { id: ID, outcome: 'failed' })
