@@ -15,6 +15,7 @@ import { InvalidSpecError } from './task-spec.js'
 import { redact, RequestLogController } from './logging.js'
 import { Mock } from './mock.js'
 import { adminRoutes } from './routes/admin.js'
+import { authRoutes } from './routes/auth.js'
 import { openapiRoutes } from './routes/openapi.js'
 import { healthRoutes } from './routes/health.js'
 import { producerRoutes } from './routes/producers.js'
@@ -143,6 +144,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   await app.register(taskRoutes)
   await app.register(producerRoutes)
+  await app.register(authRoutes, { prefix: '/theodore/apis/v1' })
   await app.register(adminRoutes, { prefix: '/__admin' })
   await app.register(healthRoutes)
   await app.register(openapiRoutes)
@@ -172,7 +174,8 @@ const DOMAIN_ERRORS: Record<string, ErrorCode> = {
   ERR_INVALID_TRANSITION: 'err-invalid-transition',
   ERR_CLOCK_BACKWARDS: 'err-clock-backwards',
   ERR_OPERATION_EXISTS: 'err-operation-exists',
-  ERR_OPERATION_BUILT_IN: 'err-operation-built-in'
+  ERR_OPERATION_BUILT_IN: 'err-operation-built-in',
+  ERR_USER_EXISTS: 'err-user-exists'
 }
 
 /**

@@ -8,15 +8,22 @@ import { ContractError } from './errors.js'
 /** `strict`: registered credentials only; `any`: any non-empty pair; `off`: headers ignored. */
 export type AuthMode = 'strict' | 'any' | 'off'
 
+/** What is known of an org besides its tokens: its GSTIN (the gstn operations, §10), name and PAN (login, §14). */
+export interface OrgInfo {
+  gstin?: string
+  name?: string
+  /** The org's PAN, as the login answer's `taxIdentifier`. */
+  taxIdentifier?: string
+}
+
 /**
  * One credential: a token issued for an org, valid until `expiresAt` (epoch ms) or forever (null),
- * and optionally the org's GSTIN (for the gstn operations, §10).
+ * and optionally what is known of the org.
  */
-export interface Credential {
+export interface Credential extends OrgInfo {
   orgId: string
   token: string
   expiresAt: number | null
-  gstin?: string
 }
 
 /** The org every request acts as when auth is `off`, and the control API's default org (§6 org 1). */
@@ -25,11 +32,12 @@ export const DEFAULT_ORG_ID = '00000000-0000-4000-8000-000000000001'
 /** Registered credentials, by org id then token. */
 export class Credentials {
   readonly #orgs = new Map<string, Map<string, number | null>>()
-  readonly #gstins = new Map<string, string>()
+  readonly #info = new Map<string, OrgInfo>()
 
-  /** Registers (or replaces) a token for an org, and its GSTIN when given. */
+  /** Registers (or replaces) a token for an org, and what it says of the org. */
   add(credential: Credential): void {
-    if (credential.gstin) this.#gstins.set(credential.orgId, credential.gstin)
+    const { orgId, token: _token, expiresAt: _expiresAt, ...info } = credential
+    if (Object.keys(info).length > 0) this.#info.set(orgId, { ...this.#info.get(orgId), ...info })
     let tokens = this.#orgs.get(credential.orgId)
     if (!tokens) {
       tokens = new Map()
@@ -38,15 +46,20 @@ export class Credentials {
     tokens.set(credential.token, credential.expiresAt)
   }
 
+  /** Withdraws a token from an org (a logout, §14); an unknown one is ignored. */
+  revoke(orgId: string, token: string): void {
+    this.#orgs.get(orgId)?.delete(token)
+  }
+
   /** Forgets every credential. */
   clear(): void {
     this.#orgs.clear()
-    this.#gstins.clear()
+    this.#info.clear()
   }
 
-  /** The GSTIN registered for an org, or undefined. */
-  gstin(orgId: string): string | undefined {
-    return this.#gstins.get(orgId)
+  /** What the credentials said of an org (empty when nothing). */
+  org(orgId: string): OrgInfo {
+    return this.#info.get(orgId) ?? {}
   }
 
   /**

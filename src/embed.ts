@@ -14,6 +14,7 @@ import type { CustomOperationSpec, NextOverride, OperationSettings, OperationVie
 import type { ClockView, TaskView } from './routes/admin.js'
 import type { TaskSpec } from './task-spec.js'
 import type { TaskStatus } from './task.js'
+import type { UserSpec, UserView } from './users.js'
 
 /** A control-API call that did not succeed: the HTTP status and the error envelope. */
 export class AdminError extends Error {
@@ -127,6 +128,21 @@ export class AdminClient {
   /** Empties the journal. */
   async clearRequests(): Promise<void> {
     await this.#call('DELETE', '/requests')
+  }
+
+  /** Adds a user who can log in through the auth API (§14); a 409 AdminError when the handle is taken. */
+  async addUser(user: UserSpec): Promise<UserView> {
+    return (await this.#call<{ user: UserView }>('POST', '/users', user)).user
+  }
+
+  /** Every user, with its live session count (no passwords). */
+  async users(): Promise<UserView[]> {
+    return (await this.#call<{ users: UserView[] }>('GET', '/users')).users
+  }
+
+  /** Removes a user and ends its sessions. */
+  async deleteUser(userId: string): Promise<void> {
+    await this.#call('DELETE', `/users/${encodeURIComponent(userId)}`)
   }
 
   /** Every operation that creates tasks, with its settings and `next` queue (§10). */

@@ -27,7 +27,10 @@ export const ERRORS = {
   'err-service-unavailable': { status: 503, type: 'Runtime' },
   'err-unsupported-media-type': { status: 415, type: 'ClientRequest' },
   'err-operation-exists': { status: 409, type: 'ClientRequest' },
-  'err-operation-built-in': { status: 409, type: 'ClientRequest' }
+  'err-operation-built-in': { status: 409, type: 'ClientRequest' },
+  'err-issue-with-parameter': { status: 400, type: 'ClientRequest' },
+  'err-invalid-credentials': { status: 401, type: 'Authorization' },
+  'err-user-exists': { status: 409, type: 'ClientRequest' }
 } as const satisfies Record<string, { status: number; type: string }>
 
 /** One of the contract's error codes. */

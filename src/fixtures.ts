@@ -1,6 +1,7 @@
 /**
  * The seeded demo data (reference-behaviour.md §6), read once at start-up from a fixtures folder:
- * `credentials.json` (an array of `{orgId, token, expiresAt?, gstin?}`), `tasks/*.json` (each a
+ * `credentials.json` (an array of `{orgId, token, expiresAt?, gstin?, name?, taxIdentifier?}`),
+ * `users.json` (optional: users who log in, §14, the body `POST /__admin/users` takes), `tasks/*.json` (each a
  * task spec, the body `POST /__admin/tasks` takes), `operations/*.json` (optional: custom
  * producer operations, the body `POST /__admin/operations` takes, §10) and `signing-key.pem`
  * (optional: the demo IRP's PKCS#8 RSA key; the bundled one when absent). Seeding builds the
@@ -15,6 +16,7 @@ import { GSTIN_PATTERN } from './gstin.js'
 import { BUILT_IN_OPERATIONS } from './operations/index.js'
 import { OperationRegistry, type CustomOperationSpec } from './operations/registry.js'
 import { InvalidSpecError, taskFromSpec, validator, type SpecDefaults } from './task-spec.js'
+import { userSpecSchema, type UserSpec } from './users.js'
 import type { Task } from './task.js'
 
 /** What a fixtures folder holds, validated. */
@@ -26,6 +28,8 @@ export interface Fixtures {
   operations: CustomOperationSpec[]
   /** The demo IRP's signing key, PKCS#8 PEM. */
   signingKey: string
+  /** Users who log in (§14); passwords as given, hashed when seeded. */
+  users: UserSpec[]
 }
 
 /** The bundled fixtures folder's signing key, used when a fixtures folder has none. */
@@ -55,19 +59,24 @@ export const credentialSchema = {
         { type: 'null' }
       ]
     },
-    gstin: { type: 'string', pattern: GSTIN_PATTERN }
+    gstin: { type: 'string', pattern: GSTIN_PATTERN },
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    taxIdentifier: { type: 'string', pattern: '^[A-Z]{5}[0-9]{4}[A-Z]$' }
   }
 } as const
 
 /**
  * A credential as sent: `expiresAt` is ISO-8601, epoch ms, null or absent (never expires);
- * `gstin` is the org's GSTIN, used by the gstn operations (§10).
+ * `gstin` is the org's GSTIN, used by the gstn operations (§10); `name` and `taxIdentifier` (its
+ * PAN) appear in the login answer (§14).
  */
 export interface CredentialSpec {
   orgId: string
   token: string
   expiresAt?: string | number | null
   gstin?: string
+  name?: string
+  taxIdentifier?: string
 }
 
 const validateCredentials = validator<CredentialSpec[]>({ type: 'array', items: credentialSchema })
@@ -85,7 +94,8 @@ export function credentialFromSpec(spec: CredentialSpec): Credential {
   } else if (typeof spec.expiresAt === 'number') {
     expiresAt = spec.expiresAt
   }
-  return { orgId: spec.orgId, token: spec.token, expiresAt, ...(spec.gstin ? { gstin: spec.gstin } : {}) }
+  const { orgId, token, expiresAt: _given, ...info } = spec
+  return { orgId, token, expiresAt, ...info }
 }
 
 async function readJson(file: string): Promise<unknown> {
@@ -138,7 +148,39 @@ export async function loadFixtures(dir: string): Promise<Fixtures> {
     ids.add(task.id)
     taskSpecs.push(spec)
   }
-  return { credentials, taskSpecs, operations: await loadOperations(join(dir, 'operations')), signingKey: await loadSigningKey(dir) }
+  return {
+    credentials,
+    taskSpecs,
+    operations: await loadOperations(join(dir, 'operations')),
+    signingKey: await loadSigningKey(dir),
+    users: await loadUsers(join(dir, 'users.json'))
+  }
+}
+
+const validateUsers = validator<UserSpec[]>({ type: 'array', items: userSpecSchema })
+
+/** `users.json`, checked; none when the file does not exist. */
+async function loadUsers(file: string): Promise<UserSpec[]> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw new FixtureError(file, String((error as NodeJS.ErrnoException).code))
+  }
+  let users: UserSpec[]
+  try {
+    users = validateUsers(JSON.parse(text))
+  } catch (error) {
+    throw new FixtureError(file, (error as Error).message)
+  }
+  const handles = new Set<string>()
+  for (const user of users) {
+    const handle = `${user.handleType}:${user.handle.toLowerCase()}`
+    if (handles.has(handle)) throw new FixtureError(file, `handle ${user.handle} is given twice`)
+    handles.add(handle)
+  }
+  return users
 }
 
 /** The JSON files of a folder, in name order; none when the folder does not exist. */

@@ -14,6 +14,7 @@ export type { CustomOperationSpec, NextOverride, OperationSettings, OperationVie
 export type { InvoiceOutcome } from './operations/einvoice-generation.js'
 export type { ItemError, ItemErrorCode } from './operations/item-errors.js'
 export { irnOf, financialYear } from './irn.js'
+export type { HandleType, LoginData, UserSpec, UserView } from './users.js'
 export type { ClockView, TaskView } from './routes/admin.js'
 export type { TaskSpec } from './task-spec.js'
 export type { TaskStatus } from './task.js'

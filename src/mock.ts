@@ -19,6 +19,7 @@ import { prng, syntheticGstin } from './synthetic.js'
 import { TaskExistsError, TaskStore } from './task-store.js'
 import type { SpecDefaults } from './task-spec.js'
 import { Task } from './task.js'
+import { Users } from './users.js'
 
 /** Everything the routes act on. */
 export class Mock {
@@ -30,6 +31,8 @@ export class Mock {
   readonly operations: OperationRegistry
   /** IRNs issued by generation tasks still held (§10). */
   readonly irns: IssuedIrns
+  /** Users who log in, and their sessions (§14). */
+  readonly users: Users
   /** False once shutdown has begun (`/readyz` answers 503). */
   ready = false
   /** Zip streams being sent right now; each leaves the set when it closes (ends or is destroyed). */
@@ -49,6 +52,7 @@ export class Mock {
     this.journal = new RequestJournal(settings.journalSize)
     this.operations = new OperationRegistry(BUILT_IN_OPERATIONS, fixtures.operations)
     this.irns = new IssuedIrns((id) => this.store.get(id) !== undefined)
+    this.users = new Users(this.credentials, clock)
   }
 
   /** Defaults for a task spec at the clock's now: org 1 of §6 and a fresh UUID. */
@@ -107,7 +111,7 @@ export class Mock {
 
   /** The org's GSTIN: the one its credentials fixture gives, else a synthetic one derived from its id. */
   orgGstin(orgId: string): string {
-    return this.credentials.gstin(orgId) ?? syntheticGstin(prng(createHash('sha256').update(orgId).digest().readUInt32BE(0)))
+    return this.credentials.org(orgId).gstin ?? syntheticGstin(prng(createHash('sha256').update(orgId).digest().readUInt32BE(0)))
   }
 
   /** Tracks a download stream in {@link Mock.downloads} until it closes. */
@@ -117,20 +121,23 @@ export class Mock {
     return stream
   }
 
-  /** Frees expired tasks and the IRNs they issued. */
+  /** Frees expired tasks, the IRNs they issued, and sessions long expired. */
   sweep(): void {
     this.store.sweep()
     this.irns.sweep()
+    this.users.sweep()
   }
 
   /**
-   * Seeds the fixtures' credentials and tasks at the clock's now (§6), replacing whatever the
-   * store and the credential registry held.
+   * Seeds the fixtures' credentials, users and tasks at the clock's now (§6, §14), replacing
+   * whatever the store, the credential registry and the users held (sessions end).
    */
   seed(): void {
     this.store.clear()
     this.credentials.clear()
+    this.users.clear()
     for (const credential of this.fixtures.credentials) this.credentials.add(credential)
+    for (const user of this.fixtures.users) this.users.add(user)
     for (const task of seedTasks(this.fixtures, this.specDefaults())) this.store.add(task)
   }
 

@@ -57,8 +57,8 @@ t.test('§6: content is realistic and synthetic', async (t) => {
 t.test('the credentials of §6 are loaded', async (t) => {
   const fixtures = await loadFixtures(BUNDLED_FIXTURES_DIR)
   t.same(fixtures.credentials, [
-    { orgId: ORG1, token: 'demo-token', expiresAt: null, gstin: '29AABCA4821K1ZN' },
-    { orgId: ORG2, token: 'demo-token-2', expiresAt: null, gstin: '27AABCZ3906N1ZW' }
+    { orgId: ORG1, token: 'demo-token', expiresAt: null, gstin: '29AABCA4821K1ZN', name: 'Acme Traders Pvt Ltd', taxIdentifier: 'AABCA4821K' },
+    { orgId: ORG2, token: 'demo-token-2', expiresAt: null, gstin: '27AABCZ3906N1ZW', name: 'Zenith Retail Pvt Ltd', taxIdentifier: 'AABCZ3906N' }
   ])
   t.equal(fixtures.taskSpecs.length, 8)
   t.same(fixtures.operations, [], 'no custom operations ship with the demo data')

@@ -60,17 +60,10 @@ function zipEntries(zip: Buffer): Promise<Map<string, string>> {
   }))
 }
 
-// Not in the README: what keeps this file and the README's example the same, and checks every
+// Not in the README: keeps this file and the README's example the same, and checks every
 // response above against openapi/openapi.yaml (the import installs the contract-checking fetch;
 // imports are hoisted, so it is in place before the test above runs).
 import './helpers/app.js'
-import { readFile } from 'node:fs/promises'
+import { checkReadmeExample } from './helpers/readme.js'
 
-t.test('README.md shows the example above verbatim', async (t) => {
-  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
-  const section = readme.slice(readme.indexOf('### The client under test submits the job itself'))
-  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1]
-  t.ok(block, 'the section and its ts block exist')
-  const source = await readFile(new URL(import.meta.url), 'utf8')
-  t.equal(source.slice(0, source.indexOf('\n// Not in the README:')), block, 'this file starts with the README block')
-})
+checkReadmeExample('### The client under test submits the job itself', import.meta.url)

@@ -12,6 +12,7 @@ import type { Mock } from '../mock.js'
 import { ISO_8601, MAX_TIME_MS, parseDateTime } from '../clock.js'
 import { InvalidSpecError, isUuid, taskFromSpec, validator } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
+import { validateUser } from '../users.js'
 
 /** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
 export interface TaskView {
@@ -267,6 +268,14 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.post('/operations', async (request, reply) => reply.code(201).send({ operation: mock.operations.addCustom(body(request)) }))
   app.delete('/operations/:name', async (request: Named, reply) => {
     if (!mock.operations.removeCustom(request.params.name)) throw routeNotFound()
+    return reply.code(204).send()
+  })
+
+  // Users who log in through the auth API (§14).
+  app.post('/users', async (request, reply) => reply.code(201).send({ user: mock.users.add(validateUser(body(request))) }))
+  app.get('/users', async () => ({ users: mock.users.list() }))
+  app.delete<{ Params: { id: string } }>('/users/:id', async (request, reply) => {
+    if (!mock.users.delete(request.params.id.toLowerCase())) throw routeNotFound()
     return reply.code(204).send()
   })
 

@@ -109,7 +109,8 @@ export class ContractViolation extends Error {
 }
 
 const ROUTE_NOT_FOUND = '{"error":{"message":"err-resource-not-found","type":"ResourceNotFound","args":{}}}'
-const ENRICHED_ROUTE = /^\/enriched\//
+/** Routes that answer 405 to other methods (task, producer and auth routes). */
+const METHOD_CHECKED_ROUTE = /^\/(enriched|theodore)\//
 /** Paths a custom operation (§10, registered at run time) may serve: under /enriched/, not the tasks API. */
 const CUSTOM_OPERATION = /^\/enriched\/(?!tasks\/)/
 
@@ -155,7 +156,7 @@ export function checkResponse(response: CheckedResponse): void {
     // Other methods: a task or producer route's 405 (and rule-1 404) is documented on the
     // path's own operation; elsewhere the route 404.
     const own = Object.keys(item).find((m) => ((item[m] as Json).responses as Json | undefined)?.['405'])
-    if (ENRICHED_ROUTE.test(pathname) && (status === 405 || status === 404) && own) operation = item[own] as Json
+    if (METHOD_CHECKED_ROUTE.test(pathname) && (status === 405 || status === 404) && own) operation = item[own] as Json
     else if (status === 404 && response.body.toString() === ROUTE_NOT_FOUND) return
     else fail(`${method} is not documented for ${template}`)
   }

@@ -1,0 +1,67 @@
+/**
+ * The upstream's auth API (reference-behaviour.md §14): login, refresh and logout under
+ * `/theodore/apis/v1`. No org headers; `accept` is not enforced (its public clients send none).
+ * Requests are journaled like task-route requests: never a body, the bearer redacted.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ContractError } from '../errors.js'
+import { SessionLimitError } from '../users.js'
+import { journalRequest } from './hooks.js'
+
+/** The auth routes and the methods each answers. */
+const ROUTES = [
+  { url: '/authtokens', allow: ['POST', 'PUT'] },
+  { url: '/logout', allow: ['POST'] }
+] as const
+
+/**
+ * The body as JSON: a missing body is undefined; anything that is not JSON is the §14 `400`
+ * naming `body` (whatever its content type: the upstream's clients are not consistent).
+ */
+function jsonBody(request: FastifyRequest): unknown {
+  const text = request.body as string | undefined
+  if (text === undefined || text === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new ContractError('err-issue-with-parameter', { 'parameter-name': 'body' })
+  }
+}
+
+/** Registers the auth API; register it with `{ prefix: '/theodore/apis/v1' }` (its own scope). */
+export async function authRoutes(app: FastifyInstance): Promise<void> {
+  const users = app.mock.users
+  // Any content type is read as text and parsed here, so a bad body gets §14's answer.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+
+  for (const route of ROUTES) {
+    app.route({
+      method: app.supportedMethods,
+      url: route.url,
+      onRequest: async (request, reply) => {
+        reply.header('cache-control', 'no-store')
+        journalRequest(app.mock, request, reply)
+        if (!(route.allow as readonly string[]).includes(request.method)) {
+          throw new ContractError('err-method-not-allowed', {}, { allow: route.allow.join(', ') })
+        }
+      },
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const bearer = request.headers.authorization
+        if (route.url === '/logout') {
+          users.logout(bearer)
+          return reply.code(200).send()
+        }
+        if (request.method === 'PUT') return { data: users.refresh(bearer, () => jsonBody(request)) }
+        const body = jsonBody(request)
+        try {
+          // No body at all: every field is missing (the first one is named).
+          return { data: await users.login(body === undefined ? {} : body) }
+        } catch (error) {
+          if (error instanceof SessionLimitError) return reply.code(401).send(error.body)
+          throw error
+        }
+      }
+    })
+  }
+}
