@@ -226,3 +226,28 @@ t.test('AdminClient manages users: addUser, users, deleteUser', async (t) => {
   await server.admin.deleteUser(user.userId)
   t.equal((await server.admin.users()).length, 1)
 })
+
+t.test('a client that only knows the upstream routes: log in, submit, poll, download, see its token expire', async (t) => {
+  const { startMockServer } = await import('../../src/embed.js')
+  const { invoice } = await import('../helpers/producers.js')
+  const mock = await startMockServer()
+  t.teardown(() => mock.close())
+  const loggedIn = (await (await fetch(`${mock.url}${LOGIN}`, { method: 'POST', body: JSON.stringify(DEMO) })).json()) as any
+  const headers = { 'x-flynn-n-org-id': loggedIn.data.associatedOrgs[0].organisation.id, 'x-flynn-n-user-token': loggedIn.data.token }
+  const submitted = await fetch(`${mock.url}/enriched/einv/v1.0/ni1/invoices`, {
+    method: 'POST',
+    headers: { ...headers, accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify({ payload: [invoice('FLOW-1')], meta: null })
+  })
+  const id = ((await submitted.json()) as any).data['task-id']
+  const status = async () => fetch(`${mock.url}${path.status(id)}`, { headers: { ...headers, accept: 'application/json' } })
+  const statuses = []
+  for (let i = 0; i < 2; i++) statuses.push(((await (await status()).json()) as any).data.task.status)
+  t.same(statuses, ['processing', 'completed'])
+  const zip = await fetch(`${mock.url}${path.download(id)}`, { headers: { ...headers, accept: 'application/zip' } })
+  t.same([zip.status, zip.headers.get('content-type')], [200, 'application/zip'])
+  await zip.arrayBuffer()
+  await mock.admin.advanceClock('20m')
+  const expired = await status()
+  t.same([expired.status, await expired.json()], [403, errorOf('err-expired-token', 'Authorization')])
+})
