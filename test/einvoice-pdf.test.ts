@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inflateSync } from 'node:zlib'
 import jsqr from 'jsqr'
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
+import { parsePdf } from './helpers/pdf.js'
 import t, { type Test } from 'tap'
 import { einvoicePdf, qrMatrix, type EinvoicePdfInput } from '../src/einvoice-pdf.js'
 
 // pdfjs needs the metrics of the 14 standard fonts (the PDF embeds none) from its own package.
-const STANDARD_FONTS = join(dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts') + '/'
 
 // jsqr is CommonJS whose typings declare `export default`: from ESM the function is module.exports.default.
 const jsQR = jsqr.default
@@ -40,17 +37,6 @@ const INVOICE = {
 }
 const INPUT: EinvoicePdfInput = { irn: IRN, ackNo: '112510000000001', ackDt: '2025-04-01 10:15:00', signedQrCode: SIGNED_QR, invoice: INVOICE }
 
-/** The PDF read back by pdfjs: page count, the text items of page 1, the info dictionary. */
-async function parse(pdf: Buffer): Promise<{ pages: number; texts: string[]; info: Record<string, unknown> }> {
-  const doc = await getDocument({ data: new Uint8Array(pdf), standardFontDataUrl: STANDARD_FONTS, isEvalSupported: false }).promise
-  try {
-    const content = await (await doc.getPage(1)).getTextContent()
-    const texts = content.items.flatMap((item) => ('str' in item && item.str.trim() !== '' ? [item.str] : []))
-    return { pages: doc.numPages, texts, info: (await doc.getMetadata()).info as Record<string, unknown> }
-  } finally {
-    await doc.destroy()
-  }
-}
 
 /** The `x y w h re` rectangles of the PDF's (deflated) content streams, in pdfkit's top-down user space. */
 function drawnRects(t: Test, pdf: Buffer): number[][] {
@@ -80,7 +66,7 @@ function render(size: number, dark: (x: number, y: number) => boolean): { data: 
 
 t.test('the page shows the IRN, acknowledgement, document, parties, items and totals as text', async (t) => {
   t.equal(SIGNED_QR.length > 850 && SIGNED_QR.length < 1000, true, `a realistic JWS length: ${SIGNED_QR.length}`)
-  const { pages, texts } = await parse(await einvoicePdf(INPUT))
+  const { pages, texts } = await parsePdf(await einvoicePdf(INPUT))
   t.equal(pages, 1)
   for (const expected of ['e-Invoice', IRN, '112510000000001', '2025-04-01 10:15:00', 'INV', 'INV/2025-26/0001', '01/04/2025', '29AWGPV7107B1Z1',
     'Café Ñandú Traders', '560001', '27AAACI1681G1ZJ', 'Buyer Industries Ltd', 'Laptop', '847130', '50000', '118000', '18000', 'Signed QR code']) {
@@ -90,7 +76,7 @@ t.test('the page shows the IRN, acknowledgement, document, parties, items and to
 })
 
 t.test('the info dictionary is fixed: UTC 2000-01-01 dates, our producer, the document number in the title', async (t) => {
-  const { info } = await parse(await einvoicePdf(INPUT))
+  const { info } = await parsePdf(await einvoicePdf(INPUT))
   t.match(info, { Title: 'e-Invoice INV/2025-26/0001', Producer: 'enriched-tasks-mock', Creator: 'enriched-tasks-mock', CreationDate: 'D:20000101000000Z', ModDate: 'D:20000101000000Z' })
 })
 
@@ -153,15 +139,15 @@ t.test('hostile invoices never throw and still give a one-page PDF that parses',
     ['odd items', { ItemList: [null, 5, 'x', [], Object.create({ SlNo: 'inherited' }), { SlNo: { n: 1 }, PrdDesc: ['a'], Qty: true, UnitPrice: 10n }] }]
   ]
   for (const [name, invoice] of invoices) {
-    const { pages, texts, info } = await parse(await einvoicePdf({ ...INPUT, invoice }))
+    const { pages, texts, info } = await parsePdf(await einvoicePdf({ ...INPUT, invoice }))
     t.equal(pages, 1, `${name}: one page`)
     t.ok(texts.includes(IRN), `${name}: still shows the IRN`)
     t.equal(info.Title, 'e-Invoice -', `${name}: no document number, shown as -`)
   }
-  const nulls = await parse(await einvoicePdf({ ...INPUT, invoice: null }))
+  const nulls = await parsePdf(await einvoicePdf({ ...INPUT, invoice: null }))
   t.ok(nulls.texts.includes('(no items)'))
   t.equal(nulls.texts.filter((text) => text === '-').length, 3 + 6 + 7 + 5, 'every invoice field shows -')
-  const odd = await parse(await einvoicePdf({ ...INPUT, invoice: invoices[7]![1] }))
+  const odd = await parsePdf(await einvoicePdf({ ...INPUT, invoice: invoices[7]![1] }))
   t.same(odd.texts.slice(odd.texts.indexOf('Item total') + 1, odd.texts.indexOf('Totals')).filter((text) => text !== '-'), ['true', '10'],
     'only scalars are shown, as text; objects, arrays and inherited keys show -')
 })
@@ -175,7 +161,7 @@ t.test('non-Latin text, control characters and huge values become capped printab
     BuyerDtls: { LglNm: 'l'.repeat(80), Addr1: 'l'.repeat(81) },
     ItemList: items
   }
-  const { pages, texts, info } = await parse(await einvoicePdf({ ...INPUT, invoice }))
+  const { pages, texts, info } = await parsePdf(await einvoicePdf({ ...INPUT, invoice }))
   t.equal(pages, 1)
   t.equal(info.Title, 'e-Invoice ???/1?', 'Hindi and NUL become ? in the title too')
   t.ok(texts.includes('??? ????????'), 'one ? per code point of Hindi text')

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { detailsOf } from './helpers/spec.js'
 import t from 'tap'
 import { gstinProblem } from '../src/gstin.js'
 import {
@@ -23,7 +24,6 @@ import { gstReturnsDownload, returnsPages, type ReturnsItem, type ReturnsPage } 
 import { imsInvoicesDownload } from '../src/operations/ims-invoices-download.js'
 import type { DeriveContext, OperationRequest } from '../src/operations/operation.js'
 import { prng, syntheticGstin } from '../src/synthetic.js'
-import { InvalidSpecError } from '../src/task-spec.js'
 import type { PageSource } from '../src/task.js'
 
 const ORG_GSTIN = '29AABCA4821K1ZN'
@@ -51,16 +51,6 @@ function context(gstin = ORG_GSTIN): DeriveContext & { asked: string[] } {
 
 const request = (parts: Partial<OperationRequest>): OperationRequest => ({ params: { version: 'v1.0' }, query: {}, body: undefined, ...parts })
 
-/** The details of the InvalidSpecError `run` throws ('no error' when it returns). */
-function detailsOf(run: () => unknown): unknown {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof InvalidSpecError) return error.details
-    throw error
-  }
-  return 'no error'
-}
 
 const paise = (rupees: number): number => Math.round(rupees * 100)
 const hasTwoDecimalsAtMost = (x: number): boolean => Math.abs(x * 100 - Math.round(x * 100)) < 1e-6

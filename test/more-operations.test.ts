@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
+import { join } from 'node:path'
+import { parsePdf } from './helpers/pdf.js'
+import { detailsOf } from './helpers/spec.js'
 import t from 'tap'
 import { BUNDLED_FIXTURES_DIR } from '../src/config.js'
 import { gstinProblem } from '../src/gstin.js'
@@ -19,11 +19,9 @@ import { gcsGenerate, gcsScore, MAX_GSTINS, type GcsInput } from '../src/operati
 import { ITEM_ERRORS } from '../src/operations/item-errors.js'
 import type { DeriveContext, IssuedIrn, OperationRequest } from '../src/operations/operation.js'
 import { gstinCheckChar, prng, syntheticGstin } from '../src/synthetic.js'
-import { InvalidSpecError } from '../src/task-spec.js'
 import type { TaskFile } from '../src/task.js'
 
 // pdfjs needs the metrics of the 14 standard fonts (the PDF embeds none) from its own package.
-const STANDARD_FONTS = join(dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts') + '/'
 
 const ORG_GSTIN = '29AABCA4821K1ZN'
 /** ORG_GSTIN with a wrong check character. */
@@ -66,16 +64,6 @@ function context(gstin = ORG_GSTIN, now = NOW): DeriveContext & { asked: string[
 
 const request = (parts: Partial<OperationRequest>): OperationRequest => ({ params: {}, query: {}, body: undefined, ...parts })
 
-/** The details of the InvalidSpecError `run` throws ('no error' when it returns). */
-function detailsOf(run: () => unknown): unknown {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof InvalidSpecError) return error.details
-    throw error
-  }
-  return 'no error'
-}
 
 /** A zip entry's bytes, whether given or made lazily. */
 const bytesOf = async (file: TaskFile | undefined): Promise<Buffer> => {
@@ -83,17 +71,6 @@ const bytesOf = async (file: TaskFile | undefined): Promise<Buffer> => {
   return typeof content === 'function' ? content() : content
 }
 
-/** The PDF read back by pdfjs: page count, the text items of page 1, the info dictionary. */
-async function parse(pdf: Buffer): Promise<{ pages: number; texts: string[]; info: Record<string, unknown> }> {
-  const doc = await getDocument({ data: new Uint8Array(pdf), standardFontDataUrl: STANDARD_FONTS, isEvalSupported: false }).promise
-  try {
-    const content = await (await doc.getPage(1)).getTextContent()
-    const texts = content.items.flatMap((item) => ('str' in item && item.str.trim() !== '' ? [item.str] : []))
-    return { pages: doc.numPages, texts, info: (await doc.getMetadata()).info as Record<string, unknown> }
-  } finally {
-    await doc.destroy()
-  }
-}
 
 /** `dd/MM/yyyy` as the epoch ms of that day's UTC midnight. */
 const dayOf = (dmy: string): number => Date.UTC(Number(dmy.slice(6, 10)), Number(dmy.slice(3, 5)) - 1, Number(dmy.slice(0, 2)))
@@ -343,7 +320,7 @@ t.test('ewaybill-consolidated-pdf: the PDF is one page showing the trip sheet, v
   const cewb = derived.result as ConsolidatedEwb
   const pdf = await bytesOf(derived.files?.[0])
   t.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-')
-  const { pages, texts, info } = await parse(pdf)
+  const { pages, texts, info } = await parsePdf(pdf)
   t.equal(pages, 1)
   t.match(info, { Title: 'Consolidated E-Way Bill 3310012345', Producer: 'enriched-tasks-mock', CreationDate: 'D:20000101000000Z', ModDate: 'D:20000101000000Z' })
   for (const expected of ['Consolidated E-Way Bill', 'CEWB No', '3310012345', cewb.cEwbDate, ORG_GSTIN, 'From place', 'Bengaluru', 'From state', '29', 'Vehicle No', cewb.vehicleNo, 'Road',
@@ -356,7 +333,7 @@ t.test('ewaybill-consolidated-pdf: the PDF is one page showing the trip sheet, v
   })
   const totalPaise = cewb.tripSheetEwbBills.reduce((sum, bill) => sum + Math.round(bill.totInvValue * 100), 0)
   t.equal(texts[texts.indexOf('Total value (Rs)') + 1], (totalPaise / 100).toFixed(2))
-  const twenty = await parse(await consolidatedEwbPdf(consolidatedEwb('12345678901234567890', ORG_GSTIN, NOW)))
+  const twenty = await parsePdf(await consolidatedEwbPdf(consolidatedEwb('12345678901234567890', ORG_GSTIN, NOW)))
   t.ok(twenty.texts.includes('12345678901234567890'), 'a 20-digit trip sheet number is shown whole')
   t.equal(twenty.info.Title, 'Consolidated E-Way Bill 12345678901234567890')
 })
@@ -365,7 +342,7 @@ t.test('ewaybill-consolidated-pdf: 8 e-way bills fit the page', async (t) => {
   let n = 1
   while (consolidatedEwb(String(n), ORG_GSTIN, NOW).tripSheetEwbBills.length !== 8) n++
   const cewb = consolidatedEwb(String(n), ORG_GSTIN, NOW)
-  const { pages, texts } = await parse(await consolidatedEwbPdf(cewb))
+  const { pages, texts } = await parsePdf(await consolidatedEwbPdf(cewb))
   t.equal(pages, 1)
   t.ok(cewb.tripSheetEwbBills.every((bill) => texts.includes(bill.toGstin)), 'every row is drawn')
   t.ok(texts.includes('Synthetic demo document - not valid for transport.'))

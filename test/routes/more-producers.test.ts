@@ -1,6 +1,7 @@
 import t from 'tap'
 import { AUTH1, errorOf, JSON_ACCEPT, makeApp, NOT_FOUND, path, ZIP_ACCEPT, type TestApp } from '../helpers/app.js'
 import { invoice, moreProducerPath, producerPath, SELLER, submit, SUBMIT } from '../helpers/producers.js'
+import { parsePdf } from '../helpers/pdf.js'
 import { unzip } from '../helpers/zip.js'
 
 async function completed(send: TestApp['send'], id: string): Promise<void> {
@@ -42,12 +43,7 @@ t.test('consolidated e-way bill over HTTP: GET with the trip sheet number, a zip
   t.same(entries.map((e) => e.name), ['result.json', 'cewb/CEWB-3310012345.pdf', 'cewb/CEWB-3310012345.json'])
   const cewb = JSON.parse(entries[2]!.content.toString('utf8'))
   t.same([cewb.cEwbNo, cewb.userGstin], [3310012345, SELLER])
-  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs')
-  const { createRequire } = await import('node:module')
-  const fonts = createRequire(import.meta.url).resolve('pdfjs-dist/package.json').replace(/package\.json$/, 'standard_fonts/')
-  const doc = await getDocument({ data: new Uint8Array(entries[1]!.content), standardFontDataUrl: fonts, isEvalSupported: false }).promise
-  const text = (await (await doc.getPage(1)).getTextContent()).items.map((item) => ('str' in item ? item.str : '')).join(' ')
-  t.match(text, '3310012345')
+  t.match((await parsePdf(entries[1]!.content)).texts.join(' '), '3310012345')
   const before = app.mock.store.list().length
   const head = await send({ method: 'HEAD', url: moreProducerPath.cewbPdf('42'), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.same([head.statusCode, app.mock.store.list().length], [200, before])

@@ -2,6 +2,7 @@ import { compactVerify, createLocalJWKSet } from 'jose'
 import t from 'tap'
 import { AUTH1, errorOf, JSON_ACCEPT, listen, makeApp, NOT_FOUND, ORG2, path, T0, TOKEN2, UUID_RE, ZIP_ACCEPT, type TestApp } from '../helpers/app.js'
 import { BUYER, expectedIrn, invoice, producerPath, SELLER, submit, SUBMIT } from '../helpers/producers.js'
+import { parsePdf } from '../helpers/pdf.js'
 import { unzip } from '../helpers/zip.js'
 
 const invalid = (details: Array<{ path: string; message: string }>) => errorOf('err-invalid-request', 'ClientRequest', { details })
@@ -177,9 +178,7 @@ t.test('with meta.generatePdf the zip holds one PDF per success, showing the IRN
   t.same(entries.map((e) => e.name), ['result.json', 'invoices/1-P-1.json', 'invoices/1-P-1.pdf', 'invoices/2-FAIL-2.json'])
   const pdf = entries[2]!.content
   t.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-')
-  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs')
-  const doc = await getDocument({ data: new Uint8Array(pdf), useSystemFonts: false, isEvalSupported: false }).promise
-  const text = (await (await doc.getPage(1)).getTextContent()).items.map((item) => ('str' in item ? item.str : '')).join(' ')
+  const text = (await parsePdf(pdf)).texts.join(' ')
   t.match(text, expectedIrn(SELLER, '2025-26', 'INV', 'P-1'))
   const again = await send({ url: path.download(id), headers: { ...AUTH1, ...ZIP_ACCEPT } })
   const entriesAgain = await unzip(again.rawPayload)
