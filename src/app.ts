@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
-import { ControlledClock } from './clock.js'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import { ControlledClock, FollowedTime } from './clock.js'
 import { defaultSettings, type Settings } from './config.js'
 import { ContractError, errorBody, routeNotFound, type ErrorCode } from './errors.js'
 import { loadFixtures, type Fixtures } from './fixtures.js'
@@ -20,7 +20,11 @@ import { openapiRoutes } from './routes/openapi.js'
 import { healthRoutes } from './routes/health.js'
 import { producerRoutes } from './routes/producers.js'
 import { taskRoutes } from './routes/tasks.js'
+import { BUILT_IN_OPERATIONS } from './operations/index.js'
+import { SharedState } from './shared-state.js'
 import { Signer } from './signing.js'
+import { MemoryStore } from './store/memory.js'
+import { StoreUnavailableError, type Store, type TaskRebuilder } from './store/store.js'
 
 /** One registered route: its methods and its URL pattern (Fastify syntax, `:param`). */
 export interface RouteEntry {
@@ -64,7 +68,7 @@ export interface AppOptions {
  */
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const settings: Settings = { ...defaultSettings(), ...options.settings }
-  const clock = options.clock ?? new ControlledClock()
+  const clock = options.clock ?? new ControlledClock(settings.store === 'memory' ? {} : { system: new FollowedTime().now })
   const fixtures = options.fixtures ?? (await loadFixtures(settings.fixturesDir))
 
   const app = Fastify({
@@ -121,16 +125,31 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   })
   app.decorate('routeList', routes)
 
-  const mock = new Mock(settings, clock, fixtures, await Signer.fromPem(fixtures.signingKey))
-  mock.seed()
+  const shared = new SharedState({ builtIn: BUILT_IN_OPERATIONS, fixtureOperations: fixtures.operations }, clock)
+  // The mock rebuilds tasks a shared store read back; it exists by the time the store reads any.
+  let mock: Mock | undefined
+  const store = await createStore(settings, shared, app.log, (id, orgId, createdAt, source) => (mock as Mock).rebuild(id, orgId, createdAt, source))
+  mock = new Mock(settings, store, fixtures, await Signer.fromPem(fixtures.signingKey))
   app.decorate('mock', mock)
+  app.addHook('onClose', async () => store.close())
+  try {
+    await mock.open()
+  } catch (error) {
+    await store.close()
+    throw error
+  }
   app.decorateRequest('fault', null)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-call-id', request.id)
     // An unknown path answers rule 1's 404 before any body is read or parsed (under /__admin,
     // after the admin token check: see routes/admin.ts).
-    if (request.is404 && !ADMIN_SCOPE.test(request.url)) throw routeNotFound()
+    if (request.is404) {
+      if (!ADMIN_SCOPE.test(request.url)) throw routeNotFound()
+      return
+    }
+    // Routes that read mock state see what every replica wrote (§11); /__admin syncs after its token check.
+    if (STATEFUL_SCOPE.test(request.url)) await mock.store.sync()
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, reply, (err) => request.log.error({ err }, 'unexpected error')))
@@ -151,7 +170,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
   if (sweepIntervalMs > 0) {
-    const sweep = setInterval(() => mock.sweep(), sweepIntervalMs)
+    const sweep = setInterval(() => {
+      // A store that is away is swept once it is back.
+      ;(mock as Mock).sweep().catch((error: unknown) => app.log.warn({ err: error }, 'sweep failed'))
+    }, sweepIntervalMs)
     sweep.unref()
     app.addHook('onClose', async () => clearInterval(sweep))
   }
@@ -163,6 +185,20 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   mock.ready = true
   return app
 }
+
+/**
+ * The store `STORE` names (§11): memory, or Redis (loaded only then).
+ * @param rebuild builds a task from what a shared store kept
+ */
+async function createStore(settings: Settings, shared: SharedState, log: FastifyBaseLogger, rebuild: TaskRebuilder): Promise<Store> {
+  const options = { ttlMs: settings.taskTtlMs, maxTasks: settings.maxTasks, journalSize: settings.journalSize }
+  if (settings.store === 'memory') return new MemoryStore(shared, options)
+  const { RedisStore } = await import('./store/redis.js')
+  return new RedisStore(shared, { ...options, url: settings.store, prefix: settings.storePrefix, rebuild, log })
+}
+
+/** URLs of the routes that read mock state (task, producer and auth routes). */
+const STATEFUL_SCOPE = /^\/(?:enriched|theodore)\//
 
 /** URLs under the control API's prefix, whose unknown paths routes/admin.ts answers. */
 const ADMIN_SCOPE = /^\/__admin(?:[/?]|$)/
@@ -191,6 +227,11 @@ function sendError(error: FastifyError, reply: FastifyReply, logUnexpected: (err
   if (error instanceof ContractError) {
     reply.headers(error.headers)
     return reply.code(error.status).type('application/json; charset=utf-8').send(error.body)
+  }
+  if (error instanceof StoreUnavailableError) {
+    // §11: the store is away; nothing was written. Clients retry after a second.
+    reply.header('retry-after', '1')
+    return reply.code(503).type('application/json; charset=utf-8').send(errorBody('err-service-unavailable'))
   }
   const domain = DOMAIN_ERRORS[error.code]
   if (domain) {

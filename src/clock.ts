@@ -64,6 +64,37 @@ export class ClockBackwardsError extends Error {
   }
 }
 
+/** A {@link ControlledClock}'s state: its mode, its offset in system mode and its frozen time (ms). */
+export interface ClockState {
+  mode: ClockMode
+  offset: number
+  frozenAt: number
+}
+
+/**
+ * System time read from elsewhere (Redis's `TIME`, §11) and followed with the local monotonic
+ * clock between reads, so that replicas agree on time whatever their hosts' clocks say.
+ */
+export class FollowedTime {
+  #base: number
+  #localBase = performance.now()
+
+  /** @param at the source's time when it was read, in epoch ms (default: this host's, until the first reading) */
+  constructor(at: number = Date.now()) {
+    this.#base = at
+  }
+
+  /** The source's time now, in epoch ms (never earlier than a previous answer). */
+  readonly now = (): number => Math.floor(this.#base + (performance.now() - this.#localBase))
+
+  /** Takes a fresh reading of the source (ms); time never steps back because of it. */
+  update(at: number): void {
+    const now = this.now()
+    this.#base = Math.max(at, now)
+    this.#localBase = performance.now()
+  }
+}
+
 /**
  * The clock the control API drives (§7): system time plus an offset, or frozen in manual mode.
  *
@@ -99,6 +130,11 @@ export class ControlledClock implements Clock {
   /** The current time in epoch ms. */
   now(): number {
     return this.#mode === 'manual' ? this.#frozenAt : this.#system() + this.#offset
+  }
+
+  /** The system time this clock follows, in epoch ms (for another clock over the same time). */
+  get system(): () => number {
+    return this.#system
   }
 
   /** The current mode. */
@@ -137,6 +173,18 @@ export class ControlledClock implements Clock {
       this.#offset = now - this.#system()
     }
     this.#mode = mode
+  }
+
+  /** The clock's state as plain JSON (a shared store keeps it, §11). */
+  snapshot(): ClockState {
+    return { mode: this.#mode, offset: this.#offset, frozenAt: this.#frozenAt }
+  }
+
+  /** Takes a state {@link snapshot} gave (from any replica); the system time stays this clock's. */
+  restore(state: ClockState): void {
+    this.#mode = state.mode
+    this.#offset = state.offset
+    this.#frozenAt = state.frozenAt
   }
 
   /** Clears the offset and returns to system mode (§7 `reset`). */

@@ -35,6 +35,14 @@ export interface Settings {
   maxHeaderSize: number
   maxBodySize: number
   maxPayloadSize: number
+  /** `memory`, or the `redis://`/`rediss://` URL of the shared store (§11). */
+  store: string
+  /** Only read with `STORE=redis`: the URL `store` then takes. */
+  redisUrl: string | undefined
+  /** Prefix of every key in Redis (§11). */
+  storePrefix: string
+  /** When start-up seeds the fixtures (§11). */
+  seed: 'if-empty' | 'always' | 'never'
 }
 
 /** A setting with a bad value; `message` is the one line to print. */
@@ -75,6 +83,17 @@ const MAX_TTL_MS = 100 * 365 * 86_400_000
 const oneOf = (...values: string[]) => (text: string) => (values.includes(text) ? text : undefined)
 const nonEmpty = (text: string) => (text === '' ? undefined : text)
 
+/** A `redis://` or `rediss://` URL that parses, with a host. */
+const redisUrl = (text: string) => {
+  if (!/^rediss?:\/\//.test(text)) return undefined
+  try {
+    return new URL(text).hostname === '' ? undefined : text
+  } catch {
+    return undefined
+  }
+}
+const storeValue = (text: string) => (text === 'memory' || text === 'redis' ? text : redisUrl(text))
+
 /** The bundled fixtures folder, beside `src/` and `dist/`. */
 export const BUNDLED_FIXTURES_DIR = fileURLToPath(new URL('../fixtures', import.meta.url))
 
@@ -109,6 +128,10 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'CONNECTION_TIMEOUT', key: 'connectionTimeoutMs', default: '2m', accepted: DURATIONS, help: 'socket inactivity timeout (0: none)', parse: duration(0, MAX_TIMER_MS) },
   { env: 'MAX_HEADER_SIZE', key: 'maxHeaderSize', default: '16384', accepted: 'an integer from 1024 to 1048576 (bytes)', help: 'largest request line plus headers, in bytes (431 past it)', parse: integer(1024, 1_048_576) },
   { env: 'MAX_BODY_SIZE', key: 'maxBodySize', default: '1048576', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest control-API body, in bytes (413 past it)', parse: integer(1024, 104_857_600) },
+  { env: 'STORE', key: 'store', default: 'memory', accepted: 'memory, a redis:// or rediss:// URL, or redis (the URL in REDIS_URL)', help: 'where all mock state lives: this process, or Redis shared by replicas', parse: storeValue },
+  { env: 'REDIS_URL', key: 'redisUrl', default: undefined, accepted: 'a redis:// or rediss:// URL', help: 'the Redis URL when STORE=redis', parse: redisUrl },
+  { env: 'STORE_PREFIX', key: 'storePrefix', default: 'etm:', accepted: '1 to 100 letters, digits or :_.-', help: 'prefix of every Redis key (several stubs can share one Redis)', parse: (text: string) => (/^[A-Za-z0-9:_.-]{1,100}$/.test(text) ? text : undefined) },
+  { env: 'SEED', key: 'seed', default: 'if-empty', accepted: 'if-empty, always or never', help: 'when start-up seeds the fixtures: into an empty store only, always, or never', parse: oneOf('if-empty', 'always', 'never') },
   { env: 'MAX_PAYLOAD_SIZE', key: 'maxPayloadSize', default: '5242880', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest body of an operation that creates tasks, in bytes (413 past it)', parse: integer(1024, 104_857_600) }
 ]
 
@@ -148,6 +171,10 @@ export function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): C
     settings[def.key] = value
   }
   settings.fixturesDir ??= BUNDLED_FIXTURES_DIR
+  if (settings.store === 'redis') {
+    if (settings.redisUrl === undefined) throw new ConfigError('REDIS_URL', '', 'a redis:// or rediss:// URL when STORE=redis')
+    settings.store = settings.redisUrl
+  }
   return { kind: 'run', settings: settings as unknown as Settings }
 }
 

@@ -26,6 +26,12 @@ export interface Credential extends OrgInfo {
   expiresAt: number | null
 }
 
+/** {@link Credentials} as plain JSON: each org's tokens with their expiry (epoch ms or null), and org info. */
+export interface CredentialsState {
+  orgs: Array<[string, Array<[string, number | null]>]>
+  info: Array<[string, OrgInfo]>
+}
+
 /** The org every request acts as when auth is `off`, and the control API's default org (§6 org 1). */
 export const DEFAULT_ORG_ID = '00000000-0000-4000-8000-000000000001'
 
@@ -49,6 +55,21 @@ export class Credentials {
   /** Withdraws a token from an org (a logout, §14); an unknown one is ignored. */
   revoke(orgId: string, token: string): void {
     this.#orgs.get(orgId)?.delete(token)
+  }
+
+  /** The credentials as plain JSON (a shared store keeps them, §11). */
+  snapshot(): CredentialsState {
+    return {
+      orgs: [...this.#orgs].map(([orgId, tokens]) => [orgId, [...tokens]]),
+      info: [...this.#info].map(([orgId, info]) => [orgId, { ...info }])
+    }
+  }
+
+  /** Replaces every credential with a {@link snapshot}. */
+  restore(state: CredentialsState): void {
+    this.clear()
+    for (const [orgId, tokens] of state.orgs) this.#orgs.set(orgId, new Map(tokens))
+    for (const [orgId, info] of state.info) this.#info.set(orgId, { ...info })
   }
 
   /** Forgets every credential. */

@@ -103,6 +103,22 @@ export class FaultStore {
     return this.#faults.map((f) => ({ ...f }))
   }
 
+  /** The faults as plain JSON (a shared store keeps them, §11). */
+  snapshot(): Fault[] {
+    return this.list()
+  }
+
+  /** Replaces the faults with a {@link snapshot}. */
+  restore(faults: readonly Fault[]): void {
+    this.#faults.length = 0
+    for (const fault of faults) this.#faults.push({ ...fault })
+  }
+
+  /** Whether {@link take} would find a fault for this request (changes nothing). */
+  matches(route: string, taskId?: string): boolean {
+    return this.#find(route, taskId) !== -1
+  }
+
   /** Removes every fault. */
   clear(): void {
     this.#faults.length = 0
@@ -115,18 +131,22 @@ export class FaultStore {
    * @param taskId the task id as received (task routes only)
    */
   take(route: string, taskId?: string): Fault | undefined {
-    const id = taskId?.toLowerCase()
-    const taskRoute = id !== undefined
-    const index = this.#faults.findIndex(
-      (f) =>
-        (f.route === route || (f.route === '*' && taskRoute)) &&
-        (f.taskId === undefined || f.taskId === id) &&
-        (f.drop !== 'mid-download' || route === 'download')
-    )
+    const index = this.#find(route, taskId)
     if (index === -1) return undefined
     const fault = this.#faults[index] as Fault
     fault.times -= 1
     if (fault.times === 0) this.#faults.splice(index, 1)
     return { ...fault }
+  }
+
+  #find(route: string, taskId?: string): number {
+    const id = taskId?.toLowerCase()
+    const taskRoute = id !== undefined
+    return this.#faults.findIndex(
+      (f) =>
+        (f.route === route || (f.route === '*' && taskRoute)) &&
+        (f.taskId === undefined || f.taskId === id) &&
+        (f.drop !== 'mid-download' || route === 'download')
+    )
   }
 }

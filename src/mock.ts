@@ -1,58 +1,72 @@
 /**
- * The mock's state, shared by every route: settings, clock, credentials, tasks, the operations
- * that create tasks with the IRNs they issued, and the seeded fixtures. Knows nothing of HTTP.
+ * The mock's state, shared by every route: settings, the store (store/store.ts) with the clock,
+ * credentials, users, faults, operations, tasks, issued IRNs and journal, and the seeded
+ * fixtures. Knows nothing of HTTP.
  */
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { ControlledClock } from './clock.js'
+import type { ControlledClock } from './clock.js'
 import type { Settings } from './config.js'
-import { Credentials, DEFAULT_ORG_ID } from './credentials.js'
-import { FaultStore } from './faults.js'
+import type { Credentials } from './credentials.js'
+import { DEFAULT_ORG_ID } from './credentials.js'
+import type { FaultStore } from './faults.js'
 import { seedTasks, type Fixtures } from './fixtures.js'
-import { IssuedIrns } from './issued-irns.js'
-import { RequestJournal } from './journal.js'
-import { BUILT_IN_OPERATIONS } from './operations/index.js'
-import type { Operation } from './operations/operation.js'
-import { OperationRegistry } from './operations/registry.js'
+import type { IssuedIrn, Operation } from './operations/operation.js'
+import type { OperationRegistry } from './operations/registry.js'
+import { customOperation, type CustomOperationSpec } from './operations/registry.js'
+import type { SharedState } from './shared-state.js'
 import type { Signer } from './signing.js'
+import type { Store } from './store/store.js'
 import { prng, syntheticGstin } from './synthetic.js'
-import { TaskExistsError, TaskStore } from './task-store.js'
-import type { SpecDefaults } from './task-spec.js'
-import { Task } from './task.js'
-import { Users } from './users.js'
+import { TaskExistsError } from './task-store.js'
+import { taskFromSpec, type SpecDefaults } from './task-spec.js'
+import { Task, type TaskSource, type TaskStatus } from './task.js'
+import { makeUser, type LoginData, type User, type UserSpec, type UserView } from './users.js'
 
 /** Everything the routes act on. */
 export class Mock {
-  readonly store: TaskStore
-  readonly credentials = new Credentials()
-  readonly faults = new FaultStore()
-  readonly journal: RequestJournal
-  /** Every operation that creates tasks, with its settings and `next` queue (§10). */
-  readonly operations: OperationRegistry
-  /** IRNs issued by generation tasks still held (§10). */
-  readonly irns: IssuedIrns
-  /** Users who log in, and their sessions (§14). */
-  readonly users: Users
   /** False once shutdown has begun (`/readyz` answers 503). */
   ready = false
   /** Zip streams being sent right now; each leaves the set when it closes (ends or is destroyed). */
   readonly downloads = new Set<Readable>()
+  /** The fixture users, their passwords hashed once (seeding reuses them). */
+  #fixtureUsers: Promise<User[]> | undefined
+  readonly #fixtureTaskIds: Set<string>
 
   /**
+   * @param store where all state lives (its shared documents over this replica's clock)
    * @param signer the demo IRP's key (signing.ts)
-   * @throws {OperationExistsError} or {InvalidSpecError} when a fixture operation is invalid
    */
   constructor(
     readonly settings: Settings,
-    readonly clock: ControlledClock,
+    readonly store: Store,
     readonly fixtures: Fixtures,
     readonly signer: Signer
   ) {
-    this.store = new TaskStore({ clock, ttlMs: settings.taskTtlMs, maxTasks: settings.maxTasks })
-    this.journal = new RequestJournal(settings.journalSize)
-    this.operations = new OperationRegistry(BUILT_IN_OPERATIONS, fixtures.operations)
-    this.irns = new IssuedIrns((id) => this.store.get(id) !== undefined)
-    this.users = new Users(this.credentials, clock)
+    this.#fixtureTaskIds = new Set(seedTasks(fixtures, this.specDefaults()).map((task) => task.id))
+  }
+
+  /** The shared documents as of this request's sync. */
+  get state(): SharedState {
+    return this.store.state
+  }
+
+  /** The one clock (this replica's, following the shared clock document). */
+  get clock(): ControlledClock {
+    return this.store.state.clock
+  }
+
+  get credentials(): Credentials {
+    return this.store.state.credentials
+  }
+
+  get faults(): FaultStore {
+    return this.store.state.faults
+  }
+
+  /** Every operation that creates tasks, with its settings and `next` queue (§10). */
+  get operations(): OperationRegistry {
+    return this.store.state.operations
   }
 
   /** Defaults for a task spec at the clock's now: org 1 of §6 and a fresh UUID. */
@@ -63,55 +77,127 @@ export class Mock {
   /**
    * Adds a task made through the control API.
    * @throws {TaskExistsError} when its id is taken or reserved by a `next` override
-   * @throws {TaskLimitError} at `MAX_TASKS`
+   * @throws {TaskLimitError} at `MAX_TASKS`; {StoreUnavailableError}
    */
-  addTask(task: Task): void {
+  async addTask(task: Task): Promise<void> {
     if (this.operations.reserved(task.id)) throw new TaskExistsError(task.id)
-    this.store.add(task)
+    await this.store.tasks.add(task)
+  }
+
+  /** When a task stops being readable, in epoch ms (§5). */
+  expiresAt(task: Task): number {
+    return task.createdAt + this.store.tasks.ttlMs
+  }
+
+  /**
+   * Moves a task through the control API (§7 transition), at the clock's now.
+   * @returns false when the task is gone meanwhile
+   * @throws {InvalidTransitionError}
+   */
+  async move(task: Task, status: TaskStatus): Promise<boolean> {
+    return (await this.store.tasks.move(task, status, this.clock.now())) !== undefined
   }
 
   /**
    * Creates the task of a producer call (§10): the caller's org, the operation's timeline and
-   * outcome (or the next queued override's), content derived from the checked request. IRNs it
-   * issues or cancels are recorded only once the task exists, so a refused task changes nothing.
+   * outcome (or the next queued override's, taken atomically), content derived from the checked
+   * request. IRNs it issues or cancels are recorded in the same step as the task, so a refused
+   * task changes nothing (a refused task's override is queued again).
    * @param input what `operation.check` returned
-   * @throws {TaskLimitError} at `MAX_TASKS`
+   * @throws {TaskLimitError} at `MAX_TASKS`; {StoreUnavailableError}
    */
-  produce(operation: Operation, input: unknown, orgId: string): Task {
+  async produce(operation: Operation, input: unknown, orgId: string): Promise<Task> {
+    const name = operation.name
+    const next = this.operations.peekNext(name) === undefined ? undefined : await this.store.update(['operations'], (s) => s.operations.takeNext(name))
+    const settings = this.operations.settings(name)
     const now = this.clock.now()
-    const next = this.operations.peekNext(operation.name)
-    const settings = this.operations.settings(operation.name)
     const id = next?.id ?? randomUUID()
-    const derived = operation.derive(input, {
-      orgId,
-      now,
-      taskId: id,
-      orgGstin: (org) => this.orgGstin(org),
-      issuedIrn: (org, irn) => this.irns.get(org, irn),
-      sign: (data) => this.signer.sign(data)
-    })
+    // The derivation reads issued IRNs: find out which, read them, then derive for good.
+    const wanted: Array<[string, string]> = []
+    const gstins: Record<string, string> = {}
+    const context = { orgId, now, taskId: id, sign: (data: unknown) => this.signer.sign(data) }
+    const orgGstin = (org: string): string => (gstins[org] ??= this.orgGstin(org))
+    operation.derive(input, { ...context, orgGstin, issuedIrn: (org, irn) => void wanted.push([org, irn]) })
+    const found = await this.store.irns.lookup(wanted)
+    const irns: Record<string, IssuedIrn> = Object.fromEntries(found)
+    const derived = operation.derive(input, { ...context, orgGstin, issuedIrn: (org, irn) => irns[`${org}|${irn.toLowerCase()}`] })
+    const custom = this.operations.customSpec(name)
+    const timeline = structuredClone(next?.timeline ?? settings.timeline)
+    const outcome = next?.outcome ?? settings.outcome
     const task = new Task({
       id,
       orgId,
-      kind: operation.name,
+      kind: name,
       jobs: derived.jobs,
       createdAt: now,
-      timeline: structuredClone(next?.timeline ?? settings.timeline),
-      outcome: next?.outcome ?? settings.outcome,
+      timeline,
+      outcome,
       result: derived.result ?? {},
       pages: derived.pages ?? null,
-      files: derived.files ?? []
+      files: derived.files ?? [],
+      source: { operation: name, ...(custom ? { custom } : {}), input, gstins, irns, timeline, outcome }
     })
-    this.store.add(task)
-    this.operations.shiftNext(operation.name)
-    this.irns.issue(derived.issue ?? [])
-    for (const { irn, at } of derived.cancel ?? []) this.irns.cancel(orgId, irn, at)
+    try {
+      await this.store.tasks.add(task, { issue: derived.issue ?? [], cancel: derived.cancel ?? [] })
+    } catch (error) {
+      if (next) await this.store.update(['operations'], (s) => s.operations.requeueNext(name, next)).catch(() => {})
+      throw error
+    }
     return task
+  }
+
+  /**
+   * Builds a task again from its {@link TaskSource} (a shared store keeps only that, §11): the
+   * same content, with no facts yet.
+   * @throws {Error} for an operation no longer known (a built-in one is always known)
+   */
+  rebuild(id: string, orgId: string, createdAt: number, source: TaskSource): Task {
+    if ('spec' in source) return taskFromSpec(source.spec, { orgId, now: createdAt, newId: () => id })
+    const operation = source.custom ? customOperation(source.custom as CustomOperationSpec).operation : this.operations.builtIn.find((op) => op.name === source.operation)
+    if (!operation) throw new Error(`unknown operation ${source.operation}`)
+    const irns = source.irns as Record<string, IssuedIrn>
+    const derived = operation.derive(source.input, {
+      orgId,
+      now: createdAt,
+      taskId: id,
+      orgGstin: (org) => source.gstins[org] ?? this.orgGstin(org),
+      issuedIrn: (org, irn) => irns[`${org}|${irn.toLowerCase()}`],
+      sign: (data) => this.signer.sign(data)
+    })
+    return new Task({
+      id,
+      orgId,
+      kind: source.operation,
+      jobs: derived.jobs,
+      createdAt,
+      timeline: source.timeline,
+      outcome: source.outcome,
+      result: derived.result ?? {},
+      pages: derived.pages ?? null,
+      files: derived.files ?? [],
+      source
+    })
   }
 
   /** The org's GSTIN: the one its credentials fixture gives, else a synthetic one derived from its id. */
   orgGstin(orgId: string): string {
     return this.credentials.org(orgId).gstin ?? syntheticGstin(prng(createHash('sha256').update(orgId).digest().readUInt32BE(0)))
+  }
+
+  /** Adds a user (§14 `POST /__admin/users`). @throws {UserExistsError} */
+  async addUser(spec: UserSpec): Promise<UserView> {
+    const user = await makeUser(spec, this.clock.now())
+    return this.store.update(['auth'], (s) => s.users.insert(user))
+  }
+
+  /**
+   * Logs in (§14): checks the credentials, then starts a session in one atomic step.
+   * @throws {ContractError} `400`/`401`; {SessionLimitError}
+   */
+  async login(body: unknown): Promise<LoginData> {
+    const login = await this.state.users.verify(body)
+    const token = randomBytes(32).toString('base64url')
+    return this.store.update(['auth'], (s) => s.users.startSession(login, token))
   }
 
   /** Tracks a download stream in {@link Mock.downloads} until it closes. */
@@ -121,37 +207,69 @@ export class Mock {
     return stream
   }
 
-  /** Frees expired tasks, the IRNs they issued, and sessions long expired. */
-  sweep(): void {
-    this.store.sweep()
-    this.irns.sweep()
-    this.users.sweep()
+  /**
+   * Frees expired tasks, the IRNs they issued, and sessions long expired; a seeded task that
+   * expired is seeded again at now (§11), so the README's walk-through always works.
+   */
+  async sweep(): Promise<void> {
+    await this.store.sync()
+    const now = this.clock.now()
+    const freed = await this.store.tasks.sweep(now)
+    await this.store.irns.sweep()
+    if (this.state.users.sweepable()) await this.store.update(['auth'], (s) => s.users.sweep())
+    const again = freed.filter((id) => this.#fixtureTaskIds.has(id))
+    if (again.length === 0) return
+    for (const task of seedTasks(this.fixtures, this.specDefaults())) {
+      if (again.includes(task.id)) await this.store.tasks.add(task).catch(() => {})
+    }
   }
 
   /**
    * Seeds the fixtures' credentials, users and tasks at the clock's now (§6, §14), replacing
    * whatever the store, the credential registry and the users held (sessions end).
    */
-  seed(): void {
-    this.store.clear()
-    this.credentials.clear()
-    this.users.clear()
-    for (const credential of this.fixtures.credentials) this.credentials.add(credential)
-    for (const user of this.fixtures.users) this.users.add(user)
-    for (const task of seedTasks(this.fixtures, this.specDefaults())) this.store.add(task)
+  async seed(): Promise<void> {
+    this.#fixtureUsers ??= Promise.all(this.fixtures.users.map((spec) => makeUser(spec, 0)))
+    const users = await this.#fixtureUsers
+    await this.store.tasks.clear()
+    const now = this.clock.now()
+    await this.store.update(['auth'], (s) => {
+      s.credentials.clear()
+      s.users.clear()
+      for (const credential of this.fixtures.credentials) s.credentials.add(credential)
+      for (const user of users) s.users.insert({ ...user, createdAt: now })
+    })
+    for (const task of seedTasks(this.fixtures, this.specDefaults())) await this.store.tasks.add(task)
   }
 
   /**
    * Back to the start-up state (§7 `POST /__admin/reset`): the clock in system mode without
    * offset, the fixtures re-seeded at its now, the journal, faults and issued IRNs cleared, the
-   * operations back to their defaults (§10).
+   * operations back to their defaults (§10). With Redis, for every replica (§11).
    */
-  reset(): void {
-    this.clock.reset()
-    this.journal.clear()
-    this.faults.clear()
-    this.irns.clear()
-    this.operations.reset()
-    this.seed()
+  async reset(): Promise<void> {
+    await this.store.update(['clock', 'faults', 'operations'], (s) => {
+      s.clock.reset()
+      s.faults.clear()
+      s.operations.reset()
+    })
+    await this.store.journal.clear()
+    await this.store.irns.clear()
+    await this.seed()
+  }
+
+  /**
+   * Opens the store and seeds it as `SEED` says (§11): a new Redis keyspace or a new process
+   * is seeded; with `if-empty`, a keyspace some replica seeded already is left as it is.
+   * @throws {StoreUnavailableError}
+   */
+  async open(): Promise<void> {
+    await this.store.open()
+    if (!(await this.store.claimSeed(this.settings.seed))) return
+    // This replica's clock as built (a test's manual clock stays), no faults, default operations.
+    await this.store.replace(['clock', 'faults', 'operations'], this.state)
+    await this.store.journal.clear()
+    await this.store.irns.clear()
+    await this.seed()
   }
 }

@@ -225,9 +225,11 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
   if (details.length > 0) throw new InvalidSpecError(details)
   const files = (spec.files ?? []).map(fileFromSpec)
 
+  const id = (spec.id ?? defaults.newId()).toLowerCase()
+  const orgId = spec.orgId ?? defaults.orgId
   return new Task({
-    id: (spec.id ?? defaults.newId()).toLowerCase(),
-    orgId: spec.orgId ?? defaults.orgId,
+    id,
+    orgId,
     kind: spec.kind ?? 'generic',
     jobs: spec.jobs ?? 1,
     createdAt,
@@ -235,7 +237,9 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
     outcome: spec.outcome ?? 'completed',
     result: 'result' in spec ? spec.result : {},
     pages: pagesFromSpec(spec),
-    files
+    files,
+    // Enough to build the same task again anywhere (§11): the spec with what defaults chose.
+    source: { spec: { ...spec, id, orgId, createdAt } }
   })
 }
 

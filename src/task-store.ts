@@ -97,13 +97,13 @@ export class TaskStore {
     this.#tasks.clear()
   }
 
-  /** Frees every expired task. @returns how many were freed */
-  sweep(): number {
-    let freed = 0
+  /** Frees every expired task. @returns the ids freed */
+  sweep(): string[] {
+    const freed: string[] = []
     for (const [id, task] of this.#tasks) {
       if (this.#expired(task)) {
         this.#tasks.delete(id)
-        freed++
+        freed.push(id)
       }
     }
     return freed

@@ -57,6 +57,8 @@ export interface TaskInit {
   result: unknown
   pages: PageSource | null
   files: TaskFile[]
+  /** Where the content comes from (absent: the task lives in memory only). */
+  source?: TaskSource
 }
 
 /** A task's state as seen at one instant. */
@@ -84,12 +86,41 @@ export function isTerminal(status: TaskStatus): boolean {
   return status === 'completed' || status === 'failed'
 }
 
-/** A move made through the control API: the state holds from `at`, open-ended unless terminal. */
-interface Move {
+/** A move made through the control API: the state holds from `at` (epoch ms), open-ended unless terminal. */
+export interface Move {
   status: TaskStatus
   at: number
   pending: number
 }
+
+/**
+ * Everything about a task that changes after its creation, as plain JSON (the store writes only
+ * these, §11): status reads so far, the reads counted in the current `polls` phase, the time (epoch
+ * ms) each ended `polls` phase ended (`[phase index, ms]` pairs), and the control API's move.
+ */
+export interface TaskFacts {
+  polls: number
+  readsInPhase: number
+  pollPhaseEnds: Array<[number, number]>
+  move: Move | null
+}
+
+/**
+ * Where a task's content comes from, as plain JSON, so that a shared store can keep it and any
+ * replica rebuild the same task (§11): a task spec (control API, fixtures), or an operation's
+ * checked request with what its derivation looked up (§10; `spec` for a custom operation).
+ */
+export type TaskSource =
+  | { spec: unknown }
+  | {
+      operation: string
+      custom?: unknown
+      input: unknown
+      gstins: Record<string, string>
+      irns: Record<string, unknown>
+      timeline: Phase[]
+      outcome: Outcome
+    }
 
 /** Where the timeline stands at an instant: the phase index (timeline.length = the outcome). */
 interface Position {
@@ -116,9 +147,11 @@ export class Task {
   readonly outcome: Outcome
   readonly pages: PageSource | null
   readonly files: readonly TaskFile[]
+  readonly source: TaskSource | undefined
+  readonly #init: TaskInit
   readonly #result: unknown
   /** Status reads that answered 200, in all (the TaskView's `polls`). */
-  polls = 0
+  #polls = 0
   /** For each `polls` phase that has ended: the time of the read that ended it (index -> ms). */
   readonly #pollPhaseEnds = new Map<number, number>()
   /** Status reads counted in the current `polls` phase. */
@@ -137,8 +170,40 @@ export class Task {
     this.outcome = init.outcome
     this.pages = init.pages
     this.files = init.files
+    this.#init = init
     this.#result = init.result
+    this.source = init.source
     this.#processingPhases = init.timeline.filter((p) => p.status === 'processing').length
+  }
+
+  /** Status reads that answered 200, in all (the TaskView's `polls`). */
+  get polls(): number {
+    return this.#polls
+  }
+
+  /** A copy of the facts that changed since creation (see {@link TaskFacts}). */
+  get facts(): TaskFacts {
+    return {
+      polls: this.#polls,
+      readsInPhase: this.#readsInPhase,
+      pollPhaseEnds: [...this.#pollPhaseEnds],
+      move: this.#move && { ...this.#move }
+    }
+  }
+
+  /** A new task with this one's content (shared, not copied) and the given facts. */
+  withFacts(facts: TaskFacts): Task {
+    return new Task(this.#init).restore(facts)
+  }
+
+  /** Replaces the facts with ones read from a store (the content stays). */
+  restore(facts: TaskFacts): this {
+    this.#polls = facts.polls
+    this.#readsInPhase = facts.readsInPhase
+    this.#pollPhaseEnds.clear()
+    for (const [index, at] of facts.pollPhaseEnds) this.#pollPhaseEnds.set(index, at)
+    this.#move = facts.move && { ...facts.move }
+    return this
   }
 
   /** The Result API's `data` (§3): `{"pages": n}` for a paged task, else the task's result. */
@@ -176,7 +241,7 @@ export class Task {
    * @returns the state this read sees
    */
   recordPoll(now: number): TaskState {
-    this.polls += 1
+    this.#polls += 1
     if (!this.#move) {
       let pos = this.#position(now)
       let phase = this.timeline[pos.index]

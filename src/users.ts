@@ -98,16 +98,43 @@ export class UserExistsError extends Error {
   }
 }
 
-interface User {
-  spec: UserSpec
+/** A user as held: the spec without its password, and the password's scrypt hash. */
+export interface User {
+  /** The spec, its password removed (only the hash is kept). */
+  spec: Omit<UserSpec, 'password'>
   userId: string
   /** When the user was made (epoch ms): `createdOn`, `lastUpdated`, `passwordLastModified`. */
   createdAt: number
   salt: Buffer
   /** The password's scrypt hash, made in the thread pool (never blocks the event loop). */
-  passwordHash: Promise<Buffer>
+  passwordHash: Buffer
   /** The user's sessions (live, or expired and not yet swept), by token. */
   sessions: Map<string, Session>
+}
+
+/** {@link Users} as plain JSON (a shared store keeps them, §11): hashes and salts in hex. */
+export interface UsersState {
+  users: Array<{ spec: Omit<UserSpec, 'password'>; userId: string; createdAt: number; salt: string; passwordHash: string; sessions: Array<[string, number]> }>
+}
+
+/**
+ * Makes a user from a spec at `now` (epoch ms): hashes its password in the thread pool. The
+ * user is not added anywhere: see {@link Users.insert}.
+ */
+export async function makeUser(spec: UserSpec, now: number): Promise<User> {
+  const { password, ...rest } = spec
+  const salt = randomBytes(16)
+  return { spec: rest, userId: userIdOf(spec), createdAt: now, salt, passwordHash: await hash(password, salt), sessions: new Map() }
+}
+
+/** Compared against when the handle is unknown, so a wrong handle costs what a wrong password does. */
+let decoy: Promise<User> | undefined
+const decoyUser = (): Promise<User> => (decoy ??= makeUser({ handle: 'decoy', handleType: 'email', password: randomBytes(16).toString('hex'), orgIds: ['decoy'] }, 0))
+
+/** A checked login whose credentials matched: the user (by key) and the token lifetime asked. */
+export interface VerifiedLogin {
+  userKey: string
+  minutes: number
 }
 
 interface Session {
@@ -156,13 +183,13 @@ const SERVICES = [
 const key = (handleType: HandleType, handle: string): string => `${handleType}:${handleType === 'email' ? handle.toLowerCase() : handle}`
 
 /** A UUID (v4 layout) derived from the handle, so a fixture user keeps its id across restarts. */
-function derivedUserId(spec: UserSpec): string {
+function derivedUserId(spec: Pick<UserSpec, 'handle' | 'handleType'>): string {
   const hex = createHash('sha256').update(key(spec.handleType, spec.handle)).digest('hex')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
 /** A user's id: the one its spec gives (lower case), else derived from its handle. */
-const userIdOf = (spec: UserSpec): string => (spec.userId ?? derivedUserId(spec)).toLowerCase()
+const userIdOf = (spec: Pick<UserSpec, 'userId' | 'handle' | 'handleType'>): string => (spec.userId ?? derivedUserId(spec)).toLowerCase()
 
 /** What a login asks for, checked (§14 body). */
 interface LoginRequest {
@@ -214,27 +241,21 @@ function checkLogin(body: unknown): LoginRequest {
 export class Users {
   readonly #users = new Map<string, User>()
   readonly #sessions = new Map<string, Session>()
-  /** Compared against when the handle is unknown, so a wrong handle costs what a wrong password does. */
-  readonly #decoy: User
 
   constructor(
     readonly credentials: Credentials,
     readonly clock: Clock
-  ) {
-    this.#decoy = this.#make({ handle: 'decoy', handleType: 'email', password: randomBytes(16).toString('hex'), orgIds: ['decoy'] })
-  }
+  ) {}
 
   /**
-   * Adds a user (its password hashed in the thread pool).
+   * Adds a user {@link makeUser} made.
    * @throws {UserExistsError} when a user has the same handle (emails compared in any case) or user id
    */
-  add(spec: UserSpec): UserView {
-    const id = key(spec.handleType, spec.handle)
-    const userId = userIdOf(spec)
-    if (this.#users.has(id) || [...this.#users.values()].some((other) => other.userId === userId)) throw new UserExistsError(spec.handle)
-    const user = this.#make(spec)
-    this.#users.set(id, user)
-    return this.#view(user)
+  insert(user: User): UserView {
+    const id = key(user.spec.handleType, user.spec.handle)
+    if (this.#users.has(id) || [...this.#users.values()].some((other) => other.userId === user.userId)) throw new UserExistsError(user.spec.handle)
+    this.#users.set(id, { ...user, sessions: new Map() })
+    return this.#view(this.#users.get(id) as User)
   }
 
   /** Every user, in the order added. */
@@ -259,29 +280,69 @@ export class Users {
     this.#sessions.clear()
   }
 
+  /** The users and sessions as plain JSON (see {@link UsersState}). */
+  snapshot(): UsersState {
+    return {
+      users: [...this.#users.values()].map((user) => ({
+        spec: { ...user.spec },
+        userId: user.userId,
+        createdAt: user.createdAt,
+        salt: user.salt.toString('hex'),
+        passwordHash: user.passwordHash.toString('hex'),
+        sessions: [...user.sessions].map(([token, session]) => [token, session.expiresAt])
+      }))
+    }
+  }
+
+  /** Replaces every user and session with a {@link snapshot} (the credentials hold their tokens already). */
+  restore(state: UsersState): void {
+    this.clear()
+    for (const held of state.users) {
+      const user: User = { ...held, spec: { ...held.spec }, salt: Buffer.from(held.salt, 'hex'), passwordHash: Buffer.from(held.passwordHash, 'hex'), sessions: new Map() }
+      this.#users.set(key(user.spec.handleType, user.spec.handle), user)
+      for (const [token, expiresAt] of held.sessions) {
+        const session = { user, expiresAt }
+        user.sessions.set(token, session)
+        this.#sessions.set(token, session)
+      }
+    }
+  }
+
   /**
-   * Logs in (§14 `POST /theodore/apis/v1/authtokens`).
+   * Checks a login body and its password or OTP (§14 `POST /theodore/apis/v1/authtokens`),
+   * without starting a session: see {@link startSession}.
    * @param body the parsed JSON body (anything)
    * @throws {ContractError} `400 err-issue-with-parameter`, `401 err-invalid-credentials` (unknown
-   *   handle and wrong password alike); {@link SessionLimitError} for an 11th live session
+   *   handle and wrong password alike)
    */
-  async login(body: unknown): Promise<LoginData> {
+  async verify(body: unknown): Promise<VerifiedLogin> {
     const request = checkLogin(body)
-    const user = this.#users.get(key(request.handleType, request.handle))
-    const candidate = user ?? this.#decoy
+    const userKey = key(request.handleType, request.handle)
+    const user = this.#users.get(userKey)
+    const candidate = user ?? (await decoyUser())
     let matches: boolean
     if (request.password !== undefined) {
       const sent = await hash(request.password, candidate.salt)
-      matches = timingSafeEqual(sent, await candidate.passwordHash)
+      matches = timingSafeEqual(sent, candidate.passwordHash)
     } else {
       const expected = candidate.spec.otp
       matches = expected !== undefined && expected.length === (request.otp as string).length && timingSafeEqual(Buffer.from(expected), Buffer.from(request.otp as string))
     }
     if (!user || !matches) throw new ContractError('err-invalid-credentials')
+    return { userKey, minutes: request.minutes }
+  }
+
+  /**
+   * Starts a session for a login {@link verify} accepted, under `token`.
+   * @throws {ContractError} `401 err-invalid-credentials` when the user is gone since;
+   *   {@link SessionLimitError} for an 11th live session
+   */
+  startSession(login: VerifiedLogin, token: string): LoginData {
+    const user = this.#users.get(login.userKey)
+    if (!user) throw new ContractError('err-invalid-credentials')
     const now = this.clock.now()
     if (liveSessions(user, now) >= MAX_SESSIONS) throw new SessionLimitError()
-    const token = randomBytes(32).toString('base64url')
-    const session: Session = { user, expiresAt: now + request.minutes * 60_000 }
+    const session: Session = { user, expiresAt: now + login.minutes * 60_000 }
     this.#sessions.set(token, session)
     user.sessions.set(token, session)
     this.#register(token, session)
@@ -323,6 +384,13 @@ export class Users {
     return [token as string, session]
   }
 
+  /** Whether {@link sweep} would free a session now. */
+  sweepable(): boolean {
+    const before = this.clock.now() - EXPIRED_KEPT_MS
+    for (const session of this.#sessions.values()) if (session.expiresAt <= before) return true
+    return false
+  }
+
   /**
    * Frees sessions expired for more than a day (their tokens then answer `err-invalid-token`
    * instead of `err-expired-token`). @returns how many were freed
@@ -347,11 +415,6 @@ export class Users {
     this.#sessions.delete(token)
     session.user.sessions.delete(token)
     for (const orgId of session.user.spec.orgIds) this.credentials.revoke(orgId, token)
-  }
-
-  #make(spec: UserSpec): User {
-    const salt = randomBytes(16)
-    return { spec: { ...spec }, userId: userIdOf(spec), createdAt: this.clock.now(), salt, passwordHash: hash(spec.password, salt), sessions: new Map() }
   }
 
   #view(user: User): UserView {

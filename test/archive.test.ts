@@ -27,10 +27,10 @@ t.test('the zip holds result.json, every page and the task files, with exact con
   const returns = await unzip(await download(send, TASK.returns))
   t.same(returns.map((e) => e.name), ['result.json', 'pages/0.json', 'pages/1.json', 'pages/2.json'])
   t.same(asJson(returns[0]!.content), { pages: 3 }, 'result.json is the Result API data')
-  const task = app.mock.store.get(TASK.returns)!
+  const task = (await app.mock.store.tasks.get(TASK.returns))!
   for (let k = 0; k < 3; k++) t.same(asJson(returns[k + 1]!.content), task.pages!.page(k), `pages/${k}.json`)
 
-  const ewaybill = app.mock.store.get(TASK.ewaybill)!
+  const ewaybill = (await app.mock.store.tasks.get(TASK.ewaybill))!
   const entries = await unzip(await download(send, TASK.ewaybill))
   t.same(entries.map((e) => e.name), ['result.json', ...ewaybill.files.map((f) => f.name)])
   t.same(asJson(entries[0]!.content), ewaybill.result)
@@ -38,7 +38,7 @@ t.test('the zip holds result.json, every page and the task files, with exact con
     t.ok(entries.find((e) => e.name === file.name)?.content.equals(file.content as Buffer), `${file.name} byte for byte`)
   }
 
-  const einvoices = app.mock.store.get(TASK.einvoices)!
+  const einvoices = (await app.mock.store.tasks.get(TASK.einvoices))!
   const invoiceEntries = await unzip(await download(send, TASK.einvoices))
   t.same(invoiceEntries.map((e) => e.name), ['result.json', ...einvoices.files.map((f) => f.name)])
 })
@@ -74,7 +74,7 @@ t.test('entry names are UTF-8 with the UTF-8 flag', async (t) => {
     { id: 'd0000000-0000-4000-8000-000000000001', timeline: [], files: [{ name: 'रसीद/बिल-१.txt', text: 'नमस्ते' }] },
     { ...app.mock.specDefaults(), orgId: ORG1 }
   )
-  app.mock.store.add(task)
+  await app.mock.store.tasks.add(task)
   const entries = await unzip(await download(send, task.id))
   const file = entries[1]!
   t.equal(file.name, 'रसीद/बिल-१.txt')
@@ -83,16 +83,16 @@ t.test('entry names are UTF-8 with the UTF-8 flag', async (t) => {
 })
 
 /** Adds a generated task of `pages` pages x `items` items to org 1. */
-function addGenerated(app: TestApp['app'], id: string, pages: number, itemsPerPage: number) {
+async function addGenerated(app: TestApp['app'], id: string, pages: number, itemsPerPage: number) {
   const task = taskFromSpec({ id, timeline: [], generate: { pages, itemsPerPage, seed: 7 } }, app.mock.specDefaults())
-  app.mock.store.add(task)
+  await app.mock.store.tasks.add(task)
   return task
 }
 
 t.test('a 10,000-page generated task streams over a socket with bounded memory', { timeout: 180_000 }, async (t) => {
   const { app } = await makeApp()
   const id = 'd0000000-0000-4000-8000-000000010000'
-  addGenerated(app, id, 10_000, 100)
+  await addGenerated(app, id, 10_000, 100)
   const port = await listen(app, t)
   // Live memory after a full GC (tap runs node with --expose-gc): garbage does not count, what
   // the server holds does. Holding the zip would add its whole size (over 100 MiB).
@@ -132,7 +132,7 @@ t.test('a 10,000-page generated task streams over a socket with bounded memory',
 t.test('a generated page is answered without materialising the others', async (t) => {
   const { app, send } = await makeApp()
   const id = 'd0000000-0000-4000-8000-000000010001'
-  const task = addGenerated(app, id, 10_000, 100)
+  const task = await addGenerated(app, id, 10_000, 100)
   const res = await send({ url: path.page(id, 9_999), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.equal(res.statusCode, 200)
   const page = (res.json() as { data: { page: number; items: unknown[] } }).data
@@ -144,7 +144,7 @@ t.test('a generated page is answered without materialising the others', async (t
 t.test('a client that aborts mid-download leaves the server healthy and the stream destroyed', async (t) => {
   const { app } = await makeApp()
   const id = 'd0000000-0000-4000-8000-000000010002'
-  addGenerated(app, id, 10_000, 100)
+  await addGenerated(app, id, 10_000, 100)
   const port = await listen(app, t)
   const received = await new Promise<number>((resolve, reject) => {
     const req = request({ port, host: '127.0.0.1', path: path.download(id), headers: { ...AUTH1, ...ZIP_ACCEPT } }, (res) => {
@@ -189,7 +189,7 @@ t.test('an archive destroyed mid-way stops appending and raises nothing', async 
 t.test('past 65,535 entries the zip uses ZIP64', { timeout: 180_000 }, async (t) => {
   const { app, send } = await makeApp()
   const id = 'd0000000-0000-4000-8000-000000070000'
-  addGenerated(app, id, 70_000, 1)
+  await addGenerated(app, id, 70_000, 1)
   const zip = await download(send, id)
   const eocd = zip.subarray(-22)
   t.equal(eocd.readUInt32LE(0), 0x06054b50)
@@ -210,7 +210,7 @@ t.test('a lazy entry that fails cuts the download; the process stays up and serv
     id: 'd0000000-0000-4000-8000-000000010003', orgId: ORG1, kind: 'generic', jobs: 1, createdAt: T0, timeline: [],
     outcome: 'completed', result: {}, pages: null, files: [{ name: 'made-late.json', content: made }]
   })
-  app.mock.store.add(failing)
+  await app.mock.store.tasks.add(failing)
   const port = await listen(app, t)
   await t.rejects(
     fetch(`http://127.0.0.1:${port}${path.download(failing.id)}`, { headers: { ...AUTH1, ...ZIP_ACCEPT } }).then((res) => res.arrayBuffer()),

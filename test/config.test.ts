@@ -20,7 +20,10 @@ t.test('the defaults of §8', async (t) => {
     connectionTimeoutMs: 120_000,
     maxHeaderSize: 16_384,
     maxBodySize: 1_048_576,
-    maxPayloadSize: 5_242_880
+    maxPayloadSize: 5_242_880,
+    store: 'memory',
+    storePrefix: 'etm:',
+    seed: 'if-empty'
   })
   t.notOk('adminToken' in defaultSettings(), 'ADMIN_TOKEN unset by default')
 })
@@ -74,8 +77,15 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
     CONNECTION_TIMEOUT: ['y', '30d'],
     MAX_HEADER_SIZE: ['100', '2000000'],
     MAX_BODY_SIZE: ['1', 'big'],
-    MAX_PAYLOAD_SIZE: ['1023', 'big']
+    MAX_PAYLOAD_SIZE: ['1023', 'big'],
+    STORE: ['redis-cluster', 'mysql://db', 'redis://'],
+    REDIS_URL: ['localhost:6379', 'http://cache'],
+    STORE_PREFIX: ['', 'a b', 'x'.repeat(101)],
+    SEED: ['sometimes']
   }
+  t.same(readSettings([], { STORE: 'redis://cache:6379' }), { kind: 'run', settings: { ...defaultSettings(), store: 'redis://cache:6379' } }, 'STORE takes a URL')
+  t.same(readSettings([], { STORE: 'redis', REDIS_URL: 'rediss://u:p@cache' }), { kind: 'run', settings: { ...defaultSettings(), store: 'rediss://u:p@cache', redisUrl: 'rediss://u:p@cache' } }, 'STORE=redis takes REDIS_URL')
+  t.throws(() => readSettings([], { STORE: 'redis' }), { code: 'ERR_CONFIG', setting: 'REDIS_URL' }, 'STORE=redis needs REDIS_URL')
   t.same(Object.keys(bad).sort(), SETTINGS.map((d) => d.env).sort(), 'every setting is covered')
   for (const def of SETTINGS) {
     for (const value of bad[def.env] ?? []) {

@@ -108,7 +108,8 @@ t.test('each bad setting stops the process with one line naming it and exit code
   const bad: Record<string, string> = {
     PORT: 'eighty', HOST: '', LOG_LEVEL: 'loud', TASK_TTL: 'forever', AUTH_MODE: 'maybe', ACCEPT_MODE: 'any',
     STATUS_SHAPE: 'round', RETRY_AFTER_S: '0', FIXTURES_DIR: '', ADMIN_TOKEN: '', MAX_TASKS: '0', JOURNAL_SIZE: '-5',
-    SHUTDOWN_GRACE: 'soon', REQUEST_TIMEOUT: '1y', KEEP_ALIVE_TIMEOUT: '0', CONNECTION_TIMEOUT: 'x', MAX_HEADER_SIZE: '1', MAX_BODY_SIZE: '1', MAX_PAYLOAD_SIZE: 'big'
+    SHUTDOWN_GRACE: 'soon', REQUEST_TIMEOUT: '1y', KEEP_ALIVE_TIMEOUT: '0', CONNECTION_TIMEOUT: 'x', MAX_HEADER_SIZE: '1', MAX_BODY_SIZE: '1', MAX_PAYLOAD_SIZE: 'big',
+    STORE: 'mysql://db', REDIS_URL: 'http://cache', STORE_PREFIX: 'a b', SEED: 'sometimes'
   }
   const run = (env: Record<string, string>) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

@@ -19,9 +19,9 @@ t.test('§6: the eight seeded tasks, their orgs and states at start-up', async (
     [TASK.thirtySeconds, ORG1, 'processing', 4, 4, null],
     [TASK.org2, ORG2, 'completed', 1, 0, null]
   ]
-  t.equal(app.mock.store.size, expected.length)
+  t.equal((await app.mock.store.tasks.list()).length, expected.length)
   for (const [id, org, status, total, pending, pages] of expected) {
-    const task = app.mock.store.get(id)
+    const task = (await app.mock.store.tasks.get(id))
     t.ok(task, id)
     if (!task) continue
     t.equal(task.orgId, org, id)
@@ -30,25 +30,25 @@ t.test('§6: the eight seeded tasks, their orgs and states at start-up', async (
     t.same([state.status, state.jobs], [status, { total, pending }], id)
     t.equal(task.pages?.count ?? null, pages, id)
   }
-  const seven = app.mock.store.get(TASK.thirtySeconds)
+  const seven = (await app.mock.store.tasks.get(TASK.thirtySeconds))
   t.equal(seven?.observe(T0 + 29_999).status, 'processing')
   t.equal(seven?.observe(T0 + 30_000).status, 'completed', 'completed 30 s after start-up')
-  t.equal(app.mock.store.get(TASK.processing)?.observe(T0 + 10 ** 9).status, 'processing', 'processing indefinitely')
+  t.equal((await app.mock.store.tasks.get(TASK.processing))?.observe(T0 + 10 ** 9).status, 'processing', 'processing indefinitely')
 })
 
 t.test('§6: content is realistic and synthetic', async (t) => {
   const { app } = await makeApp()
-  const einvoices = app.mock.store.get(TASK.einvoices)
+  const einvoices = (await app.mock.store.tasks.get(TASK.einvoices))
   t.ok((einvoices?.files.length ?? 0) >= 1, 'e-invoice zip adds one JSON file per invoice')
   t.ok(einvoices?.files.every((f) => f.name.endsWith('.json')))
-  const ewaybill = app.mock.store.get(TASK.ewaybill)
+  const ewaybill = (await app.mock.store.tasks.get(TASK.ewaybill))
   const pdf = ewaybill?.files.find((f) => f.name.endsWith('.pdf'))
   t.ok(pdf, 'a PDF file')
   t.equal((pdf?.content as Buffer).subarray(0, 5).toString('latin1'), '%PDF-')
   t.match((pdf?.content as Buffer).subarray(-6).toString('latin1'), /%%EOF\s*$/)
   t.ok(ewaybill?.files.some((f) => f.name.endsWith('.json')), 'and a JSON file')
   // Every GSTIN-shaped string in the fixtures has a valid check character.
-  const text = JSON.stringify([...app.mock.store.list().map((task) => [task.result, task.pages ? [0, 1, 2].map((k) => task.pages?.page(k)) : null, task.files.map((f) => f.name.endsWith('.json') ? f.content.toString() : '')])])
+  const text = JSON.stringify([...(await app.mock.store.tasks.list()).map((task) => [task.result, task.pages ? [0, 1, 2].map((k) => task.pages?.page(k)) : null, task.files.map((f) => f.name.endsWith('.json') ? f.content.toString() : '')])])
   const gstins = text.match(/\b\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]\b/g) ?? []
   t.ok(gstins.length >= 5, `found ${gstins.length} GSTINs`)
   for (const gstin of new Set(gstins)) t.equal(gstin[14], gstinCheckChar(gstin.slice(0, 14)), gstin)

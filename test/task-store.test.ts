@@ -1,3 +1,4 @@
+import { taskFromSpec } from '../src/task-spec.js'
 import t from 'tap'
 import { ControlledClock } from '../src/clock.js'
 import { TaskStore } from '../src/task-store.js'
@@ -45,10 +46,10 @@ t.test('the sweep frees expired tasks only', async (t) => {
   store.add(task(ID1, 'org-a', T0))
   store.add(task(ID2, 'org-a', T0 + DAY))
   clock.set(T0 + 7 * DAY)
-  t.equal(store.sweep(), 1)
+  t.equal(store.sweep().length, 1)
   t.equal(store.size, 1)
   t.ok(store.get(ID2))
-  t.equal(store.sweep(), 0)
+  t.equal(store.sweep().length, 0)
 })
 
 t.test('ids are unique among live tasks; an expired id can be reused', async (t) => {
@@ -110,8 +111,11 @@ t.test('the app sweeps on an unref\'d timer', async (t) => {
   const clock = new ControlledClock({ mode: 'manual', start: T0 })
   const app = await buildApp({ logger: false, clock, sweepIntervalMs: 5 })
   t.teardown(() => app.close())
-  t.equal(app.mock.store.size, 8)
+  t.equal((await app.mock.store.tasks.list()).length, 8)
+  await app.mock.addTask(taskFromSpec({ id: 'e0000000-0000-4000-8000-000000000001' }, app.mock.specDefaults()))
   clock.advance(7 * DAY)
-  await new Promise((resolve) => setTimeout(resolve, 30))
-  t.equal(app.mock.store.size, 0, 'expired tasks freed by the timer')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const held = await app.mock.store.tasks.list()
+  t.equal(held.length, 8, 'the added task freed by the timer')
+  t.ok(held.every((task) => task.createdAt === T0 + 7 * DAY), 'the seeded tasks seeded again at now (§11)')
 })

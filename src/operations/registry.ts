@@ -36,6 +36,13 @@ export interface CustomOperationSpec {
   description?: string
 }
 
+/** An {@link OperationRegistry}'s state as plain JSON: custom operations, settings and `next` queues by name. */
+export interface OperationsState {
+  custom: CustomOperationSpec[]
+  settings: Array<[string, OperationSettings]>
+  queues: Array<[string, NextOverride[]]>
+}
+
 /** An operation as the control API shows it. */
 export interface OperationView {
   name: string
@@ -133,7 +140,7 @@ const toTemplate = (url: string): string => url.replace(/:([A-Za-z]\w*)/g, '{$1}
  * Builds the {@link Operation} of a custom spec and the settings its task spec gives (validated:
  * the task spec is built once here).
  */
-function customOperation(spec: CustomOperationSpec): { operation: Operation<{ jobs: number }>; defaults: OperationSettings } {
+export function customOperation(spec: CustomOperationSpec): { operation: Operation<{ jobs: number }>; defaults: OperationSettings } {
   const { task } = spec
   // Each call makes a new task of the caller's org, at the clock's now, of the operation's kind (§10).
   for (const field of ['id', 'orgId', 'createdAt', 'kind'] as const) {
@@ -175,6 +182,8 @@ export class OperationRegistry {
   readonly #operations = new Map<string, { operation: Operation; builtIn: boolean }>()
   readonly #settings = new Map<string, OperationSettings>()
   readonly #queues = new Map<string, NextOverride[]>()
+  /** The specs of the custom operations, by name, in the order added. */
+  readonly #customSpecs = new Map<string, CustomOperationSpec>()
   #customRoutes: CustomRoute[] = []
   /** Patterns of the built-in producer routes, which no custom route may overlap. */
   readonly #fixedRoutes: Array<Array<string | { param: string }>>
@@ -265,9 +274,14 @@ export class OperationRegistry {
     return this.#queues.get(name)?.[0]
   }
 
-  /** Consumes the override {@link peekNext} showed, once its task exists. */
-  shiftNext(name: string): void {
-    this.#queues.get(name)?.shift()
+  /** Takes the override the operation's next task takes (undefined when none is queued). */
+  takeNext(name: string): NextOverride | undefined {
+    return this.#queues.get(name)?.shift()
+  }
+
+  /** Puts back an override {@link takeNext} took, first in the queue (its task was refused). */
+  requeueNext(name: string, next: NextOverride): void {
+    this.#queues.get(name)?.unshift(next)
   }
 
   /** Whether a queued override reserves this (lower-case) task id. */
@@ -293,6 +307,7 @@ export class OperationRegistry {
     if (taken) throw new OperationExistsError(`route ${spec.method} ${spec.path}`)
     this.#add(operation, false, defaults)
     this.#customRoutes.push({ operation, segments })
+    this.#customSpecs.set(spec.name, spec)
     return this.view(spec.name) as OperationView
   }
 
@@ -308,6 +323,7 @@ export class OperationRegistry {
     this.#operations.delete(name)
     this.#settings.delete(name)
     this.#queues.delete(name)
+    this.#customSpecs.delete(name)
     this.#customRoutes = this.#customRoutes.filter((route) => route.operation !== entry.operation)
     return true
   }
@@ -329,14 +345,45 @@ export class OperationRegistry {
     return methods.length > 0 ? { allow: methods.join(', ') } : undefined
   }
 
+  /** The spec a custom operation was added with, or undefined (unknown or built in). */
+  customSpec(name: string): CustomOperationSpec | undefined {
+    return this.#customSpecs.get(name)
+  }
+
   /** Back to the start-up state: built-in and fixture operations with their defaults, queues empty. */
   reset(): void {
+    this.#clear()
+    for (const spec of this.#fixtureSpecs) this.addCustom(spec)
+  }
+
+  /** Settings, queues and custom operations as plain JSON (a shared store keeps them, §11). */
+  snapshot(): OperationsState {
+    return {
+      custom: [...this.#customSpecs.values()].map((spec) => structuredClone(spec)),
+      settings: [...this.#settings].map(([name, settings]) => [name, structuredClone(settings)]),
+      queues: [...this.#queues].map(([name, queue]) => [name, structuredClone(queue)])
+    }
+  }
+
+  /**
+   * Replaces the settings, queues and custom operations with a {@link snapshot}.
+   * @throws {InvalidSpecError} or {@link OperationExistsError} when the snapshot's custom operations are invalid
+   */
+  restore(state: OperationsState): void {
+    this.#clear()
+    for (const spec of state.custom) this.addCustom(spec)
+    for (const [name, settings] of state.settings) if (this.#operations.has(name)) this.#settings.set(name, structuredClone(settings))
+    for (const [name, queue] of state.queues) if (this.#operations.has(name)) this.#queues.set(name, structuredClone(queue))
+  }
+
+  /** Only the built-in operations, with their defaults. */
+  #clear(): void {
     this.#operations.clear()
     this.#settings.clear()
     this.#queues.clear()
+    this.#customSpecs.clear()
     this.#customRoutes = []
     for (const operation of this.#builtIn) this.#add(operation, true, { timeline: [...DEFAULT_TIMELINE], outcome: 'completed' })
-    for (const spec of this.#fixtureSpecs) this.addCustom(spec)
   }
 
   #add(operation: Operation, builtIn: boolean, defaults: OperationSettings): void {

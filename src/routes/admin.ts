@@ -47,7 +47,7 @@ export function taskView(mock: Mock, task: Task): TaskView {
     status: state.status,
     jobs: state.jobs,
     createdAt: iso(task.createdAt),
-    expiresAt: iso(mock.store.expiresAt(task)),
+    expiresAt: iso(mock.expiresAt(task)),
     pages: task.pages?.count ?? null,
     polls: task.polls
   }
@@ -136,6 +136,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     }
     // An unknown /__admin path: the route 404, before any body is parsed.
     if (request.is404) throw routeNotFound()
+    await mock.store.sync()
   })
 
   // Unreachable: the onRequest hook above answers unknown /__admin paths (after the token check)
@@ -146,9 +147,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   })
   /* c8 ignore stop */
 
-  const findTask = (request: FastifyRequest<{ Params: { id: string } }>): Task => {
+  const findTask = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<Task> => {
     const { id } = request.params
-    const task = isUuid(id) ? mock.store.get(id) : undefined
+    const task = isUuid(id) ? await mock.store.tasks.get(id) : undefined
     if (!task) throw routeNotFound()
     return task
   }
@@ -157,42 +158,41 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/tasks', async (request, reply) => {
     const task = taskFromSpec(body(request), mock.specDefaults())
-    mock.addTask(task)
+    await mock.addTask(task)
     return reply.code(201).send({ task: taskView(mock, task) })
   })
 
   app.get('/tasks', async (request) => {
     const query = validateTaskQuery({ ...(request.query as object) })
-    const tasks = mock.store
-      .list()
+    const tasks = (await mock.store.tasks.list())
       .filter((task) => query.orgId === undefined || task.orgId === query.orgId)
       .map((task) => taskView(mock, task))
       .filter((view) => query.status === undefined || view.status === query.status)
     return { tasks }
   })
 
-  app.get<{ Params: { id: string } }>('/tasks/:id', async (request) => ({ task: taskView(mock, findTask(request)) }))
+  app.get<{ Params: { id: string } }>('/tasks/:id', async (request) => ({ task: taskView(mock, await findTask(request)) }))
 
   app.post<{ Params: { id: string } }>('/tasks/:id/transition', async (request) => {
-    const task = findTask(request)
+    const task = await findTask(request)
     const { status } = validateTransition(body(request))
-    task.moveTo(status, mock.clock.now())
+    if (!(await mock.move(task, status))) throw routeNotFound()
     return { task: taskView(mock, task) }
   })
 
   app.delete<{ Params: { id: string } }>('/tasks/:id', async (request, reply) => {
-    mock.store.delete(findTask(request).id)
+    if (!(await mock.store.tasks.delete((await findTask(request)).id))) throw routeNotFound()
     return reply.code(204).send()
   })
 
   app.delete('/tasks', async (_request, reply) => {
-    mock.store.clear()
+    await mock.store.tasks.clear()
     return reply.code(204).send()
   })
 
   app.post('/orgs', async (request, reply) => {
     const credential = credentialFromSpec(validateCredential(body(request)))
-    mock.credentials.add(credential)
+    await mock.store.update(['auth'], (state) => state.credentials.add(credential))
     const expiresAt = credential.expiresAt === null ? null : iso(credential.expiresAt)
     return reply.code(201).send({ credential: { orgId: credential.orgId, expiresAt } })
   })
@@ -207,14 +207,14 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       const ms = typeof change.advance === 'number' ? change.advance : parseDuration(change.advance)
       if (ms === undefined) throw new InvalidSpecError([{ path: '/advance', message: 'must be a duration such as 90s, 15m, 7d, or milliseconds' }])
       if (mock.clock.now() + ms > MAX_TIME_MS) throw tooLate('/advance')
-      mock.clock.advance(ms)
+      await mock.store.update(['clock'], (state) => state.clock.advance(ms))
     } else if (change.set !== undefined) {
       const at = parseDateTime(change.set)
       if (at === undefined) throw new InvalidSpecError([{ path: '/set', message: 'must be a valid ISO-8601 date-time' }])
       if (at > MAX_TIME_MS) throw tooLate('/set')
-      mock.clock.set(at)
+      await mock.store.update(['clock'], (state) => state.clock.set(at))
     } else {
-      mock.clock.setMode(change.mode as 'system' | 'manual')
+      await mock.store.update(['clock'], (state) => state.clock.setMode(change.mode as 'system' | 'manual'))
     }
     return clockView()
   })
@@ -222,10 +222,10 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.get('/requests', async (request) => {
     const query = validateRequestsQuery({ ...(request.query as object) })
     const limit = query.limit === undefined ? undefined : bounded(query.limit, 'limit', 0, 1, 1_000_000)
-    return { requests: mock.journal.list({ path: query.path }, limit) }
+    return { requests: await mock.store.journal.list({ path: query.path }, limit) }
   })
   app.delete('/requests', async (_request, reply) => {
-    mock.journal.clear()
+    await mock.store.journal.clear()
     return reply.code(204).send()
   })
   app.get('/requests/wait', async (request, reply) => {
@@ -235,18 +235,19 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     // A client that goes away stops its wait.
     const gone = new AbortController()
     reply.raw.once('close', () => gone.abort())
-    const requests = await mock.journal.waitFor({ path: query.path }, count, timeoutMs, gone.signal)
+    const requests = await mock.store.journal.waitFor({ path: query.path }, count, timeoutMs, gone.signal)
     if (!requests) throw new ContractError('err-wait-timeout')
     return { requests }
   })
 
   app.post('/faults', async (request, reply) => {
-    const fault = mock.faults.add(body(request), (name) => mock.operations.get(name) !== undefined)
+    const spec = body(request)
+    const fault = await mock.store.update(['faults', 'operations'], (state) => state.faults.add(spec, (name) => state.operations.get(name) !== undefined))
     return reply.code(201).send({ fault })
   })
   app.get('/faults', async () => ({ faults: mock.faults.list() }))
   app.delete('/faults', async (_request, reply) => {
-    mock.faults.clear()
+    await mock.store.update(['faults'], (state) => state.faults.clear())
     return reply.code(204).send()
   })
 
@@ -259,28 +260,35 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.get('/operations', async () => ({ operations: mock.operations.list() }))
   app.get('/operations/:name', async (request: Named) => ({ operation: known(mock.operations.view(request.params.name)) }))
   app.put('/operations/:name', async (request: Named) => ({
-    operation: known(mock.operations.configure(request.params.name, body(request)))
+    operation: known(await mock.store.update(['operations'], (state) => state.operations.configure(request.params.name, body(request))))
   }))
   app.post('/operations/:name/next', async (request: Named, reply) => {
-    const next = known(mock.operations.queueNext(request.params.name, body(request), (id) => mock.store.get(id) !== undefined))
+    const spec = body(request)
+    const id = (spec as { id?: unknown } | null)?.id
+    const taken = typeof id === 'string' && isUuid(id) && (await mock.store.tasks.get(id)) !== undefined
+    const next = known(await mock.store.update(['operations'], (state) => state.operations.queueNext(request.params.name, spec, () => taken)))
     return reply.code(201).send({ next })
   })
-  app.post('/operations', async (request, reply) => reply.code(201).send({ operation: mock.operations.addCustom(body(request)) }))
+  app.post('/operations', async (request, reply) => {
+    const spec = body(request)
+    return reply.code(201).send({ operation: await mock.store.update(['operations'], (state) => state.operations.addCustom(spec)) })
+  })
   app.delete('/operations/:name', async (request: Named, reply) => {
-    if (!mock.operations.removeCustom(request.params.name)) throw routeNotFound()
+    if (!(await mock.store.update(['operations'], (state) => state.operations.removeCustom(request.params.name)))) throw routeNotFound()
     return reply.code(204).send()
   })
 
   // Users who log in through the auth API (§14).
-  app.post('/users', async (request, reply) => reply.code(201).send({ user: mock.users.add(validateUser(body(request))) }))
-  app.get('/users', async () => ({ users: mock.users.list() }))
+  app.post('/users', async (request, reply) => reply.code(201).send({ user: await mock.addUser(validateUser(body(request))) }))
+  app.get('/users', async () => ({ users: mock.state.users.list() }))
   app.delete<{ Params: { id: string } }>('/users/:id', async (request, reply) => {
-    if (!mock.users.delete(request.params.id.toLowerCase())) throw routeNotFound()
+    const userId = request.params.id.toLowerCase()
+    if (!(await mock.store.update(['auth'], (state) => state.users.delete(userId)))) throw routeNotFound()
     return reply.code(204).send()
   })
 
   app.post('/reset', async (_request, reply) => {
-    mock.reset()
+    await mock.reset()
     return reply.code(204).send()
   })
 }

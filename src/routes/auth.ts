@@ -30,7 +30,7 @@ function jsonBody(request: FastifyRequest): unknown {
 
 /** Registers the auth API; register it with `{ prefix: '/theodore/apis/v1' }` (its own scope). */
 export async function authRoutes(app: FastifyInstance): Promise<void> {
-  const users = app.mock.users
+  const mock = app.mock
   // Any content type is read as text and parsed here, so a bad body gets §14's answer.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
@@ -49,14 +49,14 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const bearer = request.headers.authorization
         if (route.url === '/logout') {
-          users.logout(bearer)
+          await mock.store.update(['auth'], (state) => state.users.logout(bearer))
           return reply.code(200).send()
         }
-        if (request.method === 'PUT') return { data: users.refresh(bearer, () => jsonBody(request)) }
+        if (request.method === 'PUT') return { data: await mock.store.update(['auth'], (state) => state.users.refresh(bearer, () => jsonBody(request))) }
         const body = jsonBody(request)
         try {
           // No body at all: every field is missing (the first one is named).
-          return { data: await users.login(body === undefined ? {} : body) }
+          return { data: await mock.login(body === undefined ? {} : body) }
         } catch (error) {
           if (error instanceof SessionLimitError) return reply.code(401).send(error.body)
           throw error

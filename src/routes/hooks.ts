@@ -25,7 +25,7 @@ export function journalRequest(mock: Mock, request: FastifyRequest, reply: Fasti
   const record = (): void => {
     if (recorded) return
     recorded = true
-    mock.journal.record({
+    void mock.store.journal.record({
       id: request.id,
       at,
       method: request.method,
@@ -44,7 +44,9 @@ export function journalRequest(mock: Mock, request: FastifyRequest, reply: Fasti
  * its delay, then cuts the connection, answers its error, or marks the download to be cut.
  */
 export async function applyFault(mock: Mock, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const fault = mock.faults.take(route, taskId)
+  // Most requests meet no fault: only then is one taken, atomically across replicas (§11).
+  if (!mock.faults.matches(route, taskId)) return
+  const fault = await mock.store.update(['faults'], (state) => state.faults.take(route, taskId))
   if (!fault) return
   request.fault = fault
   if (fault.delayMs) await sleep(fault.delayMs)

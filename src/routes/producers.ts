@@ -136,7 +136,7 @@ async function answer(mock: Mock, request: FastifyRequest, reply: FastifyReply):
   if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw new InvalidSpecError([{ path: '', message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` }])
   const input = operation.check({ params, query: request.query as Record<string, string | string[] | undefined>, body })
   if (request.method === 'HEAD') return reply.type(JSON_TYPE).send()
-  const task = mock.produce(operation, input, request.orgId as string)
+  const task = await mock.produce(operation, input, request.orgId as string)
   return envelopeOf(envelope, task.id)
 }
 

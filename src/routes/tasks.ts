@@ -100,8 +100,11 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
   }
 
   const { taskId, pageNumber } = request.params
-  const task = isUuid(taskId) ? mock.store.find(orgId, taskId) : undefined
-  if (!task) throw new ContractError('err-resource-not-found', { 'task-id': taskId })
+  const found = isUuid(taskId) ? await mock.store.tasks.get(taskId) : undefined
+  // Unknown, expired and another org's tasks are indistinguishable (rule 4).
+  const task = found?.orgId === orgId ? found : undefined
+  const taskNotFound = (): ContractError => new ContractError('err-resource-not-found', { 'task-id': taskId })
+  if (!task) throw taskNotFound()
 
   const pageNotFound = (): ContractError =>
     new ContractError('err-resource-not-found', { 'task-id': taskId, 'page-number': pageNumber })
@@ -114,7 +117,9 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
   const now = clock.now()
   if (route.name === 'status') {
     // A poll is a status read that answers 200 (§4): a client already gone gets no answer.
-    const state = request.raw.socket.destroyed ? task.observe(now) : task.recordPoll(now)
+    const state = request.raw.socket.destroyed ? task.observe(now) : await mock.store.tasks.poll(task, now)
+    // Deleted or expired on another replica meanwhile.
+    if (!state) throw taskNotFound()
     return sendStatus(mock, task, state, now, reply)
   }
 

@@ -2,6 +2,7 @@
  * Test helpers: an app on a manual clock, the seeded ids and credentials of §6, and one
  * `send` function through which every injected request passes.
  */
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type AppOptions } from '../../src/app.js'
 import { ControlledClock } from '../../src/clock.js'
@@ -47,10 +48,19 @@ export interface TestApp {
   send: (options: InjectOptions) => Promise<LightMyRequestResponse>
 }
 
+/**
+ * The store every test app uses: memory, or, under `npm run test:redis` (which sets
+ * `TEST_REDIS_URL`), that Redis with a keyspace of its own per app (§11: one suite, both stores).
+ */
+export function storeSettings(): Partial<Settings> {
+  const url = process.env.TEST_REDIS_URL
+  return url ? { store: url, storePrefix: `test:${randomUUID()}:` } : {}
+}
+
 /** Builds an app on a manual clock at {@link T0}, without logs or sweep timer. */
 export async function makeApp(settings: Partial<Settings> = {}, options: AppOptions = {}): Promise<TestApp> {
   const clock = new ControlledClock({ mode: 'manual', start: T0 })
-  const app = await buildApp({ logger: false, sweepIntervalMs: 0, clock, ...options, settings })
+  const app = await buildApp({ logger: false, sweepIntervalMs: 0, clock, ...options, settings: { ...storeSettings(), ...settings } })
   const send = async (opts: InjectOptions): Promise<LightMyRequestResponse> => {
     const res = await app.inject(opts)
     checkResponse({ method: opts.method ?? 'GET', url: opts.url as string, status: res.statusCode, headers: res.headers, body: res.rawPayload })

@@ -44,9 +44,9 @@ t.test('consolidated e-way bill over HTTP: GET with the trip sheet number, a zip
   const cewb = JSON.parse(entries[2]!.content.toString('utf8'))
   t.same([cewb.cEwbNo, cewb.userGstin], [3310012345, SELLER])
   t.match((await parsePdf(entries[1]!.content)).texts.join(' '), '3310012345')
-  const before = app.mock.store.list().length
+  const before = (await app.mock.store.tasks.list()).length
   const head = await send({ method: 'HEAD', url: moreProducerPath.cewbPdf('42'), headers: { ...AUTH1, ...JSON_ACCEPT } })
-  t.same([head.statusCode, app.mock.store.list().length], [200, before])
+  t.same([head.statusCode, (await app.mock.store.tasks.list()).length], [200, before])
   const bad = await send({ url: moreProducerPath.cewbPdf('12ab'), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.same([bad.statusCode, bad.json()], [400, errorOf('err-invalid-request', 'ClientRequest', { details: [{ path: '/trip-sheet-number', message: 'must be 1 to 20 digits' }] })])
   t.equal((await send({ url: moreProducerPath.cewbPdf('1', 'ew3'), headers: { ...AUTH1, ...JSON_ACCEPT } })).statusCode, 404)

@@ -137,7 +137,7 @@ t.test('a duplicate IRN fails with the existing Irn, AckNo and AckDt: earlier in
   t.same(again.invoices[0].error, duplicate, 'by a task still held, with the first AckDt')
   const otherOrg = await send({ method: 'POST', url: producerPath.generate(), headers: { ...SUBMIT, 'x-flynn-n-org-id': ORG2 }, payload: JSON.stringify({ payload: [invoice('D-1')] }) })
   const otherId = otherOrg.json().data['task-id']
-  t.equal(app.mock.store.get(otherId)?.result && (app.mock.store.get(otherId)?.result as any).invoices[0].status, 'success', 'another org may issue the same IRN')
+  t.equal((await app.mock.store.tasks.get(otherId))?.result && ((await app.mock.store.tasks.get(otherId))?.result as any).invoices[0].status, 'success', 'another org may issue the same IRN')
   await send({ method: 'DELETE', url: `/__admin/tasks/${firstId}` })
   const afterDelete = await result(send, await submit(send, producerPath.generate(), { payload: [invoice('D-1')] }))
   t.equal(afterDelete.invoices[0].status, 'success', 'once the issuing task is gone, the IRN is free again')
@@ -303,10 +303,10 @@ t.test('faults match producer routes by operation name; a faulted submit creates
   const fault = await send({ method: 'POST', url: '/__admin/faults', payload: { route: 'einvoice-bulk-generation', respond: { status: 503, retryAfter: 2 } } })
   t.equal(fault.statusCode, 201)
   await send({ method: 'POST', url: '/__admin/faults', payload: { route: '*', respond: { status: 500 } } })
-  const before = app.mock.store.list().length
+  const before = (await app.mock.store.tasks.list()).length
   const res = await send({ method: 'POST', url: producerPath.generate(), headers: SUBMIT, payload: JSON.stringify({ payload: [invoice('F-1')] }) })
   t.same([res.statusCode, res.headers['retry-after'], res.json()], [503, '2', errorOf('err-service-unavailable', 'Runtime')])
-  t.equal(app.mock.store.list().length, before, 'no task created')
+  t.equal((await app.mock.store.tasks.list()).length, before, 'no task created')
   const next = await send({ method: 'POST', url: producerPath.generate(), headers: SUBMIT, payload: JSON.stringify({ payload: [invoice('F-1')] }) })
   t.equal(next.statusCode, 200, 'used up; the "*" fault is for task routes only')
   const unknown = await send({ method: 'POST', url: '/__admin/faults', payload: { route: 'no-such-operation', delayMs: 1 } })
@@ -319,13 +319,13 @@ t.test('a before-response drop on a producer cuts the connection and creates not
   const { send, app } = await makeApp()
   const port = await listen(app, t)
   await send({ method: 'POST', url: '/__admin/faults', payload: { route: 'gst-returns-download', drop: 'before-response' } })
-  const before = app.mock.store.list().length
+  const before = (await app.mock.store.tasks.list()).length
   const body = JSON.stringify([{ fromRetPeriod: '012026', toRetPeriod: '012026', returns: { gstr1: { b2b: {} } } }])
   await t.rejects(fetch(`http://127.0.0.1:${port}${producerPath.returns}`, { method: 'POST', headers: SUBMIT, body }), 'no answer at all')
-  t.equal(app.mock.store.list().length, before)
+  t.equal((await app.mock.store.tasks.list()).length, before)
   const res = await fetch(`http://127.0.0.1:${port}${producerPath.returns}`, { method: 'POST', headers: SUBMIT, body })
   t.equal(res.status, 200, 'the fault was used up')
-  t.equal(app.mock.store.list().length, before + 1)
+  t.equal((await app.mock.store.tasks.list()).length, before + 1)
 })
 
 t.test('auth off: producer tasks belong to org 1', async (t) => {
@@ -370,10 +370,10 @@ t.test('IMS invoices download over HTTP: GET with section and status, pages of 5
   const page = (await send({ url: path.page(id, 0), headers: { ...AUTH1, ...JSON_ACCEPT } })).json().data
   t.same([page.gstin, page.section, page.status, page.page], [SELLER, 'B2B', 'A', 0])
   t.ok(page.records.length <= 500)
-  const before = app.mock.store.list().length
+  const before = (await app.mock.store.tasks.list()).length
   const head = await send({ method: 'HEAD', url: producerPath.ims('section=b2b'), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.same([head.statusCode, head.body], [200, ''])
-  t.equal(app.mock.store.list().length, before, 'HEAD created nothing')
+  t.equal((await app.mock.store.tasks.list()).length, before, 'HEAD created nothing')
   const missing = await send({ url: producerPath.ims('status=A'), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.same([missing.statusCode, missing.json().error.message], [400, 'err-invalid-request'])
   const withBody = await send({ url: producerPath.ims('section=B2B'), headers: { ...AUTH1, ...JSON_ACCEPT, 'content-type': 'text/xml' }, payload: '<ignored/>' })

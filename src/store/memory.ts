@@ -1,0 +1,155 @@
+/**
+ * The in-memory store (reference-behaviour.md §11 `STORE=memory`, the default): one process's
+ * state, for the sandbox and for tests. Every call completes without I/O; the shared documents
+ * are the live objects, changed in place (one event loop makes each change atomic).
+ */
+import { IssuedIrns } from '../issued-irns.js'
+import { RequestJournal, type JournalEntry, type JournalFilter } from '../journal.js'
+import type { IssuedIrn } from '../operations/operation.js'
+import type { SharedState } from '../shared-state.js'
+import { TaskStore } from '../task-store.js'
+import type { Task, TaskState, TaskStatus } from '../task.js'
+import type { DocName, IrnRepository, JournalRepository, SeedPolicy, Store, TaskEffects, TaskRepository } from './store.js'
+
+/** Options of a {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** How long a task can be read after its creation, in ms (§5). */
+  ttlMs: number
+  /** The most tasks held at once (§8 `MAX_TASKS`). */
+  maxTasks: number
+  /** Journal entries kept (§8 `JOURNAL_SIZE`). */
+  journalSize: number
+}
+
+class MemoryTasks implements TaskRepository {
+  readonly ttlMs: number
+
+  constructor(
+    readonly store: TaskStore,
+    readonly irns: IssuedIrns
+  ) {
+    this.ttlMs = store.ttlMs
+  }
+
+  async add(task: Task, effects: TaskEffects = {}): Promise<void> {
+    this.store.add(task)
+    this.irns.issue(effects.issue ?? [])
+    for (const { irn, at } of effects.cancel ?? []) this.irns.cancel(task.orgId, irn, at)
+  }
+
+  async get(id: string): Promise<Task | undefined> {
+    return this.store.get(id)
+  }
+
+  async list(): Promise<Task[]> {
+    return this.store.list()
+  }
+
+  async poll(task: Task, now: number): Promise<TaskState> {
+    return task.recordPoll(now)
+  }
+
+  async move(task: Task, status: TaskStatus, now: number): Promise<TaskState> {
+    return task.moveTo(status, now)
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.store.delete(id)
+  }
+
+  async clear(): Promise<void> {
+    this.store.clear()
+  }
+
+  async sweep(): Promise<string[]> {
+    return this.store.sweep()
+  }
+}
+
+class MemoryIrns implements IrnRepository {
+  constructor(readonly irns: IssuedIrns) {}
+
+  async lookup(wanted: ReadonlyArray<readonly [string, string]>): Promise<Map<string, IssuedIrn>> {
+    const found = new Map<string, IssuedIrn>()
+    for (const [orgId, irn] of wanted) {
+      const issued = this.irns.get(orgId, irn)
+      if (issued) found.set(`${orgId}|${irn.toLowerCase()}`, issued)
+    }
+    return found
+  }
+
+  async clear(): Promise<void> {
+    this.irns.clear()
+  }
+
+  async sweep(): Promise<void> {
+    this.irns.sweep()
+  }
+}
+
+class MemoryJournal implements JournalRepository {
+  constructor(readonly journal: RequestJournal) {}
+
+  async record(entry: JournalEntry): Promise<void> {
+    this.journal.record(entry)
+  }
+
+  async list(filter?: JournalFilter, limit?: number): Promise<JournalEntry[]> {
+    return this.journal.list(filter, limit)
+  }
+
+  async clear(): Promise<void> {
+    this.journal.clear()
+  }
+
+  waitFor(filter: JournalFilter, count: number, timeoutMs: number, signal?: AbortSignal): Promise<JournalEntry[] | null> {
+    return this.journal.waitFor(filter, count, timeoutMs, signal)
+  }
+
+  get waiting(): number {
+    return this.journal.waiting
+  }
+}
+
+/** All state in this process. */
+export class MemoryStore implements Store {
+  readonly kind = 'memory'
+  readonly available = true
+  readonly tasks: MemoryTasks
+  readonly irns: MemoryIrns
+  readonly journal: MemoryJournal
+  #seeded = false
+
+  constructor(
+    readonly state: SharedState,
+    options: MemoryStoreOptions
+  ) {
+    const tasks = new TaskStore({ clock: state.clock, ttlMs: options.ttlMs, maxTasks: options.maxTasks })
+    const irns = new IssuedIrns((id) => tasks.get(id) !== undefined)
+    this.tasks = new MemoryTasks(tasks, irns)
+    this.irns = new MemoryIrns(irns)
+    this.journal = new MemoryJournal(new RequestJournal(options.journalSize))
+  }
+
+  async open(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  async sync(): Promise<void> {}
+
+  async update<R>(_names: readonly DocName[], fn: (state: SharedState) => R): Promise<R> {
+    return fn(this.state)
+  }
+
+  async replace(names: readonly DocName[], state: SharedState): Promise<void> {
+    if (state === this.state) return
+    for (const name of names) this.state.restore(name, state.snapshot(name))
+  }
+
+  /** A process starts empty: `if-empty` seeds once, at start-up. */
+  async claimSeed(policy: SeedPolicy): Promise<boolean> {
+    const first = !this.#seeded
+    this.#seeded = true
+    return policy === 'always' || (policy === 'if-empty' && first)
+  }
+}

@@ -1,0 +1,604 @@
+/**
+ * The Redis store (reference-behaviour.md §11, `STORE=redis://...`): all mock state in Redis (or
+ * Valkey) under `STORE_PREFIX`, so replicas share it and a restart loses nothing.
+ *
+ * Client: ioredis. It runs Lua scripts by SHA with a fallback (`defineCommand`), pipelines the
+ * commands of concurrent requests on its own (`enableAutoPipelining`), reconnects by itself, and
+ * can fail a command at once while disconnected (`enableOfflineQueue: false`), which is what lets
+ * a request answer `503` instead of hanging.
+ *
+ * Keys, under the prefix P:
+ * - `P doc:<name>` / `P ver:<name>`: a shared document's JSON and a random version, changed together
+ *   by one compare-and-set script (see {@link RedisStore.update}).
+ * - `P task:<id>`: a hash of `src` (the task's {@link TaskSource} JSON), `uid` (which creation this
+ *   is), `createdAt`, `facts` ({@link TaskFacts} JSON) and `v` (the facts' version, for compare-and-set).
+ *   `P tasks` orders them by creation time (a sorted set); `MAX_TASKS` counts it.
+ * - `P irns:<org>` (IRN -> JSON) and `P irns:<org>:cancelled` (IRN -> epoch ms); `P irn-orgs` lists the orgs.
+ * - `P journal` (JSON entries, newest last, trimmed to `JOURNAL_SIZE`) and `P journal:seq`.
+ * - `P seeded`: the marker of §11 `SEED=if-empty`.
+ *
+ * Expiry is the mock clock's: a task is live while `createdAt > now - TTL`. Redis key expiry is set
+ * a day past that (in real time) only so that abandoned keys are freed; the sweep frees the rest.
+ */
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import { Redis } from 'ioredis'
+import type { FollowedTime } from '../clock.js'
+import type { JournalEntry, JournalFilter } from '../journal.js'
+import type { IssuedIrn } from '../operations/operation.js'
+import type { SharedDocs, SharedState } from '../shared-state.js'
+import { TaskExistsError, TaskLimitError } from '../task-store.js'
+import type { Task, TaskFacts, TaskSource, TaskState, TaskStatus } from '../task.js'
+import {
+  StoreUnavailableError,
+  type DocName,
+  type IrnRepository,
+  type JournalRepository,
+  type SeedPolicy,
+  type Store,
+  type TaskEffects,
+  type TaskRebuilder,
+  type TaskRepository
+} from './store.js'
+
+/** Options of a {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /** `redis://` or `rediss://` URL. */
+  url: string
+  /** Prefix of every key (`STORE_PREFIX`). */
+  prefix: string
+  /** How long a task can be read after its creation, in ms (§5). */
+  ttlMs: number
+  /** The most tasks held at once (§8 `MAX_TASKS`). */
+  maxTasks: number
+  /** Journal entries kept (§8 `JOURNAL_SIZE`). */
+  journalSize: number
+  /** Builds a task's content from its source (the mock's). */
+  rebuild: TaskRebuilder
+  /** Where connection trouble is reported (never with the URL's password). */
+  log: FastifyBaseLogger
+  /** The system time to keep on Redis's `TIME` (absent: the clock follows this host, e.g. a test's clock). */
+  time?: FollowedTime
+  /** How long one command may take before it counts as the store being away, in ms (default 2,000). */
+  commandTimeoutMs?: number
+}
+
+/** How often the replica re-reads Redis's `TIME`, in ms. */
+const TIME_REFRESH_MS = 10_000
+/** How long abandoned keys live past their task's expiry, in real ms (only to free memory). */
+const KEY_SLACK_MS = 86_400_000
+/** Tasks whose built content a replica keeps (content never changes; facts are read every time). */
+const CONTENT_CACHE_SIZE = 2_000
+/** How often a journal wait looks for new entries, in ms. */
+const WAIT_POLL_MS = 20
+/** Compare-and-set attempts before a write gives up as unavailable (only under heavy contention). */
+const MAX_ATTEMPTS = 100
+
+/** Compare-and-set of shared documents. KEYS: ver keys then doc keys; ARGV: expected versions, new versions, new docs. */
+const CAS_DOCS = `
+local n = #KEYS / 2
+for i = 1, n do
+  if (redis.call('GET', KEYS[i]) or '') ~= ARGV[i] then return 0 end
+end
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[n + i])
+  redis.call('SET', KEYS[n + i], ARGV[2 * n + i])
+end
+return 1`
+
+/**
+ * Creates a task with its IRN effects, or refuses it. KEYS: task, tasks, irn-orgs.
+ * ARGV: id, src, uid, createdAt, facts, cutoff, max, expireMs, prefix, orgId, then n (issued
+ * count), n triples (org, irn, json), then (irn, at) pairs of cancellations.
+ */
+const ADD_TASK = `
+local createdAt = redis.call('HGET', KEYS[1], 'createdAt')
+local cutoff = tonumber(ARGV[6])
+if createdAt and tonumber(createdAt) > cutoff then return 'exists' end
+if not createdAt and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+  for _, id in ipairs(expired) do
+    redis.call('DEL', ARGV[9] .. 'task:' .. id)
+    redis.call('ZREM', KEYS[2], id)
+  end
+  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then return 'limit' end
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'src', ARGV[2], 'uid', ARGV[3], 'createdAt', ARGV[4], 'facts', ARGV[5], 'v', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[8])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+local n = tonumber(ARGV[11])
+local i = 12
+for _ = 1, n do
+  redis.call('HSET', ARGV[9] .. 'irns:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
+  redis.call('HDEL', ARGV[9] .. 'irns:' .. ARGV[i] .. ':cancelled', ARGV[i + 1])
+  redis.call('SADD', KEYS[3], ARGV[i])
+  i = i + 3
+end
+local irns = ARGV[9] .. 'irns:' .. ARGV[10]
+while i <= #ARGV do
+  if redis.call('HEXISTS', irns, ARGV[i]) == 1 then redis.call('HSET', irns .. ':cancelled', ARGV[i], ARGV[i + 1]) end
+  i = i + 2
+end
+return 'ok'`
+
+/** Compare-and-set of a task's facts. KEYS: task. ARGV: expected version, new facts. 1 written, 0 conflict, -1 gone. */
+const CAS_FACTS = `
+local v = redis.call('HGET', KEYS[1], 'v')
+if not v then return -1 end
+if v ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'facts', ARGV[2], 'v', tonumber(v) + 1)
+return 1`
+
+/** Removes a task. KEYS: task, tasks. ARGV: id, cutoff. 1 when a live one was removed. */
+const DELETE_TASK = `
+local createdAt = redis.call('HGET', KEYS[1], 'createdAt')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if createdAt and tonumber(createdAt) > tonumber(ARGV[2]) then return 1 end
+return 0`
+
+/**
+ * Issued IRNs whose task is held. ARGV: prefix, cutoff, then (org, irn) pairs. For each pair, the
+ * IRN's JSON and its cancellation time joined by a newline, or false.
+ */
+const LOOKUP_IRNS = `
+local out = {}
+local cutoff = tonumber(ARGV[2])
+for i = 3, #ARGV, 2 do
+  local key = ARGV[1] .. 'irns:' .. ARGV[i]
+  local raw = redis.call('HGET', key, ARGV[i + 1])
+  local found = false
+  if raw then
+    local taskId = string.match(raw, '"taskId":"([^"]+)"')
+    local createdAt = taskId and redis.call('HGET', ARGV[1] .. 'task:' .. taskId, 'createdAt')
+    if createdAt and tonumber(createdAt) > cutoff then
+      found = raw .. '\\n' .. (redis.call('HGET', key .. ':cancelled', ARGV[i + 1]) or '')
+    end
+  end
+  out[#out + 1] = found
+end
+return out`
+
+interface Scripts {
+  casDocs(...args: string[]): Promise<number>
+  addTask(...args: string[]): Promise<string>
+  casFacts(...args: string[]): Promise<number>
+  deleteTask(...args: string[]): Promise<number>
+  lookupIrns(...args: string[]): Promise<Array<string | null>>
+}
+
+/** Whether an error means Redis is away (as opposed to a script or data error, which is a bug). */
+const unavailable = (error: unknown): boolean => (error as Error).name !== 'ReplyError'
+
+/** A task as read: its content (cached) with the facts' version. */
+interface ReadTask {
+  task: Task
+  version: string
+}
+
+class RedisTasks implements TaskRepository {
+  readonly ttlMs: number
+  /** Built content by task id, with the creation it belongs to. */
+  readonly #content = new Map<string, { uid: string; task: Task }>()
+  /** The facts' version each task read had (for its compare-and-set). */
+  readonly #versions = new WeakMap<Task, string>()
+  /** Per task id, the write in progress on this replica (writes to one task queue up here). */
+  readonly #writes = new Map<string, Promise<unknown>>()
+
+  constructor(readonly store: RedisStore) {
+    this.ttlMs = store.options.ttlMs
+  }
+
+  #cutoff(): number {
+    return this.store.state.clock.now() - this.ttlMs
+  }
+
+  async add(task: Task, effects: TaskEffects = {}): Promise<void> {
+    const { prefix, maxTasks } = this.store.options
+    const now = this.store.state.clock.now()
+    const src = JSON.stringify({ orgId: task.orgId, kind: task.kind, source: task.source })
+    const expireMs = Math.max(1_000, task.createdAt + this.ttlMs - now + KEY_SLACK_MS)
+    const args = [task.id, src, randomUUID(), String(task.createdAt), JSON.stringify(task.facts), String(now - this.ttlMs), String(maxTasks), String(expireMs), prefix, task.orgId]
+    const issue = effects.issue ?? []
+    args.push(String(issue.length))
+    for (const issued of issue) args.push(issued.orgId, issued.irn, JSON.stringify({ ...issued, cancelledAt: null }))
+    for (const { irn, at } of effects.cancel ?? []) args.push(irn.toLowerCase(), String(at))
+    const answer = await this.store.run((r) => r.addTask(this.store.key(`task:${task.id}`), this.store.key('tasks'), this.store.key('irn-orgs'), ...args))
+    if (answer === 'exists') throw new TaskExistsError(task.id)
+    if (answer === 'limit') throw new TaskLimitError(maxTasks)
+  }
+
+  async get(id: string): Promise<Task | undefined> {
+    return (await this.#read(id.toLowerCase()))?.task
+  }
+
+  async #read(id: string): Promise<ReadTask | undefined> {
+    const key = this.store.key(`task:${id}`)
+    const [uid, createdAt, facts, version] = await this.store.run((r) => r.hmget(key, 'uid', 'createdAt', 'facts', 'v'))
+    if (uid == null || createdAt == null || facts == null || version == null || Number(createdAt) <= this.#cutoff()) return undefined
+    let content = this.#content.get(id)
+    if (content?.uid !== uid) {
+      const [srcUid, src] = await this.store.run((r) => r.hmget(key, 'uid', 'src'))
+      // Replaced or removed between the two reads: read as absent (the caller's request raced a delete).
+      if (srcUid !== uid || src == null) return undefined
+      const { orgId, source } = JSON.parse(src) as { orgId: string; source: TaskSource }
+      content = { uid, task: this.store.options.rebuild(id, orgId, Number(createdAt), source) }
+      if (this.#content.size >= CONTENT_CACHE_SIZE) this.#content.delete(this.#content.keys().next().value as string)
+      this.#content.set(id, content)
+    }
+    const task = content.task.withFacts(JSON.parse(facts) as TaskFacts)
+    this.#versions.set(task, version)
+    return { task, version }
+  }
+
+  async list(): Promise<Task[]> {
+    const ids = await this.store.run((r) => r.zrange(this.store.key('tasks'), 0, -1))
+    const tasks = await Promise.all(ids.map((id) => this.get(id)))
+    return tasks.filter((task): task is Task => task !== undefined)
+  }
+
+  poll(task: Task, now: number): Promise<TaskState | undefined> {
+    return this.#change(task, (t) => t.recordPoll(now))
+  }
+
+  move(task: Task, status: TaskStatus, now: number): Promise<TaskState | undefined> {
+    return this.#change(task, (t) => t.moveTo(status, now))
+  }
+
+  /**
+   * Applies `change` to the task's facts with compare-and-set: on a conflict (another replica
+   * wrote them), reads them again and re-applies. `task` ends with the facts written.
+   */
+  #change(task: Task, change: (task: Task) => TaskState): Promise<TaskState | undefined> {
+    const previous = this.#writes.get(task.id) ?? Promise.resolve()
+    const write = previous.then(async () => {
+      let version = this.#versions.get(task)
+      let current = task
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        if (version === undefined) {
+          const read = await this.#read(task.id)
+          if (!read) return undefined
+          current = read.task
+          version = read.version
+          task.restore(current.facts)
+        }
+        const state = change(task)
+        const written = await this.store.run((r) => r.casFacts(this.store.key(`task:${task.id}`), version as string, JSON.stringify(task.facts)))
+        if (written === 1) {
+          this.#versions.set(task, String(Number(version) + 1))
+          return state
+        }
+        if (written === -1) return undefined
+        version = undefined
+      }
+      throw new StoreUnavailableError('too many concurrent writes to one task')
+    })
+    const queued = write.catch(() => {})
+    this.#writes.set(task.id, queued)
+    void queued.then(() => {
+      if (this.#writes.get(task.id) === queued) this.#writes.delete(task.id)
+    })
+    return write
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const lower = id.toLowerCase()
+    return (await this.store.run((r) => r.deleteTask(this.store.key(`task:${lower}`), this.store.key('tasks'), lower, String(this.#cutoff())))) === 1
+  }
+
+  async clear(): Promise<void> {
+    const ids = await this.store.run((r) => r.zrange(this.store.key('tasks'), 0, -1))
+    await this.#remove(ids)
+  }
+
+  async sweep(now: number): Promise<string[]> {
+    const ids = await this.store.run((r) => r.zrangebyscore(this.store.key('tasks'), '-inf', String(now - this.ttlMs)))
+    await this.#remove(ids)
+    return ids
+  }
+
+  async #remove(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500)
+      await this.store.run((r) => r.pipeline().del(...chunk.map((id) => this.store.key(`task:${id}`))).zrem(this.store.key('tasks'), ...chunk).exec())
+    }
+    if (ids.length === 0) await this.store.run((r) => r.del(this.store.key('tasks')).then(() => undefined))
+  }
+}
+
+class RedisIrns implements IrnRepository {
+  constructor(readonly store: RedisStore) {}
+
+  async lookup(wanted: ReadonlyArray<readonly [string, string]>): Promise<Map<string, IssuedIrn>> {
+    const found = new Map<string, IssuedIrn>()
+    if (wanted.length === 0) return found
+    const pairs = wanted.map(([orgId, irn]) => [orgId, irn.toLowerCase()] as const)
+    const cutoff = this.store.state.clock.now() - this.store.options.ttlMs
+    const answers = await this.store.run((r) => r.lookupIrns(this.store.options.prefix, String(cutoff), ...pairs.flat()))
+    answers.forEach((answer, i) => {
+      if (answer === null) return
+      const [orgId, irn] = pairs[i] as readonly [string, string]
+      const newline = answer.lastIndexOf('\n')
+      const issued = JSON.parse(answer.slice(0, newline)) as IssuedIrn
+      const cancelledAt = answer.slice(newline + 1)
+      found.set(`${orgId}|${irn}`, { ...issued, cancelledAt: cancelledAt === '' ? null : Number(cancelledAt) })
+    })
+    return found
+  }
+
+  async clear(): Promise<void> {
+    const orgs = await this.store.run((r) => r.smembers(this.store.key('irn-orgs')))
+    const keys = orgs.flatMap((org) => [this.store.key(`irns:${org}`), this.store.key(`irns:${org}:cancelled`)])
+    await this.store.run((r) => r.del(this.store.key('irn-orgs'), ...keys))
+  }
+
+  async sweep(): Promise<void> {
+    const cutoff = this.store.state.clock.now() - this.store.options.ttlMs
+    const orgs = await this.store.run((r) => r.smembers(this.store.key('irn-orgs')))
+    for (const org of orgs) {
+      const key = this.store.key(`irns:${org}`)
+      const entries = await this.store.run((r) => r.hgetall(key))
+      const byTask = new Map<string, string[]>()
+      for (const [irn, json] of Object.entries(entries)) {
+        const { taskId } = JSON.parse(json) as IssuedIrn
+        byTask.set(taskId, [...(byTask.get(taskId) ?? []), irn])
+      }
+      const taskIds = [...byTask.keys()]
+      const created = taskIds.length === 0 ? [] : await this.store.run((r) => r.pipeline(taskIds.map((id) => ['hget', this.store.key(`task:${id}`), 'createdAt'])).exec())
+      const dead = taskIds.filter((_id, i) => {
+        const at = created?.[i]?.[1] as string | null | undefined
+        return at === null || at === undefined || Number(at) <= cutoff
+      })
+      const irns = dead.flatMap((id) => byTask.get(id) ?? [])
+      if (irns.length > 0) await this.store.run((r) => r.pipeline().hdel(key, ...irns).hdel(`${key}:cancelled`, ...irns).exec())
+    }
+  }
+}
+
+class RedisJournal implements JournalRepository {
+  waiting = 0
+
+  constructor(readonly store: RedisStore) {}
+
+  async record(entry: JournalEntry): Promise<void> {
+    const size = this.store.options.journalSize
+    if (size === 0) return
+    const key = this.store.key('journal')
+    try {
+      await this.store.run((r) => r.multi().rpush(key, JSON.stringify(entry)).ltrim(key, -size, -1).incr(this.store.key('journal:seq')).exec())
+    } catch (error) {
+      this.store.options.log.warn({ err: error }, 'a request was not journaled: the store is unavailable')
+    }
+  }
+
+  async list(filter: JournalFilter = {}, limit?: number): Promise<JournalEntry[]> {
+    const raw = await this.store.run((r) => r.lrange(this.store.key('journal'), 0, -1))
+    const matching = raw.map((json) => JSON.parse(json) as JournalEntry).filter((e) => filter.path === undefined || e.url.startsWith(filter.path))
+    return limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))
+  }
+
+  async clear(): Promise<void> {
+    await this.store.run((r) => r.del(this.store.key('journal')))
+  }
+
+  async waitFor(filter: JournalFilter, count: number, timeoutMs: number, signal?: AbortSignal): Promise<JournalEntry[] | null> {
+    this.waiting++
+    try {
+      return await this.#waitFor(filter, count, timeoutMs, signal)
+    } finally {
+      this.waiting--
+    }
+  }
+
+  async #waitFor(filter: JournalFilter, count: number, timeoutMs: number, signal?: AbortSignal): Promise<JournalEntry[] | null> {
+    const deadline = performance.now() + timeoutMs
+    let seen: string | null | undefined
+    for (;;) {
+      const seq = await this.store.run((r) => r.get(this.store.key('journal:seq')))
+      if (seq !== seen) {
+        seen = seq
+        const matching = await this.list(filter)
+        if (matching.length >= count) return matching
+      }
+      const left = deadline - performance.now()
+      if (left <= 0 || signal?.aborted) return null
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer)
+          signal?.removeEventListener('abort', done)
+          resolve()
+        }
+        const timer = setTimeout(done, Math.min(WAIT_POLL_MS, left))
+        signal?.addEventListener('abort', done)
+      })
+      if (signal?.aborted) return null
+    }
+  }
+}
+
+/** All state in Redis (see the module comment). */
+export class RedisStore implements Store {
+  readonly kind = 'redis'
+  readonly tasks: RedisTasks
+  readonly irns: RedisIrns
+  readonly journal: RedisJournal
+  readonly #redis: Redis
+  readonly #scripts: Scripts
+  /** The version of each shared document this replica's copy holds ('' when Redis has none). */
+  readonly #versions = new Map<DocName, string>()
+  /** Document writes of this replica, one at a time (they would only conflict with each other). */
+  #updates: Promise<unknown> = Promise.resolve()
+  #timeRefresh: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor(
+    readonly state: SharedState,
+    readonly options: RedisStoreOptions
+  ) {
+    this.#redis = new Redis(options.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2_000,
+      commandTimeout: options.commandTimeoutMs ?? 2_000,
+      // Reconnects for ever, at most a second apart (§11: it reconnects by itself).
+      retryStrategy: (times) => Math.min(times * 100, 1_000)
+    })
+    let reported = false
+    this.#redis.on('error', (error: Error) => {
+      if (reported || this.#closed) return
+      reported = true
+      options.log.warn({ err: { message: error.message } }, 'the Redis store is unavailable; reconnecting')
+    })
+    this.#redis.on('ready', () => {
+      if (reported) options.log.info('the Redis store is available again')
+      reported = false
+    })
+    const redis = this.#redis as unknown as Record<string, unknown> & Redis
+    redis.defineCommand('casDocs', { lua: CAS_DOCS })
+    redis.defineCommand('addTask', { numberOfKeys: 3, lua: ADD_TASK })
+    redis.defineCommand('casFacts', { numberOfKeys: 1, lua: CAS_FACTS })
+    redis.defineCommand('deleteTask', { numberOfKeys: 2, lua: DELETE_TASK })
+    redis.defineCommand('lookupIrns', { numberOfKeys: 0, lua: LOOKUP_IRNS })
+    this.#scripts = redis as unknown as Scripts
+    this.tasks = new RedisTasks(this)
+    this.irns = new RedisIrns(this)
+    this.journal = new RedisJournal(this)
+  }
+
+  get available(): boolean {
+    return this.#redis.status === 'ready'
+  }
+
+  /** A key under the prefix. */
+  key(name: string): string {
+    return this.options.prefix + name
+  }
+
+  /**
+   * Runs commands; any failure to reach Redis becomes a {@link StoreUnavailableError}.
+   * @internal for the repositories
+   */
+  async run<T>(commands: (redis: Redis & Scripts) => Promise<T>): Promise<T> {
+    try {
+      return await commands(this.#redis as Redis & Scripts)
+    } catch (error) {
+      if (unavailable(error)) throw new StoreUnavailableError((error as Error).message)
+      throw error
+    }
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.#redis.connect()
+    } catch (error) {
+      this.#closed = true
+      this.#redis.disconnect()
+      throw new StoreUnavailableError(`cannot reach ${redactedUrl(this.options.url)}: ${(error as Error).message}`)
+    }
+    await this.#readTime()
+    if (this.options.time) {
+      this.#timeRefresh = setInterval(() => void this.#readTime().catch(() => {}), TIME_REFRESH_MS)
+      this.#timeRefresh.unref()
+    }
+    await this.sync()
+  }
+
+  async #readTime(): Promise<void> {
+    if (!this.options.time) return
+    const [seconds, micros] = await this.run((r) => r.time())
+    this.options.time.update(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000))
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    clearInterval(this.#timeRefresh)
+    if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => {})
+    this.#redis.disconnect()
+  }
+
+  async sync(): Promise<void> {
+    const names = [...ALL]
+    const versions = await this.run((r) => r.mget(...names.map((name) => this.key(`ver:${name}`))))
+    const stale = names.filter((name, i) => (versions[i] ?? '') !== (this.#versions.get(name) ?? ''))
+    if (stale.length > 0) await this.#load(stale)
+  }
+
+  /** Reads documents with their versions (one atomic MGET) into this replica's copy. */
+  async #load(names: readonly DocName[]): Promise<Map<DocName, string>> {
+    const raw = await this.run((r) => r.mget(...names.flatMap((name) => [this.key(`ver:${name}`), this.key(`doc:${name}`)])))
+    const read = new Map<DocName, string>()
+    names.forEach((name, i) => {
+      const version = raw[2 * i] ?? ''
+      const doc = raw[2 * i + 1]
+      if (version !== '' && doc) this.state.restore(name, JSON.parse(doc) as SharedDocs[DocName])
+      this.#versions.set(name, version)
+      read.set(name, version)
+    })
+    return read
+  }
+
+  update<R>(names: readonly DocName[], fn: (state: SharedState) => R): Promise<R> {
+    const run = this.#updates.then(async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const read = await this.#load(names)
+        const copy = this.state.copy(ALL)
+        const result = fn(copy)
+        const next = names.map(() => randomUUID())
+        const written = await this.run((r) =>
+          r.casDocs(
+            String(names.length * 2),
+            ...names.map((name) => this.key(`ver:${name}`)),
+            ...names.map((name) => this.key(`doc:${name}`)),
+            ...names.map((name) => read.get(name) as string),
+            ...next,
+            ...names.map((name) => JSON.stringify(copy.snapshot(name)))
+          )
+        )
+        if (written === 1) {
+          names.forEach((name, i) => {
+            this.state.restore(name, copy.snapshot(name))
+            this.#versions.set(name, next[i] as string)
+          })
+          return result
+        }
+      }
+      throw new StoreUnavailableError('too many concurrent writes to the shared documents')
+    })
+    this.#updates = run.catch(() => {})
+    return run
+  }
+
+  async replace(names: readonly DocName[], state: SharedState): Promise<void> {
+    const docs = names.map((name) => JSON.stringify(state.snapshot(name)))
+    await this.update(names, (copy) => {
+      names.forEach((name, i) => copy.restore(name, JSON.parse(docs[i] as string) as SharedDocs[DocName]))
+    })
+  }
+
+  async claimSeed(policy: SeedPolicy): Promise<boolean> {
+    if (policy === 'never') return false
+    const marker = this.key('seeded')
+    if (policy === 'always') {
+      await this.run((r) => r.set(marker, '1'))
+      return true
+    }
+    return (await this.run((r) => r.set(marker, '1', 'NX'))) === 'OK'
+  }
+}
+
+const ALL: readonly DocName[] = ['clock', 'faults', 'auth', 'operations']
+
+/** The URL without its password, for messages. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '[redacted]'
+    return parsed.toString()
+  } catch {
+    /* c8 ignore next 2 */
+    return 'the Redis URL'
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The store seam (reference-behaviour.md §11): every piece of mock state lives behind the
+ * {@link Store} interface, in memory (`memory.ts`, the default) or in Redis (`redis.ts`, shared by
+ * replicas and durable across restarts).
+ *
+ * State comes in two kinds:
+ * - **Shared documents** ({@link DocName}): the clock, the faults, the credentials with users and
+ *   sessions, and the operations' settings, queues and custom operations. They are small and read
+ *   by nearly every request, so each replica keeps a copy ({@link Store.state}) that
+ *   {@link Store.sync} brings up to date at the start of a request; every change is one atomic
+ *   {@link Store.update}.
+ * - **Records**: tasks (content built from a JSON {@link TaskSource} plus {@link TaskFacts} that
+ *   change), issued IRNs and the request journal, each behind its own repository.
+ */
+import type { JournalEntry, JournalFilter } from '../journal.js'
+import type { IssuedIrn } from '../operations/operation.js'
+import type { SharedState } from '../shared-state.js'
+import type { Task, TaskSource, TaskState, TaskStatus } from '../task.js'
+
+/** Builds a task's content again from what a shared store kept (the mock's `rebuild`). */
+export type TaskRebuilder = (id: string, orgId: string, createdAt: number, source: TaskSource) => Task
+
+/** The shared documents (see the module comment). */
+export type DocName = 'clock' | 'faults' | 'auth' | 'operations'
+
+/** Every shared document, for {@link Store.update} calls that may touch any of them. */
+export const ALL_DOCS: readonly DocName[] = ['clock', 'faults', 'auth', 'operations']
+
+/**
+ * Thrown by any store call when the store cannot be reached (Redis down, §11): answered `503`
+ * `err-service-unavailable` with `Retry-After: 1`. Nothing was written.
+ */
+export class StoreUnavailableError extends Error {
+  readonly code = 'ERR_STORE_UNAVAILABLE'
+  constructor(readonly reason: string) {
+    super(`the store is unavailable: ${reason}`)
+  }
+}
+
+/** What a new task does to the issued IRNs (§10): applied in the same atomic step as its creation. */
+export interface TaskEffects {
+  issue?: readonly IssuedIrn[]
+  /** IRNs of the task's org cancelled at `at` (epoch ms). */
+  cancel?: ReadonlyArray<{ irn: string; at: number }>
+}
+
+/** The tasks (§4, §5): content made once, facts changed atomically. Times in epoch ms. */
+export interface TaskRepository {
+  /** How long a task can be read after its creation, in ms (§5). */
+  readonly ttlMs: number
+  /**
+   * Adds a task and applies its effects, all or nothing.
+   * @throws {TaskExistsError} when a live task has the id; {TaskLimitError} at `MAX_TASKS`;
+   *   {@link StoreUnavailableError}
+   */
+  add(task: Task, effects?: TaskEffects): Promise<void>
+  /** The live task with this id (any case, any org), or undefined (unknown, expired, bad id). */
+  get(id: string): Promise<Task | undefined>
+  /** Every live task, in creation order. */
+  list(): Promise<Task[]>
+  /**
+   * Records a status read that answered 200 at `now` (§4), exactly once even with replicas.
+   * @returns the state that read sees, or undefined when the task is gone meanwhile
+   */
+  poll(task: Task, now: number): Promise<TaskState | undefined>
+  /**
+   * Moves a task through the control API (§4, §7).
+   * @returns the state after the move, or undefined when the task is gone meanwhile
+   * @throws {InvalidTransitionError} for a move backwards or out of a terminal state
+   */
+  move(task: Task, status: TaskStatus, now: number): Promise<TaskState | undefined>
+  /** Removes a task; true when a live one was removed. */
+  delete(id: string): Promise<boolean>
+  /** Removes every task. */
+  clear(): Promise<void>
+  /** Frees every task expired at `now`. @returns the ids freed */
+  sweep(now: number): Promise<string[]>
+}
+
+/** The IRNs issued by tasks still held (§10); issuing and cancelling come with {@link TaskRepository.add}. */
+export interface IrnRepository {
+  /**
+   * The issued IRNs among `wanted` (`[orgId, irn]` pairs) whose task is still held.
+   * @returns a map keyed `orgId|irn` (IRN lower-case)
+   */
+  lookup(wanted: ReadonlyArray<readonly [string, string]>): Promise<Map<string, IssuedIrn>>
+  /** Forgets every IRN. */
+  clear(): Promise<void>
+  /** Frees the IRNs whose task is no longer held. */
+  sweep(): Promise<void>
+}
+
+/** The request journal (§7): the newest `size` requests, shared by replicas. */
+export interface JournalRepository {
+  /** Records an entry (never throws: a journal entry lost to a store outage is only logged). */
+  record(entry: JournalEntry): Promise<void>
+  /** Matching entries oldest first; with `limit`, the newest `limit` of them. */
+  list(filter?: JournalFilter, limit?: number): Promise<JournalEntry[]>
+  /** Forgets every entry. */
+  clear(): Promise<void>
+  /**
+   * Resolves with the matching entries once at least `count` are recorded on any replica, or
+   * with null after `timeoutMs` (real time) or when `signal` aborts.
+   */
+  waitFor(filter: JournalFilter, count: number, timeoutMs: number, signal?: AbortSignal): Promise<JournalEntry[] | null>
+  /** Waits in progress on this replica (for tests and shutdown). */
+  readonly waiting: number
+}
+
+/** When start-up seeds the fixtures (§11 `SEED`). */
+export type SeedPolicy = 'if-empty' | 'always' | 'never'
+
+/** All mock state (see the module comment). */
+export interface Store {
+  readonly kind: 'memory' | 'redis'
+  /** This replica's copy of the shared documents, current as of the last {@link sync} or {@link update}. */
+  readonly state: SharedState
+  readonly tasks: TaskRepository
+  readonly irns: IrnRepository
+  readonly journal: JournalRepository
+  /** Whether the store answers right now (`/readyz`). */
+  readonly available: boolean
+  /** Connects and reads the shared documents. @throws {StoreUnavailableError} */
+  open(): Promise<void>
+  /** Disconnects (the data stays, in Redis). */
+  close(): Promise<void>
+  /** Brings {@link state} up to date with what any replica wrote. @throws {StoreUnavailableError} */
+  sync(): Promise<void>
+  /**
+   * Changes shared documents in one atomic step: `fn` runs on current documents (with Redis, on a
+   * fresh copy, again if another replica wrote them meanwhile, so it must be pure apart from its
+   * changes to the state it is given). Its changes to the documents named are kept.
+   * @returns what `fn` returned
+   * @throws what `fn` throws (nothing is written then); {@link StoreUnavailableError}
+   */
+  update<R>(names: readonly DocName[], fn: (state: SharedState) => R): Promise<R>
+  /** Replaces the named documents with `state`'s (a reset or a seed). */
+  replace(names: readonly DocName[], state: SharedState): Promise<void>
+  /**
+   * Whether start-up should seed (§11 `SEED`): `always`; `never`; `if-empty` the first time a
+   * keyspace is seeded (a marker key, claimed atomically by one replica).
+   */
+  claimSeed(policy: SeedPolicy): Promise<boolean>
+}
