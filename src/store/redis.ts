@@ -30,6 +30,7 @@ import type { SharedDocs, SharedState } from '../shared-state.js'
 import { TaskExistsError, TaskLimitError } from '../task-store.js'
 import type { Task, TaskFacts, TaskSource, TaskState, TaskStatus } from '../task.js'
 import {
+  ALL_DOCS,
   StoreUnavailableError,
   type DocName,
   type IrnRepository,
@@ -303,7 +304,6 @@ class RedisTasks implements TaskRepository {
       const chunk = ids.slice(i, i + 500)
       await this.store.run((r) => r.pipeline().del(...chunk.map((id) => this.store.key(`task:${id}`))).zrem(this.store.key('tasks'), ...chunk).exec())
     }
-    if (ids.length === 0) await this.store.run((r) => r.del(this.store.key('tasks')).then(() => undefined))
   }
 }
 
@@ -520,7 +520,7 @@ export class RedisStore implements Store {
   }
 
   async sync(): Promise<void> {
-    const names = [...ALL]
+    const names = ALL_DOCS
     const versions = await this.run((r) => r.mget(...names.map((name) => this.key(`ver:${name}`))))
     const stale = names.filter((name, i) => (versions[i] ?? '') !== (this.#versions.get(name) ?? ''))
     if (stale.length > 0) await this.#load(stale)
@@ -544,7 +544,7 @@ export class RedisStore implements Store {
     const run = this.#updates.then(async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const read = await this.#load(names)
-        const copy = this.state.copy(ALL)
+        const copy = this.state.copy(ALL_DOCS)
         const result = fn(copy)
         const next = names.map(() => randomUUID())
         const written = await this.run((r) =>
@@ -588,8 +588,6 @@ export class RedisStore implements Store {
     return (await this.run((r) => r.set(marker, '1', 'NX'))) === 'OK'
   }
 }
-
-const ALL: readonly DocName[] = ['clock', 'faults', 'auth', 'operations']
 
 /** The URL without its password, for messages. */
 function redactedUrl(url: string): string {
