@@ -146,10 +146,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // after the admin token check: see routes/admin.ts).
     if (request.is404) {
       if (!ADMIN_SCOPE.test(request.url)) throw routeNotFound()
-      return
     }
-    // Routes that read mock state see what every replica wrote (§11); /__admin syncs after its token check.
-    if (STATEFUL_SCOPE.test(request.url)) await mock.store.sync()
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, reply, (err) => request.log.error({ err }, 'unexpected error')))
@@ -196,9 +193,6 @@ async function createStore(settings: Settings, shared: SharedState, log: Fastify
   const { RedisStore } = await import('./store/redis.js')
   return new RedisStore(shared, { ...options, url: settings.store, prefix: settings.storePrefix, rebuild, log })
 }
-
-/** URLs of the routes that read mock state (task, producer and auth routes). */
-const STATEFUL_SCOPE = /^\/(?:enriched|theodore)\//
 
 /** URLs under the control API's prefix, whose unknown paths routes/admin.ts answers. */
 const ADMIN_SCOPE = /^\/__admin(?:[/?]|$)/

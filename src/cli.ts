@@ -9,6 +9,7 @@ import { buildApp, listeningText } from './app.js'
 import { ConfigError, helpText, readSettings } from './config.js'
 import { FixtureError } from './fixtures.js'
 import { TaskLimitError } from './task-store.js'
+import { StoreUnavailableError } from './store/store.js'
 
 /** Exit code for a bad setting or fixture (§8). */
 export const EXIT_CONFIG = 2
@@ -83,6 +84,8 @@ function startupProblem(error: unknown, where: string): string | undefined {
   const code = (error as NodeJS.ErrnoException).code ?? ''
   if (LISTEN_ERRORS.has(code)) return `cannot listen on ${where} (HOST, PORT): ${code}`
   if (error instanceof TaskLimitError) return `invalid MAX_TASKS=${error.max}: the fixtures seed more tasks than that`
+  // §11: a Redis URL that cannot be reached at start-up (the message never holds its password).
+  if (error instanceof StoreUnavailableError) return `invalid STORE: ${error.reason}`
   return undefined
 }
 

@@ -92,6 +92,11 @@ const redisUrl = (text: string) => {
     return undefined
   }
 }
+/**
+ * A URL with any password replaced by `[redacted]`, for messages and logs (§11: secrets never
+ * reach them). Works on text that is not a valid URL too.
+ */
+export const redactUrl = (text: string): string => text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*?:)[^/?#]*@/i, '$1[redacted]@')
 const storeValue = (text: string) => (text === 'memory' || text === 'redis' ? text : redisUrl(text))
 
 /** The bundled fixtures folder, beside `src/` and `dist/`. */
@@ -101,6 +106,8 @@ interface SettingDefinition {
   env: string
   key: keyof Settings
   default: string | undefined
+  /** A URL that may hold a password: shown redacted in errors. */
+  url?: boolean
   accepted: string
   help: string
   parse: (text: string) => unknown
@@ -128,8 +135,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'CONNECTION_TIMEOUT', key: 'connectionTimeoutMs', default: '2m', accepted: DURATIONS, help: 'socket inactivity timeout (0: none)', parse: duration(0, MAX_TIMER_MS) },
   { env: 'MAX_HEADER_SIZE', key: 'maxHeaderSize', default: '16384', accepted: 'an integer from 1024 to 1048576 (bytes)', help: 'largest request line plus headers, in bytes (431 past it)', parse: integer(1024, 1_048_576) },
   { env: 'MAX_BODY_SIZE', key: 'maxBodySize', default: '1048576', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest control-API body, in bytes (413 past it)', parse: integer(1024, 104_857_600) },
-  { env: 'STORE', key: 'store', default: 'memory', accepted: 'memory, a redis:// or rediss:// URL, or redis (the URL in REDIS_URL)', help: 'where all mock state lives: this process, or Redis shared by replicas', parse: storeValue },
-  { env: 'REDIS_URL', key: 'redisUrl', default: undefined, accepted: 'a redis:// or rediss:// URL', help: 'the Redis URL when STORE=redis', parse: redisUrl },
+  { env: 'STORE', key: 'store', default: 'memory', accepted: 'memory, a redis:// or rediss:// URL, or redis (the URL in REDIS_URL)', help: 'where all mock state lives: this process, or Redis shared by replicas', parse: storeValue, url: true },
+  { env: 'REDIS_URL', key: 'redisUrl', default: undefined, accepted: 'a redis:// or rediss:// URL', help: 'the Redis URL when STORE=redis', parse: redisUrl, url: true },
   { env: 'STORE_PREFIX', key: 'storePrefix', default: 'etm:', accepted: '1 to 100 letters, digits or :_.-', help: 'prefix of every Redis key (several stubs can share one Redis)', parse: (text: string) => (/^[A-Za-z0-9:_.-]{1,100}$/.test(text) ? text : undefined) },
   { env: 'SEED', key: 'seed', default: 'if-empty', accepted: 'if-empty, always or never', help: 'when start-up seeds the fixtures: into an empty store only, always, or never', parse: oneOf('if-empty', 'always', 'never') },
   { env: 'MAX_PAYLOAD_SIZE', key: 'maxPayloadSize', default: '5242880', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest body of an operation that creates tasks, in bytes (413 past it)', parse: integer(1024, 104_857_600) }
@@ -167,7 +174,7 @@ export function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): C
     const text = typeof flag === 'string' ? flag : env[def.env] ?? def.default
     if (text === undefined) continue
     const value = def.parse(text)
-    if (value === undefined) throw new ConfigError(def.env, text, def.accepted)
+    if (value === undefined) throw new ConfigError(def.env, def.url ? redactUrl(text) : text, def.accepted)
     settings[def.key] = value
   }
   settings.fixturesDir ??= BUNDLED_FIXTURES_DIR

@@ -44,6 +44,8 @@ export function journalRequest(mock: Mock, request: FastifyRequest, reply: Fasti
  * its delay, then cuts the connection, answers its error, or marks the download to be cut.
  */
 export async function applyFault(mock: Mock, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  // Everything from here on reads mock state: bring it up to what every replica wrote (§11).
+  await mock.store.sync()
   // Most requests meet no fault: only then is one taken, atomically across replicas (§11).
   if (!mock.faults.matches(route, taskId)) return
   const fault = await mock.store.update(['faults'], (state) => state.faults.take(route, taskId))

@@ -72,6 +72,8 @@ export async function producerRoutes(app: FastifyInstance): Promise<void> {
     url: '/enriched/*',
     bodyLimit,
     onRequest: async (request, reply) => {
+      // Custom operations are shared by replicas (§11): read them as they are now.
+      await mock.store.sync()
       const match = mock.operations.matchCustom(request.method, pathSegments(request.url))
       if (!match) throw routeNotFound()
       startAnswer(mock, request, reply)

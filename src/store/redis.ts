@@ -12,7 +12,9 @@
  *   by one compare-and-set script (see {@link RedisStore.update}).
  * - `P task:<id>`: a hash of `src` (the task's {@link TaskSource} JSON), `uid` (which creation this
  *   is), `createdAt`, `facts` ({@link TaskFacts} JSON) and `v` (the facts' version, for compare-and-set).
- *   `P tasks` orders them by creation time (a sorted set); `MAX_TASKS` counts it.
+ *   `P tasks` orders them as they were added (a sorted set scored by the counter `P tasks:seq`,
+ *   like the memory store's insertion order); `MAX_TASKS` counts it. `P expiry` scores them by
+ *   creation time, for the sweep.
  * - `P irns:<org>` (IRN -> JSON) and `P irns:<org>:cancelled` (IRN -> epoch ms); `P irn-orgs` lists the orgs.
  * - `P journal` (JSON entries, newest last, trimmed to `JOURNAL_SIZE`) and `P journal:seq`.
  * - `P seeded`: the marker of §11 `SEED=if-empty`.
@@ -24,6 +26,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 import type { FollowedTime } from '../clock.js'
+import { redactUrl } from '../config.js'
 import type { JournalEntry, JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedDocs, SharedState } from '../shared-state.js'
@@ -88,7 +91,7 @@ end
 return 1`
 
 /**
- * Creates a task with its IRN effects, or refuses it. KEYS: task, tasks, irn-orgs.
+ * Creates a task with its IRN effects, or refuses it. KEYS: task, tasks, expiry, irn-orgs.
  * ARGV: id, src, uid, createdAt, facts, cutoff, max, expireMs, prefix, orgId, then n (issued
  * count), n triples (org, irn, json), then (irn, at) pairs of cancellations.
  */
@@ -97,23 +100,25 @@ local createdAt = redis.call('HGET', KEYS[1], 'createdAt')
 local cutoff = tonumber(ARGV[6])
 if createdAt and tonumber(createdAt) > cutoff then return 'exists' end
 if not createdAt and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', cutoff)
   for _, id in ipairs(expired) do
     redis.call('DEL', ARGV[9] .. 'task:' .. id)
     redis.call('ZREM', KEYS[2], id)
+    redis.call('ZREM', KEYS[3], id)
   end
   if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then return 'limit' end
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'src', ARGV[2], 'uid', ARGV[3], 'createdAt', ARGV[4], 'facts', ARGV[5], 'v', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[2] .. ':seq'), ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 local n = tonumber(ARGV[11])
 local i = 12
 for _ = 1, n do
   redis.call('HSET', ARGV[9] .. 'irns:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
   redis.call('HDEL', ARGV[9] .. 'irns:' .. ARGV[i] .. ':cancelled', ARGV[i + 1])
-  redis.call('SADD', KEYS[3], ARGV[i])
+  redis.call('SADD', KEYS[4], ARGV[i])
   i = i + 3
 end
 local irns = ARGV[9] .. 'irns:' .. ARGV[10]
@@ -131,11 +136,12 @@ if v ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'facts', ARGV[2], 'v', tonumber(v) + 1)
 return 1`
 
-/** Removes a task. KEYS: task, tasks. ARGV: id, cutoff. 1 when a live one was removed. */
+/** Removes a task. KEYS: task, tasks, expiry. ARGV: id, cutoff. 1 when a live one was removed. */
 const DELETE_TASK = `
 local createdAt = redis.call('HGET', KEYS[1], 'createdAt')
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 if createdAt and tonumber(createdAt) > tonumber(ARGV[2]) then return 1 end
 return 0`
 
@@ -205,7 +211,7 @@ class RedisTasks implements TaskRepository {
     args.push(String(issue.length))
     for (const issued of issue) args.push(issued.orgId, issued.irn, JSON.stringify({ ...issued, cancelledAt: null }))
     for (const { irn, at } of effects.cancel ?? []) args.push(irn.toLowerCase(), String(at))
-    const answer = await this.store.run((r) => r.addTask(this.store.key(`task:${task.id}`), this.store.key('tasks'), this.store.key('irn-orgs'), ...args))
+    const answer = await this.store.run((r) => r.addTask(this.store.key(`task:${task.id}`), this.store.key('tasks'), this.store.key('expiry'), this.store.key('irn-orgs'), ...args))
     if (answer === 'exists') throw new TaskExistsError(task.id)
     if (answer === 'limit') throw new TaskLimitError(maxTasks)
   }
@@ -285,7 +291,7 @@ class RedisTasks implements TaskRepository {
 
   async delete(id: string): Promise<boolean> {
     const lower = id.toLowerCase()
-    return (await this.store.run((r) => r.deleteTask(this.store.key(`task:${lower}`), this.store.key('tasks'), lower, String(this.#cutoff())))) === 1
+    return (await this.store.run((r) => r.deleteTask(this.store.key(`task:${lower}`), this.store.key('tasks'), this.store.key('expiry'), lower, String(this.#cutoff())))) === 1
   }
 
   async clear(): Promise<void> {
@@ -294,7 +300,7 @@ class RedisTasks implements TaskRepository {
   }
 
   async sweep(now: number): Promise<string[]> {
-    const ids = await this.store.run((r) => r.zrangebyscore(this.store.key('tasks'), '-inf', String(now - this.ttlMs)))
+    const ids = await this.store.run((r) => r.zrangebyscore(this.store.key('expiry'), '-inf', String(now - this.ttlMs)))
     await this.#remove(ids)
     return ids
   }
@@ -302,7 +308,7 @@ class RedisTasks implements TaskRepository {
   async #remove(ids: readonly string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500)
-      await this.store.run((r) => r.pipeline().del(...chunk.map((id) => this.store.key(`task:${id}`))).zrem(this.store.key('tasks'), ...chunk).exec())
+      await this.store.run((r) => r.pipeline().del(...chunk.map((id) => this.store.key(`task:${id}`))).zrem(this.store.key('tasks'), ...chunk).zrem(this.store.key('expiry'), ...chunk).exec())
     }
   }
 }
@@ -431,6 +437,8 @@ export class RedisStore implements Store {
   #updates: Promise<unknown> = Promise.resolve()
   #timeRefresh: NodeJS.Timeout | undefined
   #closed = false
+  /** Whether the connection may let the process exit (see {@link unref}). */
+  #unref = false
 
   constructor(
     readonly state: SharedState,
@@ -452,15 +460,18 @@ export class RedisStore implements Store {
       reported = true
       options.log.warn({ err: { message: error.message } }, 'the Redis store is unavailable; reconnecting')
     })
+    this.#redis.on('connect', () => {
+      if (this.#unref) this.#redis.stream.unref()
+    })
     this.#redis.on('ready', () => {
       if (reported) options.log.info('the Redis store is available again')
       reported = false
     })
     const redis = this.#redis as unknown as Record<string, unknown> & Redis
     redis.defineCommand('casDocs', { lua: CAS_DOCS })
-    redis.defineCommand('addTask', { numberOfKeys: 3, lua: ADD_TASK })
+    redis.defineCommand('addTask', { numberOfKeys: 4, lua: ADD_TASK })
     redis.defineCommand('casFacts', { numberOfKeys: 1, lua: CAS_FACTS })
-    redis.defineCommand('deleteTask', { numberOfKeys: 2, lua: DELETE_TASK })
+    redis.defineCommand('deleteTask', { numberOfKeys: 3, lua: DELETE_TASK })
     redis.defineCommand('lookupIrns', { numberOfKeys: 0, lua: LOOKUP_IRNS })
     this.#scripts = redis as unknown as Scripts
     this.tasks = new RedisTasks(this)
@@ -470,6 +481,15 @@ export class RedisStore implements Store {
 
   get available(): boolean {
     return this.#redis.status === 'ready'
+  }
+
+  /**
+   * Lets the process exit while connected, now and after reconnects (for test suites whose apps
+   * are not all closed; a server keeps its connection referenced).
+   */
+  unref(): void {
+    this.#unref = true
+    this.#redis.stream.unref()
   }
 
   /** A key under the prefix. */
@@ -496,7 +516,7 @@ export class RedisStore implements Store {
     } catch (error) {
       this.#closed = true
       this.#redis.disconnect()
-      throw new StoreUnavailableError(`cannot reach ${redactedUrl(this.options.url)}: ${(error as Error).message}`)
+      throw new StoreUnavailableError(`cannot reach ${redactUrl(this.options.url)}: ${(error as Error).message}`)
     }
     await this.#readTime()
     if (this.options.time) {
@@ -586,17 +606,5 @@ export class RedisStore implements Store {
       return true
     }
     return (await this.run((r) => r.set(marker, '1', 'NX'))) === 'OK'
-  }
-}
-
-/** The URL without its password, for messages. */
-function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '[redacted]'
-    return parsed.toString()
-  } catch {
-    /* c8 ignore next 2 */
-    return 'the Redis URL'
   }
 }

@@ -140,7 +140,7 @@ t.test('refresh keeps the token with a new expiry; logout ends it everywhere; un
   t.same((await send({ method: 'PUT', url: LOGIN, headers: { authorization: `Bearer ${expiring}` } })).json(), errorOf('err-expired-token', 'Authorization'))
   t.same((await send({ method: 'POST', url: LOGOUT, headers: { authorization: `Bearer ${expiring}` } })).json(), errorOf('err-expired-token', 'Authorization'))
   clock.advance(86_400_000)
-  app.mock.sweep()
+  await app.mock.sweep()
   t.same((await statusAs(send, ORG1, expiring)).json(), errorOf('err-invalid-token', 'Authorization'), 'a day after expiry the session is freed')
 })
 

@@ -1,0 +1,255 @@
+/**
+ * The Redis store (§11) with a real redis-server: replicas that share it agree on tasks, polls,
+ * faults, the clock, the journal, users, operations and issued IRNs; a restart loses nothing; a
+ * Redis that goes away answers 503 and comes back by itself. (`npm run test:redis` runs the rest
+ * of the behaviour suite on Redis too.)
+ */
+import { randomUUID } from 'node:crypto'
+import t, { type Test } from 'tap'
+import { buildApp } from '../src/app.js'
+import { ControlledClock, FollowedTime } from '../src/clock.js'
+import type { Settings } from '../src/config.js'
+import { RedisStore } from '../src/store/redis.js'
+import { StoreUnavailableError } from '../src/store/store.js'
+import { AUTH1, errorOf, JSON_ACCEPT, makeApp, path, T0, TASK, type TestApp } from './helpers/app.js'
+import { invoice, producerPath, SUBMIT, submit } from './helpers/producers.js'
+import { startRedis } from './helpers/redis.js'
+
+const redis = await startRedis(t)
+const json = { 'content-type': 'application/json' }
+const DAY = 86_400_000
+const UNAVAILABLE = errorOf('err-service-unavailable', 'Runtime')
+const STATUS = { ...AUTH1, ...JSON_ACCEPT }
+
+/** Settings of a replica on the test Redis under `prefix`. */
+const onRedis = (prefix: string, settings: Partial<Settings> = {}): Partial<Settings> => ({ store: redis.url, storePrefix: prefix, ...settings })
+
+/** `n` replicas sharing one fresh keyspace (the first one seeds it), closed when the test ends. */
+async function replicas(t: Test, n = 2, settings: Partial<Settings> = {}): Promise<TestApp[]> {
+  const prefix = `rs:${randomUUID()}:`
+  const apps: TestApp[] = []
+  for (let i = 0; i < n; i++) apps.push(await makeApp(onRedis(prefix, settings)))
+  t.teardown(() => Promise.all(apps.map(({ app }) => app.close())))
+  return apps
+}
+
+/** A task's control-API view on one replica. */
+const view = async (send: TestApp['send'], id: string) => (await send({ url: `/__admin/tasks/${id}` })).json().task
+
+t.test('a task created on one replica is served by the other; concurrent polls on both count exactly once', async (t) => {
+  const [a, b] = (await replicas(t)) as [TestApp, TestApp]
+  t.equal(a.app.mock.store.kind, 'redis')
+  t.same((await b.send({ url: path.status(TASK.returns), headers: STATUS })).json(), (await a.send({ url: path.status(TASK.returns), headers: STATUS })).json(), 'the seeded tasks are the same')
+
+  const spec = { timeline: [{ status: 'queued', polls: 40 }, { status: 'processing', polls: 60 }], outcome: 'completed', pages: [{ n: 1 }, { n: 2 }] }
+  const created = await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: spec })
+  t.equal(created.statusCode, 201)
+  const id = created.json().task.id as string
+  t.same(await view(b.send, id), created.json().task, 'the other replica sees the same task')
+
+  // The same 200 reads in memory, one at a time, give the reference answers.
+  const memory = await makeApp({ store: 'memory' })
+  await memory.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { ...spec, id } })
+  const expected: string[] = []
+  for (let i = 0; i < 200; i++) expected.push((await memory.send({ url: path.status(id), headers: STATUS })).json().data.task.status)
+
+  const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b).send({ url: path.status(id), headers: STATUS })))
+  t.same(answers.map((res) => res.statusCode), Array(200).fill(200))
+  const seen = answers.map((res) => res.json().data.task.status as string)
+  const count = (list: string[]) => Object.fromEntries(['queued', 'processing', 'completed'].map((s) => [s, list.filter((x) => x === s).length]))
+  t.same(count(seen), count(expected), 'each read counted once: the same answers as 200 reads in a row')
+  t.same([(await view(a.send, id)).polls, (await view(b.send, id)).polls], [200, 200])
+
+  // A move on one replica is never undone by the other.
+  t.equal((await b.send({ method: 'POST', url: `/__admin/tasks/${id}/transition`, headers: json, payload: { status: 'failed' } })).statusCode, 409, 'completed is terminal on both')
+  const page = await a.send({ url: path.page(id, 1), headers: STATUS })
+  t.same([page.statusCode, page.json()], [200, { data: { n: 2 } }])
+})
+
+t.test('ids, MAX_TASKS, deletes and lists are shared', async (t) => {
+  const [a, b] = (await replicas(t, 2, { maxTasks: 10 })) as [TestApp, TestApp]
+  const id = randomUUID()
+  t.equal((await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id } })).statusCode, 201)
+  const taken = await b.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id: id.toUpperCase() } })
+  t.same([taken.statusCode, taken.json()], [409, errorOf('err-task-exists', 'ClientRequest')])
+  const listed = (await b.send({ url: '/__admin/tasks' })).json().tasks as Array<{ id: string }>
+  t.equal(listed.length, 9, 'eight seeded tasks and the new one')
+  t.equal(listed.at(-1)?.id, id)
+  t.equal((await b.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: {} })).statusCode, 201)
+  const full = await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: {} })
+  t.same([full.statusCode, full.json()], [507, errorOf('err-task-limit', 'Runtime')])
+  t.equal((await b.send({ method: 'DELETE', url: `/__admin/tasks/${id}` })).statusCode, 204)
+  t.equal((await a.send({ method: 'DELETE', url: `/__admin/tasks/${id}` })).statusCode, 404, 'already gone for the other replica')
+  t.equal((await a.send({ url: path.status(id), headers: STATUS })).statusCode, 404)
+  t.equal((await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id } })).statusCode, 201, 'the id is free again')
+  t.equal((await b.send({ method: 'DELETE', url: '/__admin/tasks' })).statusCode, 204)
+  t.same((await a.send({ url: '/__admin/tasks' })).json(), { tasks: [] })
+})
+
+t.test('faults, the clock and operations are shared; a fault\'s times are used up once across replicas', async (t) => {
+  const [a, b] = (await replicas(t)) as [TestApp, TestApp]
+  // Created on both at once: neither write is lost.
+  const made = await Promise.all([a, b].map(({ send }) => send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'status', taskId: TASK.returns, respond: { status: 503 }, times: 3 } })))
+  t.same(made.map((res) => res.statusCode), [201, 201])
+  t.equal((await a.send({ url: '/__admin/faults' })).json().faults.length, 2)
+  await b.send({ method: 'DELETE', url: '/__admin/faults' })
+  await a.send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'status', taskId: TASK.returns, respond: { status: 503 }, times: 3 } })
+  const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).send({ url: path.status(TASK.returns), headers: STATUS })))
+  t.equal(answers.filter((res) => res.statusCode === 503).length, 3, 'three faulted answers in all')
+  t.equal(answers.filter((res) => res.statusCode === 200).length, 7)
+  t.same((await b.send({ url: '/__admin/faults' })).json(), { faults: [] })
+
+  const moved = await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: '1h' } })
+  t.same(moved.json(), { now: new Date(T0 + 3_600_000).toISOString(), mode: 'manual' })
+  t.same((await b.send({ url: '/__admin/clock' })).json(), moved.json(), 'the other replica reads the same time')
+  await b.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: '7d' } })
+  t.equal((await a.send({ url: path.status(TASK.returns), headers: STATUS })).statusCode, 404, 'a virtual jump expires tasks at once, for every replica')
+
+  const put = await a.send({ method: 'PUT', url: '/__admin/operations/einvoice-bulk-generation', headers: json, payload: { outcome: 'failed' } })
+  t.equal(put.statusCode, 200)
+  t.same((await b.send({ url: '/__admin/operations/einvoice-bulk-generation' })).json(), put.json())
+  const nextId = randomUUID()
+  t.equal((await a.send({ method: 'POST', url: '/__admin/operations/einvoice-bulk-generation/next', headers: json, payload: { id: nextId, timeline: [], outcome: 'completed' } })).statusCode, 201)
+  t.equal(await submit(b.send, producerPath.generate(), { payload: [invoice('R-1')] }), nextId, 'the queued override is taken by the other replica')
+  t.match(await view(a.send, nextId), { status: 'completed' })
+  t.equal((await a.send({ url: '/__admin/operations/einvoice-bulk-generation' })).json().operation.next.length, 0)
+})
+
+t.test('IRNs issued on one replica are cancelled on the other; users and logins are shared', async (t) => {
+  const [a, b] = (await replicas(t)) as [TestApp, TestApp]
+  const generated = await submit(a.send, producerPath.generate(), { payload: [invoice('X-1')] })
+  await b.send({ method: 'POST', url: `/__admin/tasks/${generated}/transition`, headers: json, payload: { status: 'completed' } })
+  const irn = (await b.send({ url: path.result(generated), headers: STATUS })).json().data.invoices[0].Irn as string
+  const cancel = await submit(b.send, producerPath.cancel(), { payload: [{ Irn: irn, CnlRsn: '1' }] })
+  await a.send({ method: 'POST', url: `/__admin/tasks/${cancel}/transition`, headers: json, payload: { status: 'completed' } })
+  t.same((await a.send({ url: path.result(cancel), headers: STATUS })).json().data[0].status, true)
+  const again = await submit(a.send, producerPath.cancel(), { payload: [{ Irn: irn, CnlRsn: '1' }] })
+  await a.send({ method: 'POST', url: `/__admin/tasks/${again}/transition`, headers: json, payload: { status: 'completed' } })
+  t.equal((await b.send({ url: path.result(again), headers: STATUS })).json().data[0].error.message, 'err-irn-already-cancelled')
+
+  const user = { handle: 'ops@example.com', handleType: 'email', password: 'a-long-password', orgIds: [AUTH1['x-flynn-n-org-id']] }
+  t.equal((await a.send({ method: 'POST', url: '/__admin/users', headers: json, payload: user })).statusCode, 201)
+  const login = await b.send({ method: 'POST', url: '/theodore/apis/v1/authtokens', headers: json, payload: { handle: user.handle, handleType: 'email', password: user.password } })
+  t.equal(login.statusCode, 200)
+  const token = login.json().data.token as string
+  const read = await a.send({ url: path.status(TASK.returns), headers: { 'x-flynn-n-org-id': user.orgIds[0] as string, 'x-flynn-n-user-token': token, ...JSON_ACCEPT } })
+  t.equal(read.statusCode, 200, 'a token from one replica works on the other')
+})
+
+t.test('the journal is shared: a wait on one replica resolves when a request lands on the other', async (t) => {
+  const [a, b] = (await replicas(t, 2, { journalSize: 3 })) as [TestApp, TestApp]
+  await a.send({ method: 'DELETE', url: '/__admin/requests' })
+  const wait = b.send({ url: '/__admin/requests/wait?path=/enriched/&count=1&timeoutMs=5000' })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  await a.send({ url: path.status(TASK.returns), headers: STATUS })
+  const res = await wait
+  t.equal(res.statusCode, 200)
+  t.same(res.json().requests.map((e: { url: string }) => e.url), [path.status(TASK.returns)])
+  for (let i = 0; i < 4; i++) await (i % 2 ? a : b).send({ url: path.status(TASK.einvoices), headers: STATUS })
+  t.equal((await a.send({ url: '/__admin/requests?path=/enriched/' })).json().requests.length, 3, 'capped at JOURNAL_SIZE across replicas')
+  const timedOut = await a.send({ url: '/__admin/requests/wait?path=/nowhere&timeoutMs=30' })
+  t.equal(timedOut.statusCode, 408)
+})
+
+t.test('reset on one replica re-seeds for all; a restarted replica finds everything; SEED', async (t) => {
+  const prefix = `rs:${randomUUID()}:`
+  const a = await makeApp(onRedis(prefix))
+  const b = await makeApp(onRedis(prefix))
+  t.teardown(() => b.app.close())
+  const id = randomUUID()
+  await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id, timeline: [{ status: 'processing', polls: 5 }], outcome: 'completed' } })
+  for (let i = 0; i < 3; i++) await a.send({ url: path.status(id), headers: STATUS })
+  await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: '2h' } })
+  await a.app.close()
+
+  const restarted = await makeApp(onRedis(prefix))
+  t.teardown(() => restarted.app.close())
+  t.match(await view(restarted.send, id), { polls: 3, status: 'processing' }, 'a restart loses nothing (SEED=if-empty leaves a seeded keyspace alone)')
+  t.equal((await restarted.send({ url: '/__admin/clock' })).json().now, new Date(T0 + 2 * 3_600_000).toISOString())
+
+  t.equal((await b.send({ method: 'POST', url: '/__admin/reset' })).statusCode, 204)
+  t.equal((await restarted.send({ url: path.status(id), headers: STATUS })).statusCode, 404, 'reset on one replica clears tasks for all')
+  t.equal((await restarted.send({ url: path.status(TASK.returns), headers: STATUS })).statusCode, 200, 'and re-seeds them')
+  t.same((await restarted.send({ url: '/__admin/clock' })).json().mode, 'system', 'the clock is back in system mode')
+
+  await restarted.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id } })
+  const never = await makeApp(onRedis(prefix, { seed: 'never' }))
+  t.teardown(() => never.app.close())
+  t.equal((await never.send({ url: path.status(id), headers: STATUS })).statusCode, 200, 'SEED=never keeps what is there')
+  const always = await makeApp(onRedis(prefix, { seed: 'always' }))
+  t.teardown(() => always.app.close())
+  t.equal((await never.send({ url: path.status(id), headers: STATUS })).statusCode, 404, 'SEED=always seeds again, for every replica')
+})
+
+t.test('the sweep frees expired tasks and their IRNs, and seeds expired fixture tasks again', async (t) => {
+  const [a, b] = (await replicas(t)) as [TestApp, TestApp]
+  const generated = await submit(a.send, producerPath.generate(), { payload: [invoice('W-1')] })
+  await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: 7 * DAY } })
+  await b.app.mock.sweep()
+  t.equal((await a.send({ url: `/__admin/tasks/${generated}` })).statusCode, 404)
+  const ids = ((await a.send({ url: '/__admin/tasks' })).json().tasks as Array<{ id: string; createdAt: string }>).map((task) => task.id)
+  t.ok(ids.includes(TASK.returns), 'the seeded tasks are back')
+  t.equal((await a.send({ url: path.status(TASK.returns), headers: STATUS })).statusCode, 200)
+})
+
+t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it reconnects by itself', async (t) => {
+  const own = await startRedis(t)
+  const { send, app } = await makeApp({ store: own.url, storePrefix: 'down:' })
+  t.teardown(() => app.close())
+  await own.stop()
+  for (const request of [
+    { url: path.status(TASK.returns), headers: STATUS },
+    { method: 'POST' as const, url: producerPath.generate(), headers: SUBMIT, payload: JSON.stringify({ payload: [invoice('D-1')] }) },
+    { method: 'POST' as const, url: '/theodore/apis/v1/authtokens', headers: json, payload: { handle: 'demo@example.com', handleType: 'email', password: 'demo-password' } },
+    { url: '/__admin/tasks' },
+    { method: 'POST' as const, url: '/__admin/clock', headers: json, payload: { advance: '1s' } }
+  ]) {
+    const res = await send(request)
+    t.same([res.statusCode, res.headers['retry-after'], res.json()], [503, '1', UNAVAILABLE], `${request.method ?? 'GET'} ${request.url}`)
+  }
+  t.same([(await send({ url: '/readyz' })).statusCode, (await send({ url: '/readyz' })).json()], [503, { status: 'store-unavailable' }])
+  t.equal((await send({ url: '/healthz' })).statusCode, 200)
+  await app.mock.sweep().then(
+    () => t.fail('a sweep without the store fails'),
+    (error: unknown) => t.ok(error instanceof StoreUnavailableError)
+  )
+  await own.start()
+  for (let i = 0; i < 100 && (await send({ url: '/readyz' })).statusCode !== 200; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.same((await send({ url: '/readyz' })).json(), { status: 'ready' })
+  // The new Redis is empty: a status read answers as for any unknown task.
+  t.equal((await send({ url: path.status(TASK.returns), headers: STATUS })).statusCode, 404)
+})
+
+t.test('start-up: an unreachable Redis stops it with a message without the password', async (t) => {
+  const dead = `redis://:s3cret@127.0.0.1:${redis.port + 1}`
+  const error = await buildApp({ logger: false, sweepIntervalMs: 0, settings: { store: dead } }).catch((e: unknown) => e)
+  t.ok(error instanceof StoreUnavailableError)
+  t.match((error as Error).message, /^the store is unavailable: cannot reach redis:\/\/:\[redacted\]@127\.0\.0\.1:\d+: /)
+  t.notMatch((error as Error).message, /s3cret/)
+})
+
+t.test('the system time of a replica follows Redis TIME', async (t) => {
+  const time = new FollowedTime()
+  const clock = new ControlledClock({ system: time.now })
+  const app = await buildApp({ logger: false, sweepIntervalMs: 0, clock, settings: onRedis(`rs:${randomUUID()}:`) })
+  t.teardown(() => app.close())
+  t.ok(Math.abs(clock.now() - Date.now()) < 5_000, 'the same machine: Redis TIME is close to this clock')
+  t.equal(app.mock.store.kind, 'redis')
+})
+
+t.test('store internals: conflicts, errors from Redis, the content cache', async (t) => {
+  const { app } = await makeApp(onRedis(`rs:${randomUUID()}:`))
+  t.teardown(() => app.close())
+  const store = app.mock.store as RedisStore
+  await t.rejects(store.run((r) => r.incr(store.key('doc:clock'))), { name: 'ReplyError' }, 'a Redis error that is not an outage is not a 503')
+  // Two updates of one document racing from two stores: both land.
+  const other = new RedisStore(app.mock.state.copy(['clock', 'faults', 'auth', 'operations']), { ...store.options })
+  t.teardown(() => other.close())
+  await other.open()
+  await Promise.all([
+    store.update(['faults'], (s) => s.faults.add({ route: 'status', delayMs: 1 }, () => false)),
+    other.update(['faults'], (s) => s.faults.add({ route: 'result', delayMs: 1 }, () => false))
+  ])
+  await store.sync()
+  t.equal(store.state.faults.list().length, 2)
+})
