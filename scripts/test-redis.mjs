@@ -1,16 +1,24 @@
 #!/usr/bin/env node
-// `npm run test:redis` (§11): the behaviour suite again, every test app on a real Redis
-// (redis-server on a free loopback port, no persistence, a keyspace per app). Arguments are
-// passed to tap (default: the route, fault, journal, fixture, limit and operation tests).
+// `npm run test:redis` (the last step of `npm test`; §11: one suite, both stores): the behaviour
+// suite again with every test app on a real Redis (redis-server on a free loopback port, no
+// persistence, a keyspace per app). It runs each test file that builds its apps with `makeApp`
+// (the others test units, child processes or the image, which the store does not change; and
+// test/redis-store.test.ts starts its own Redis). Arguments are passed to tap (files or flags).
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 
-const DEFAULT_FILES = [
-  'test/routes/', 'test/faults.test.ts', 'test/journal.test.ts', 'test/fixtures.test.ts', 'test/limits.test.ts',
-  'test/malformed.test.ts', 'test/einvoice-operations.test.ts', 'test/gstn-operations.test.ts', 'test/more-operations.test.ts',
-  'test/archive.test.ts', 'test/health.test.ts'
-]
+/** Every test file under test/ whose apps come from makeApp. */
+function storeTestFiles(dir = 'test') {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const file = join(dir, entry.name)
+    if (entry.isDirectory()) return entry.name === 'helpers' ? [] : storeTestFiles(file)
+    if (!entry.name.endsWith('.test.ts') || entry.name === 'redis-store.test.ts') return []
+    return readFileSync(file, 'utf8').includes('makeApp(') ? [file] : []
+  })
+}
 
 const probe = createServer().listen(0, '127.0.0.1')
 await once(probe, 'listening')
@@ -34,7 +42,10 @@ await new Promise((resolve, reject) => {
 redis.stdout.resume()
 
 const args = process.argv.slice(2)
-const tap = spawn('npx', ['tap', '--disable-coverage', ...(args.length > 0 ? args : DEFAULT_FILES)], {
+const files = args.some((arg) => !arg.startsWith('-')) ? [] : storeTestFiles().sort()
+// .ci/run sums this run's totals with the memory run's: this line separates them.
+console.log(`# test:redis: ${files.length || 'the given'} test files on redis://127.0.0.1:${port}`)
+const tap = spawn('npx', ['tap', '--disable-coverage', ...args, ...files], {
   stdio: 'inherit',
   env: { ...process.env, TEST_REDIS_URL: `redis://127.0.0.1:${port}` }
 })

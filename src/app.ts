@@ -68,7 +68,9 @@ export interface AppOptions {
  */
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const settings: Settings = { ...defaultSettings(), ...options.settings }
-  const clock = options.clock ?? new ControlledClock(settings.store === 'memory' ? {} : { system: new FollowedTime().now })
+  // With Redis, replicas agree on time (§11): the system time is Redis's TIME, followed locally.
+  const time = options.clock || settings.store === 'memory' ? undefined : new FollowedTime()
+  const clock = options.clock ?? new ControlledClock(time ? { system: time.now } : {})
   const fixtures = options.fixtures ?? (await loadFixtures(settings.fixturesDir))
 
   const app = Fastify({
@@ -128,7 +130,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const shared = new SharedState({ builtIn: BUILT_IN_OPERATIONS, fixtureOperations: fixtures.operations }, clock)
   // The mock rebuilds tasks a shared store read back; it exists by the time the store reads any.
   let mock: Mock | undefined
-  const store = await createStore(settings, shared, app.log, (id, orgId, createdAt, source) => (mock as Mock).rebuild(id, orgId, createdAt, source))
+  const store = await createStore(settings, shared, app.log, time, (id, orgId, createdAt, source) => (mock as Mock).rebuild(id, orgId, createdAt, source))
   mock = new Mock(settings, store, fixtures, await Signer.fromPem(fixtures.signingKey))
   app.decorate('mock', mock)
   app.addHook('onClose', async () => store.close())
@@ -185,13 +187,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
 /**
  * The store `STORE` names (§11): memory, or Redis (loaded only then).
+ * @param time the clock's system time, kept on Redis's `TIME` (absent: the clock was given)
  * @param rebuild builds a task from what a shared store kept
  */
-async function createStore(settings: Settings, shared: SharedState, log: FastifyBaseLogger, rebuild: TaskRebuilder): Promise<Store> {
+async function createStore(settings: Settings, shared: SharedState, log: FastifyBaseLogger, time: FollowedTime | undefined, rebuild: TaskRebuilder): Promise<Store> {
   const options = { ttlMs: settings.taskTtlMs, maxTasks: settings.maxTasks, journalSize: settings.journalSize }
   if (settings.store === 'memory') return new MemoryStore(shared, options)
   const { RedisStore } = await import('./store/redis.js')
-  return new RedisStore(shared, { ...options, url: settings.store, prefix: settings.storePrefix, rebuild, log })
+  return new RedisStore(shared, { ...options, url: settings.store, prefix: settings.storePrefix, rebuild, log, ...(time ? { time } : {}) })
 }
 
 /** URLs under the control API's prefix, whose unknown paths routes/admin.ts answers. */

@@ -112,15 +112,18 @@ export class Mock {
     const settings = this.operations.settings(name)
     const now = this.clock.now()
     const id = next?.id ?? randomUUID()
-    // The derivation reads issued IRNs: find out which, read them, then derive for good.
+    // A derivation may read issued IRNs: the first one finds out which (it sees none issued).
     const wanted: Array<[string, string]> = []
     const gstins: Record<string, string> = {}
     const context = { orgId, now, taskId: id, sign: (data: unknown) => this.signer.sign(data) }
     const orgGstin = (org: string): string => (gstins[org] ??= this.orgGstin(org))
-    operation.derive(input, { ...context, orgGstin, issuedIrn: (org, irn) => void wanted.push([org, irn]) })
-    const found = await this.store.irns.lookup(wanted)
-    const irns: Record<string, IssuedIrn> = Object.fromEntries(found)
-    const derived = operation.derive(input, { ...context, orgGstin, issuedIrn: (org, irn) => irns[`${org}|${irn.toLowerCase()}`] })
+    let derived = operation.derive(input, { ...context, orgGstin, issuedIrn: (org, irn) => void wanted.push([org, irn]) })
+    const irns: Record<string, IssuedIrn> = {}
+    // Only a derivation that read issued IRNs (a cancellation, an e-way bill by IRN) runs again with them.
+    if (wanted.length > 0) {
+      Object.assign(irns, Object.fromEntries(await this.store.irns.lookup(wanted)))
+      derived = operation.derive(input, { ...context, orgGstin, issuedIrn: (org, irn) => irns[`${org}|${irn.toLowerCase()}`] })
+    }
     const custom = this.operations.customSpec(name)
     const timeline = structuredClone(next?.timeline ?? settings.timeline)
     const outcome = next?.outcome ?? settings.outcome
@@ -264,10 +267,12 @@ export class Mock {
    * @throws {StoreUnavailableError}
    */
   async open(): Promise<void> {
+    // This replica's clock as built (a test's manual clock stays), no faults, default operations:
+    // what a seeded keyspace starts with (opening reads the documents the keyspace holds).
+    const fresh = this.state.copy(['clock', 'faults', 'operations'])
     await this.store.open()
     if (!(await this.store.claimSeed(this.settings.seed))) return
-    // This replica's clock as built (a test's manual clock stays), no faults, default operations.
-    await this.store.replace(['clock', 'faults', 'operations'], this.state)
+    await this.store.replace(['clock', 'faults', 'operations'], fresh)
     await this.store.journal.clear()
     await this.store.irns.clear()
     await this.seed()

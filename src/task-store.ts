@@ -109,11 +109,6 @@ export class TaskStore {
     return freed
   }
 
-  /** When the task stops being readable, in epoch ms. */
-  expiresAt(task: Task): number {
-    return task.createdAt + this.ttlMs
-  }
-
   #expired(task: Task): boolean {
     return task.isExpired(this.#clock.now(), this.ttlMs)
   }

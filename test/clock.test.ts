@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ClockBackwardsError, ControlledClock, MAX_TIME_MS, parseDateTime } from '../src/clock.js'
+import { ClockBackwardsError, ControlledClock, FollowedTime, MAX_TIME_MS, parseDateTime } from '../src/clock.js'
 
 t.test('system mode follows system time plus the offset', async (t) => {
   let system = 1_000
@@ -63,6 +63,18 @@ t.test('the default system clock reads real time', async (t) => {
   const before = Date.now()
   const now = new ControlledClock().now()
   t.ok(now >= before && now <= Date.now())
+})
+
+t.test('followed time (Redis TIME, §11) runs on from each reading and never steps back', async (t) => {
+  const time = new FollowedTime(1_000_000)
+  const first = time.now()
+  t.ok(first >= 1_000_000 && first < 1_000_000 + 1_000, 'starts at the reading')
+  time.update(5_000_000)
+  t.ok(time.now() >= 5_000_000 && time.now() < 5_000_000 + 1_000, 'a later reading moves it forward')
+  time.update(2_000_000)
+  t.ok(time.now() >= 5_000_000, 'an earlier reading does not move it back')
+  const clock = new ControlledClock({ system: time.now })
+  t.ok(clock.now() >= 5_000_000 && clock.now() < 5_000_000 + 1_000, 'a system clock on it reads it')
 })
 
 t.test('the clock never goes past MAX_TIME_MS', async (t) => {

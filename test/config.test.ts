@@ -78,7 +78,7 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
     MAX_HEADER_SIZE: ['100', '2000000'],
     MAX_BODY_SIZE: ['1', 'big'],
     MAX_PAYLOAD_SIZE: ['1023', 'big'],
-    STORE: ['redis-cluster', 'mysql://db', 'redis://'],
+    STORE: ['redis-cluster', 'mysql://db', 'redis://', 'redis://[::1'],
     REDIS_URL: ['localhost:6379', 'http://cache'],
     STORE_PREFIX: ['', 'a b', 'x'.repeat(101)],
     SEED: ['sometimes']
@@ -86,6 +86,9 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
   t.same(readSettings([], { STORE: 'redis://cache:6379' }), { kind: 'run', settings: { ...defaultSettings(), store: 'redis://cache:6379' } }, 'STORE takes a URL')
   t.same(readSettings([], { STORE: 'redis', REDIS_URL: 'rediss://u:p@cache' }), { kind: 'run', settings: { ...defaultSettings(), store: 'rediss://u:p@cache', redisUrl: 'rediss://u:p@cache' } }, 'STORE=redis takes REDIS_URL')
   t.throws(() => readSettings([], { STORE: 'redis' }), { code: 'ERR_CONFIG', setting: 'REDIS_URL' }, 'STORE=redis needs REDIS_URL')
+  for (const [env, value] of [['STORE', 'mysql://root:hunter2@db'], ['REDIS_URL', 'http://:hunter2@cache']] as const) {
+    t.throws(() => readSettings([], { STORE: 'redis', [env]: value }), { message: new RegExp(`^invalid ${env}="[a-z]+://[a-z]*:\\[redacted\\]@[a-z]+":`) }, `a bad ${env} is shown without its password`)
+  }
   t.same(Object.keys(bad).sort(), SETTINGS.map((d) => d.env).sort(), 'every setting is covered')
   for (const def of SETTINGS) {
     for (const value of bad[def.env] ?? []) {

@@ -10,6 +10,7 @@ import { buildApp } from '../src/app.js'
 import { ControlledClock, FollowedTime } from '../src/clock.js'
 import type { Settings } from '../src/config.js'
 import { RedisStore } from '../src/store/redis.js'
+import { SharedState } from '../src/shared-state.js'
 import { StoreUnavailableError } from '../src/store/store.js'
 import { AUTH1, errorOf, JSON_ACCEPT, makeApp, path, T0, TASK, type TestApp } from './helpers/app.js'
 import { invoice, producerPath, SUBMIT, submit } from './helpers/producers.js'
@@ -176,9 +177,12 @@ t.test('reset on one replica re-seeds for all; a restarted replica finds everyth
   const never = await makeApp(onRedis(prefix, { seed: 'never' }))
   t.teardown(() => never.app.close())
   t.equal((await never.send({ url: path.status(id), headers: STATUS })).statusCode, 200, 'SEED=never keeps what is there')
+  await never.send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'result', delayMs: 1 } })
   const always = await makeApp(onRedis(prefix, { seed: 'always' }))
   t.teardown(() => always.app.close())
   t.equal((await never.send({ url: path.status(id), headers: STATUS })).statusCode, 404, 'SEED=always seeds again, for every replica')
+  t.same((await never.send({ url: '/__admin/faults' })).json(), { faults: [] }, 'with no faults')
+  t.same((await never.send({ url: '/__admin/clock' })).json(), { now: new Date(T0).toISOString(), mode: 'manual' }, 'and the seeding replica\'s clock')
 })
 
 t.test('the sweep frees expired tasks and their IRNs, and seeds expired fixture tasks again', async (t) => {
@@ -228,13 +232,25 @@ t.test('start-up: an unreachable Redis stops it with a message without the passw
   t.notMatch((error as Error).message, /s3cret/)
 })
 
-t.test('the system time of a replica follows Redis TIME', async (t) => {
-  const time = new FollowedTime()
-  const clock = new ControlledClock({ system: time.now })
-  const app = await buildApp({ logger: false, sweepIntervalMs: 0, clock, settings: onRedis(`rs:${randomUUID()}:`) })
+t.test('the system time of a replica follows Redis TIME, read again periodically', async (t) => {
+  const app = await buildApp({ logger: false, sweepIntervalMs: 0, settings: onRedis(`rs:${randomUUID()}:`) })
   t.teardown(() => app.close())
-  t.ok(Math.abs(clock.now() - Date.now()) < 5_000, 'the same machine: Redis TIME is close to this clock')
-  t.equal(app.mock.store.kind, 'redis')
+  t.equal(app.mock.clock.mode, 'system')
+  t.ok(Math.abs(app.mock.clock.now() - Date.now()) < 5_000, 'Redis on this machine: its TIME is close to this host\'s')
+
+  // A replica whose host clock is far behind reads Redis's time at start, then every refresh.
+  const time = new FollowedTime(0)
+  const store = new RedisStore(new SharedState({ builtIn: [], fixtureOperations: [] }, new ControlledClock({ system: time.now })), {
+    url: redis.url, prefix: `rs:${randomUUID()}:`, ttlMs: DAY, maxTasks: 10, journalSize: 10, log: app.log,
+    rebuild: () => { throw new Error('no tasks here') }, time, timeRefreshMs: 20
+  })
+  t.teardown(() => store.close())
+  await store.open()
+  t.ok(Math.abs(time.now() - Date.now()) < 5_000, 'read at start')
+  const read = time.now()
+  time.update(0)
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  t.ok(time.now() >= read, 'and again later, never back')
 })
 
 t.test('store internals: conflicts, errors from Redis, the content cache', async (t) => {
@@ -252,4 +268,16 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
   ])
   await store.sync()
   t.equal(store.state.faults.list().length, 2)
+
+  // A login whose user is deleted (on another replica) between the password check and the session.
+  const login = await store.state.users.verify({ handle: 'demo@example.com', handleType: 'email', password: 'demo-password' })
+  await other.update(['auth'], (s) => s.users.clear())
+  await t.rejects(store.update(['auth'], (s) => s.users.startSession(login, 'token')), { message: 'err-invalid-credentials' })
+
+  // A task deleted on another replica between a status read's lookup and its poll.
+  const send = (await makeApp(onRedis(`rs:${randomUUID()}:`)))
+  t.teardown(() => send.app.close())
+  send.app.mock.store.tasks.poll = async () => undefined
+  const gone = await send.send({ url: path.status(TASK.returns), headers: STATUS })
+  t.same([gone.statusCode, gone.json()], [404, errorOf('err-resource-not-found', 'ResourceNotFound', { 'task-id': TASK.returns })])
 })

@@ -142,7 +142,6 @@ export class MemoryStore implements Store {
   }
 
   async replace(names: readonly DocName[], state: SharedState): Promise<void> {
-    if (state === this.state) return
     for (const name of names) this.state.restore(name, state.snapshot(name))
   }
 

@@ -65,10 +65,10 @@ export interface RedisStoreOptions {
   time?: FollowedTime
   /** How long one command may take before it counts as the store being away, in ms (default 2,000). */
   commandTimeoutMs?: number
+  /** How often `time` is read again from Redis, in ms (default 10,000). */
+  timeRefreshMs?: number
 }
 
-/** How often the replica re-reads Redis's `TIME`, in ms. */
-const TIME_REFRESH_MS = 10_000
 /** How long abandoned keys live past their task's expiry, in real ms (only to free memory). */
 const KEY_SLACK_MS = 86_400_000
 /** Tasks whose built content a replica keeps (content never changes; facts are read every time). */
@@ -437,6 +437,8 @@ export class RedisStore implements Store {
   #updates: Promise<unknown> = Promise.resolve()
   #timeRefresh: NodeJS.Timeout | undefined
   #closed = false
+  /** The last connection error's message (ioredis rejects `connect` with a vaguer one). */
+  #lastError: string | undefined
   /** Whether the connection may let the process exit (see {@link unref}). */
   #unref = false
 
@@ -456,6 +458,7 @@ export class RedisStore implements Store {
     })
     let reported = false
     this.#redis.on('error', (error: Error) => {
+      this.#lastError = error.message
       if (reported || this.#closed) return
       reported = true
       options.log.warn({ err: { message: error.message } }, 'the Redis store is unavailable; reconnecting')
@@ -516,11 +519,11 @@ export class RedisStore implements Store {
     } catch (error) {
       this.#closed = true
       this.#redis.disconnect()
-      throw new StoreUnavailableError(`cannot reach ${redactUrl(this.options.url)}: ${(error as Error).message}`)
+      throw new StoreUnavailableError(`cannot reach ${redactUrl(this.options.url)}: ${this.#lastError ?? (error as Error).message}`)
     }
     await this.#readTime()
     if (this.options.time) {
-      this.#timeRefresh = setInterval(() => void this.#readTime().catch(() => {}), TIME_REFRESH_MS)
+      this.#timeRefresh = setInterval(() => void this.#readTime().catch(() => {}), this.options.timeRefreshMs ?? 10_000)
       this.#timeRefresh.unref()
     }
     await this.sync()
@@ -564,7 +567,8 @@ export class RedisStore implements Store {
     const run = this.#updates.then(async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const read = await this.#load(names)
-        const copy = this.state.copy(ALL_DOCS)
+        // The clock comes along: documents read it (a session's expiry), and it is cheap to copy.
+        const copy = this.state.copy(names.includes('clock') ? names : ['clock', ...names])
         const result = fn(copy)
         const next = names.map(() => randomUUID())
         const written = await this.run((r) =>

@@ -134,7 +134,7 @@ export interface Store {
    * @throws what `fn` throws (nothing is written then); {@link StoreUnavailableError}
    */
   update<R>(names: readonly DocName[], fn: (state: SharedState) => R): Promise<R>
-  /** Replaces the named documents with `state`'s (a reset or a seed). */
+  /** Replaces the named documents with `state`'s, for every replica (start-up seeding). */
   replace(names: readonly DocName[], state: SharedState): Promise<void>
   /**
    * Whether start-up should seed (§11 `SEED`): `always`; `never`; `if-empty` the first time a
