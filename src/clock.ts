@@ -78,6 +78,7 @@ export interface ClockState {
 export class FollowedTime {
   #base: number
   #localBase = performance.now()
+  #read = false
 
   /** @param at the source's time when it was read, in epoch ms (default: this host's, until the first reading) */
   constructor(at: number = Date.now()) {
@@ -87,10 +88,13 @@ export class FollowedTime {
   /** The source's time now, in epoch ms (never earlier than a previous answer). */
   readonly now = (): number => Math.floor(this.#base + (performance.now() - this.#localBase))
 
-  /** Takes a fresh reading of the source (ms); time never steps back because of it. */
+  /**
+   * Takes a fresh reading of the source (ms). The first one is taken as it is (this host's clock
+   * may be ahead of the source); after that, time never steps back because of one.
+   */
   update(at: number): void {
-    const now = this.now()
-    this.#base = Math.max(at, now)
+    this.#base = this.#read ? Math.max(at, this.now()) : at
+    this.#read = true
     this.#localBase = performance.now()
   }
 }

@@ -212,9 +212,11 @@ export class Mock {
 
   /**
    * Frees expired tasks, the IRNs they issued, and sessions long expired; a seeded task that
-   * expired is seeded again at now (§11), so the README's walk-through always works.
+   * expired is seeded again at now (§11), so the README's walk-through always works. A shared
+   * store that lost its data (a Redis restarted empty) is reset, by one replica (unless `SEED=never`).
    */
   async sweep(): Promise<void> {
+    if (this.settings.seed !== 'never' && (await this.store.claimSeed('if-empty'))) return this.reset()
     await this.store.sync()
     const now = this.clock.now()
     const freed = await this.store.tasks.sweep(now)
@@ -259,6 +261,8 @@ export class Mock {
     await this.store.journal.clear()
     await this.store.irns.clear()
     await this.seed()
+    // A keyspace that lost its marker (Redis restarted empty) is seeded again: mark it.
+    await this.store.claimSeed('always')
   }
 
   /**

@@ -220,8 +220,13 @@ t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it
   await own.start()
   for (let i = 0; i < 100 && (await send({ url: '/readyz' })).statusCode !== 200; i++) await new Promise((resolve) => setTimeout(resolve, 50))
   t.same((await send({ url: '/readyz' })).json(), { status: 'ready' })
-  // The new Redis is empty: a status read answers as for any unknown task.
+  // The new Redis is empty: a status read answers as for any unknown task, until a sweep of
+  // one replica finds the keyspace unseeded and resets it.
   t.equal((await send({ url: path.status(TASK.returns), headers: STATUS })).statusCode, 404)
+  await app.mock.sweep()
+  t.equal((await send({ url: path.status(TASK.returns), headers: STATUS })).statusCode, 200)
+  await app.mock.sweep()
+  t.equal((await send({ url: '/__admin/tasks' })).json().tasks.length, 8, 'once')
 })
 
 t.test('start-up: an unreachable Redis stops it with a message without the password', async (t) => {
@@ -273,6 +278,16 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
   const login = await store.state.users.verify({ handle: 'demo@example.com', handleType: 'email', password: 'demo-password' })
   await other.update(['auth'], (s) => s.users.clear())
   await t.rejects(store.update(['auth'], (s) => s.users.startSession(login, 'token')), { message: 'err-invalid-credentials' })
+
+  // A turn with more journal entries than one script call takes goes in chunks.
+  await Promise.all(Array.from({ length: 1_001 }, (_, i) => store.journal.record({ id: String(i), at: '', method: 'GET', url: `/x/${i}`, status: 200, durationMs: 0, headers: {} })))
+  const journal = await store.journal.list({ path: '/x/' })
+  t.same([journal.length, journal[0]?.url, journal.at(-1)?.url], [1_000, '/x/1', '/x/1000'], 'in order, capped at JOURNAL_SIZE')
+
+  // The content cache is bounded: a task pushed out is built again when read.
+  ;(store.options as { contentCacheSize?: number }).contentCacheSize = 1
+  const [returns, einvoices] = [await store.tasks.get(TASK.returns), await store.tasks.get(TASK.einvoices)]
+  t.same([returns?.id, einvoices?.id, (await store.tasks.get(TASK.returns))?.kind], [TASK.returns, TASK.einvoices, returns?.kind])
 
   // A task deleted on another replica between a status read's lookup and its poll.
   const send = (await makeApp(onRedis(`rs:${randomUUID()}:`)))

@@ -41,6 +41,10 @@ class MemoryTasks implements TaskRepository {
     return this.store.get(id)
   }
 
+  prefetch(id: string): () => Promise<Task | undefined> {
+    return async () => this.store.get(id)
+  }
+
   async list(): Promise<Task[]> {
     return this.store.list()
   }

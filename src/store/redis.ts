@@ -67,12 +67,12 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number
   /** How often `time` is read again from Redis, in ms (default 10,000). */
   timeRefreshMs?: number
+  /** How many tasks' built content this replica keeps (default 2,000; content never changes, facts are read every time). */
+  contentCacheSize?: number
 }
 
 /** How long abandoned keys live past their task's expiry, in real ms (only to free memory). */
 const KEY_SLACK_MS = 86_400_000
-/** Tasks whose built content a replica keeps (content never changes; facts are read every time). */
-const CONTENT_CACHE_SIZE = 2_000
 /** How often a journal wait looks for new entries, in ms. */
 const WAIT_POLL_MS = 20
 /** Compare-and-set attempts before a write gives up as unavailable (only under heavy contention). */
@@ -128,12 +128,15 @@ while i <= #ARGV do
 end
 return 'ok'`
 
-/** Compare-and-set of a task's facts. KEYS: task. ARGV: expected version, new facts. 1 written, 0 conflict, -1 gone. */
+/**
+ * Compare-and-set of a task's facts. KEYS: task. ARGV: the creation's uid, expected version, new
+ * facts. 1 written, 0 conflict (another write came first), -1 gone (removed, or another creation).
+ */
 const CAS_FACTS = `
-local v = redis.call('HGET', KEYS[1], 'v')
-if not v then return -1 end
-if v ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'facts', ARGV[2], 'v', tonumber(v) + 1)
+local held = redis.call('HMGET', KEYS[1], 'uid', 'v')
+if held[1] ~= ARGV[1] then return -1 end
+if held[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'facts', ARGV[3], 'v', tonumber(held[2]) + 1)
 return 1`
 
 /** Removes a task. KEYS: task, tasks, expiry. ARGV: id, cutoff. 1 when a live one was removed. */
@@ -167,31 +170,57 @@ for i = 3, #ARGV, 2 do
 end
 return out`
 
+/** Records journal entries. KEYS: journal, journal:seq. ARGV: size, then the entries' JSON. */
+const RECORD = `
+local size = table.remove(ARGV, 1)
+redis.call('RPUSH', KEYS[1], unpack(ARGV))
+redis.call('LTRIM', KEYS[1], -tonumber(size), -1)
+redis.call('INCR', KEYS[2])`
+
 interface Scripts {
   casDocs(...args: string[]): Promise<number>
   addTask(...args: string[]): Promise<string>
   casFacts(...args: string[]): Promise<number>
   deleteTask(...args: string[]): Promise<number>
   lookupIrns(...args: string[]): Promise<Array<string | null>>
+  record(...args: string[]): Promise<null>
 }
 
 /** Whether an error means Redis is away (as opposed to a script or data error, which is a bug). */
 const unavailable = (error: unknown): boolean => (error as Error).name !== 'ReplyError'
 
-/** A task as read: its content (cached) with the facts' version. */
-interface ReadTask {
+/** The facts of one creation of a task (its `uid`) at a version, as this replica read or wrote them. */
+interface KnownFacts {
+  uid: string
+  version: number
+  facts: TaskFacts
+}
+
+/** A change to a task's facts waiting to be written, with the task its caller read. */
+interface PendingChange {
   task: Task
-  version: string
+  change: (task: Task) => TaskState
+  resolve: (state: TaskState | undefined) => void
+  reject: (error: unknown) => void
+}
+
+/** A task's built content (it never changes) and the newest facts this replica wrote for it. */
+interface Content {
+  uid: string
+  task: Task
+  written?: KnownFacts
 }
 
 class RedisTasks implements TaskRepository {
   readonly ttlMs: number
-  /** Built content by task id, with the creation it belongs to. */
-  readonly #content = new Map<string, { uid: string; task: Task }>()
-  /** The facts' version each task read had (for its compare-and-set). */
-  readonly #versions = new WeakMap<Task, string>()
-  /** Per task id, the write in progress on this replica (writes to one task queue up here). */
-  readonly #writes = new Map<string, Promise<unknown>>()
+  /** Built content by task id (a bounded cache). */
+  readonly #content = new Map<string, Content>()
+  /** The facts each task read was built with. */
+  readonly #known = new WeakMap<Task, KnownFacts>()
+  /** Per task id, the changes waiting for the write in progress to finish. */
+  readonly #pending = new Map<string, PendingChange[]>()
+  /** Task ids with a write in progress on this replica. */
+  readonly #writing = new Set<string>()
 
   constructor(readonly store: RedisStore) {
     this.ttlMs = store.options.ttlMs
@@ -216,27 +245,37 @@ class RedisTasks implements TaskRepository {
     if (answer === 'limit') throw new TaskLimitError(maxTasks)
   }
 
-  async get(id: string): Promise<Task | undefined> {
-    return (await this.#read(id.toLowerCase()))?.task
+  get(id: string): Promise<Task | undefined> {
+    return this.prefetch(id)()
   }
 
-  async #read(id: string): Promise<ReadTask | undefined> {
-    const key = this.store.key(`task:${id}`)
-    const [uid, createdAt, facts, version] = await this.store.run((r) => r.hmget(key, 'uid', 'createdAt', 'facts', 'v'))
+  prefetch(id: string): () => Promise<Task | undefined> {
+    const lower = id.toLowerCase()
+    const fields = this.store.run((r) => r.hmget(this.store.key(`task:${lower}`), 'uid', 'createdAt', 'facts', 'v'))
+    // A request that ends before it reads the task (a fault, a 401) leaves this unread.
+    fields.catch(() => {})
+    return () => this.#built(lower, fields)
+  }
+
+  /** The task read as `fields`, live at the clock's now, with its content (built once, cached). */
+  async #built(lower: string, fields: Promise<Array<string | null>>): Promise<Task | undefined> {
+    const [uid, createdAt, facts, version] = await fields
+    const key = this.store.key(`task:${lower}`)
     if (uid == null || createdAt == null || facts == null || version == null || Number(createdAt) <= this.#cutoff()) return undefined
-    let content = this.#content.get(id)
+    let content = this.#content.get(lower)
     if (content?.uid !== uid) {
       const [srcUid, src] = await this.store.run((r) => r.hmget(key, 'uid', 'src'))
       // Replaced or removed between the two reads: read as absent (the caller's request raced a delete).
       if (srcUid !== uid || src == null) return undefined
       const { orgId, source } = JSON.parse(src) as { orgId: string; source: TaskSource }
-      content = { uid, task: this.store.options.rebuild(id, orgId, Number(createdAt), source) }
-      if (this.#content.size >= CONTENT_CACHE_SIZE) this.#content.delete(this.#content.keys().next().value as string)
-      this.#content.set(id, content)
+      content = { uid, task: this.store.options.rebuild(lower, orgId, Number(createdAt), source) }
+      if (this.#content.size >= (this.store.options.contentCacheSize ?? 2_000)) this.#content.delete(this.#content.keys().next().value as string)
+      this.#content.set(lower, content)
     }
-    const task = content.task.withFacts(JSON.parse(facts) as TaskFacts)
-    this.#versions.set(task, version)
-    return { task, version }
+    const known = { uid, version: Number(version), facts: JSON.parse(facts) as TaskFacts }
+    const task = content.task.withFacts(known.facts)
+    this.#known.set(task, known)
+    return task
   }
 
   async list(): Promise<Task[]> {
@@ -254,39 +293,89 @@ class RedisTasks implements TaskRepository {
   }
 
   /**
-   * Applies `change` to the task's facts with compare-and-set: on a conflict (another replica
-   * wrote them), reads them again and re-applies. `task` ends with the facts written.
+   * Changes a task's facts exactly once, even with replicas (§11). Changes to one task on this
+   * replica are written together: while one compare-and-set is in flight the next ones queue, and
+   * go in one write after it (so concurrent polls of a task cost one round trip per batch, not
+   * one each). `task` ends with the facts its change produced.
    */
   #change(task: Task, change: (task: Task) => TaskState): Promise<TaskState | undefined> {
-    const previous = this.#writes.get(task.id) ?? Promise.resolve()
-    const write = previous.then(async () => {
-      let version = this.#versions.get(task)
-      let current = task
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        if (version === undefined) {
-          const read = await this.#read(task.id)
-          if (!read) return undefined
-          current = read.task
-          version = read.version
-          task.restore(current.facts)
-        }
-        const state = change(task)
-        const written = await this.store.run((r) => r.casFacts(this.store.key(`task:${task.id}`), version as string, JSON.stringify(task.facts)))
-        if (written === 1) {
-          this.#versions.set(task, String(Number(version) + 1))
-          return state
-        }
-        if (written === -1) return undefined
-        version = undefined
+    return new Promise((resolve, reject) => {
+      const queued = this.#pending.get(task.id)
+      if (queued) queued.push({ task, change, resolve, reject })
+      else this.#pending.set(task.id, [{ task, change, resolve, reject }])
+      if (!this.#writing.has(task.id)) void this.#flush(task.id)
+    })
+  }
+
+  /** Writes the changes queued for a task, then the ones that queued meanwhile. */
+  async #flush(id: string): Promise<void> {
+    const batch = this.#pending.get(id) as PendingChange[]
+    this.#pending.delete(id)
+    this.#writing.add(id)
+    try {
+      await this.#write(id, batch)
+    } catch (error) {
+      for (const pending of batch) pending.reject(error)
+    } finally {
+      this.#writing.delete(id)
+      if (this.#pending.has(id)) void this.#flush(id)
+    }
+  }
+
+  /**
+   * Applies a batch of changes, in order, to the newest facts this replica knows, and writes them
+   * with a compare-and-set on the creation and version; on a conflict (another replica wrote),
+   * reads the facts again and re-applies. Each change is answered: its state, its error (it
+   * changed nothing), or undefined when the task its caller read is gone.
+   */
+  async #write(id: string, batch: readonly PendingChange[]): Promise<void> {
+    // Gone: removed, expired, or created again since its callers read it.
+    const gone = (): void => batch.forEach((pending) => pending.resolve(undefined))
+    let base = this.#newest(id, batch)
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (!base) {
+        const read = await this.get(id)
+        base = read && this.#known.get(read)
       }
-      throw new StoreUnavailableError('too many concurrent writes to one task')
-    })
-    const queued = write.catch(() => {})
-    this.#writes.set(task.id, queued)
-    void queued.then(() => {
-      if (this.#writes.get(task.id) === queued) this.#writes.delete(task.id)
-    })
-    return write
+      const current = base
+      const mine = current ? batch.filter((pending) => this.#known.get(pending.task)?.uid === current.uid) : []
+      if (!current || mine.length === 0) return gone()
+      const work = (mine[0] as PendingChange).task.withFacts(current.facts)
+      const outcomes = mine.map(({ change }) => {
+        try {
+          return { state: change(work), facts: work.facts }
+        } catch (error) {
+          return { error }
+        }
+      })
+      const facts = work.facts
+      const written = await this.store.run((r) => r.casFacts(this.store.key(`task:${id}`), current.uid, String(current.version), JSON.stringify(facts)))
+      if (written === -1) return gone()
+      if (written === 1) {
+        const content = this.#content.get(id)
+        if (content?.uid === current.uid) content.written = { uid: current.uid, version: current.version + 1, facts }
+        mine.forEach((pending, i) => {
+          const outcome = outcomes[i] as { state?: TaskState; facts?: TaskFacts; error?: unknown }
+          if (outcome.facts) pending.resolve(pending.task.restore(outcome.facts) && outcome.state)
+          else pending.reject(outcome.error)
+        })
+        for (const pending of batch) if (!mine.includes(pending)) pending.resolve(undefined)
+        return undefined
+      }
+      base = undefined
+    }
+    throw new StoreUnavailableError('too many concurrent writes to one task')
+  }
+
+  /** The newest facts known for the task's current creation: written here, or read by a caller. */
+  #newest(id: string, batch: readonly PendingChange[]): KnownFacts | undefined {
+    const content = this.#content.get(id)
+    let newest = content?.written
+    for (const pending of batch) {
+      const known = this.#known.get(pending.task)
+      if (known && known.uid === content?.uid && (!newest || known.version > newest.version)) newest = known
+    }
+    return newest
   }
 
   async delete(id: string): Promise<boolean> {
@@ -364,17 +453,31 @@ class RedisIrns implements IrnRepository {
 
 class RedisJournal implements JournalRepository {
   waiting = 0
+  /** Entries of this event-loop turn, written together (one command for many requests under load). */
+  #batch: string[] = []
+  #written: Promise<void> | undefined
 
   constructor(readonly store: RedisStore) {}
 
-  async record(entry: JournalEntry): Promise<void> {
-    const size = this.store.options.journalSize
-    if (size === 0) return
-    const key = this.store.key('journal')
+  record(entry: JournalEntry): Promise<void> {
+    if (this.store.options.journalSize === 0) return Promise.resolve()
+    this.#batch.push(JSON.stringify(entry))
+    this.#written ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.#write())
+    return this.#written
+  }
+
+  async #write(): Promise<void> {
+    const entries = this.#batch
+    this.#batch = []
+    this.#written = undefined
+    const size = String(this.store.options.journalSize)
     try {
-      await this.store.run((r) => r.multi().rpush(key, JSON.stringify(entry)).ltrim(key, -size, -1).incr(this.store.key('journal:seq')).exec())
+      // Lua's unpack takes a few thousand values at most: large turns go in chunks.
+      for (let i = 0; i < entries.length; i += 1_000) {
+        await this.store.run((r) => r.record(this.store.key('journal'), this.store.key('journal:seq'), size, ...entries.slice(i, i + 1_000)))
+      }
     } catch (error) {
-      this.store.options.log.warn({ err: error }, 'a request was not journaled: the store is unavailable')
+      this.store.options.log.warn({ err: error, entries: entries.length }, 'requests were not journaled: the store is unavailable')
     }
   }
 
@@ -437,6 +540,8 @@ export class RedisStore implements Store {
   #updates: Promise<unknown> = Promise.resolve()
   #timeRefresh: NodeJS.Timeout | undefined
   #closed = false
+  /** Whether open succeeded. */
+  #opened = false
   /** The last connection error's message (ioredis rejects `connect` with a vaguer one). */
   #lastError: string | undefined
   /** Whether the connection may let the process exit (see {@link unref}). */
@@ -459,7 +564,8 @@ export class RedisStore implements Store {
     let reported = false
     this.#redis.on('error', (error: Error) => {
       this.#lastError = error.message
-      if (reported || this.#closed) return
+      // Before open succeeds, a failure is open's to report (start-up prints one line).
+      if (reported || this.#closed || !this.#opened) return
       reported = true
       options.log.warn({ err: { message: error.message } }, 'the Redis store is unavailable; reconnecting')
     })
@@ -476,6 +582,7 @@ export class RedisStore implements Store {
     redis.defineCommand('casFacts', { numberOfKeys: 1, lua: CAS_FACTS })
     redis.defineCommand('deleteTask', { numberOfKeys: 3, lua: DELETE_TASK })
     redis.defineCommand('lookupIrns', { numberOfKeys: 0, lua: LOOKUP_IRNS })
+    redis.defineCommand('record', { numberOfKeys: 2, lua: RECORD })
     this.#scripts = redis as unknown as Scripts
     this.tasks = new RedisTasks(this)
     this.irns = new RedisIrns(this)
@@ -516,6 +623,7 @@ export class RedisStore implements Store {
   async open(): Promise<void> {
     try {
       await this.#redis.connect()
+      this.#opened = true
     } catch (error) {
       this.#closed = true
       this.#redis.disconnect()

@@ -56,6 +56,12 @@ export interface TaskRepository {
   add(task: Task, effects?: TaskEffects): Promise<void>
   /** The live task with this id (any case, any org), or undefined (unknown, expired, bad id). */
   get(id: string): Promise<Task | undefined>
+  /**
+   * Starts reading a task now, so that with Redis the read shares a round trip with the request's
+   * {@link Store.sync} issued right after it (the status route's hot path).
+   * @returns what {@link get} answers, judged when called (after the sync)
+   */
+  prefetch(id: string): () => Promise<Task | undefined>
   /** Every live task, in creation order. */
   list(): Promise<Task[]>
   /**
