@@ -155,7 +155,8 @@ export class Mock {
    * @throws {Error} for an operation no longer known (a built-in one is always known)
    */
   rebuild(id: string, orgId: string, createdAt: number, source: TaskSource): Task {
-    if ('spec' in source) return taskFromSpec(source.spec, { orgId, now: createdAt, newId: () => id })
+    // The spec kept has its id (task-spec.ts), so no new one is made.
+    if ('spec' in source) return taskFromSpec(source.spec, { orgId, now: createdAt, newId: randomUUID })
     const operation = source.custom ? customOperation(source.custom as CustomOperationSpec).operation : this.operations.builtIn.find((op) => op.name === source.operation)
     if (!operation) throw new Error(`unknown operation ${source.operation}`)
     const irns = source.irns as Record<string, IssuedIrn>
@@ -163,7 +164,8 @@ export class Mock {
       orgId,
       now: createdAt,
       taskId: id,
-      orgGstin: (org) => source.gstins[org] ?? this.orgGstin(org),
+      // The derivation asks for the same orgs as when it was made (it is deterministic).
+      orgGstin: (org) => source.gstins[org] as string,
       issuedIrn: (org, irn) => irns[`${org}|${irn.toLowerCase()}`],
       sign: (data) => this.signer.sign(data)
     })

@@ -11,6 +11,7 @@ import { ControlledClock, FollowedTime } from '../src/clock.js'
 import type { Settings } from '../src/config.js'
 import { RedisStore } from '../src/store/redis.js'
 import { SharedState } from '../src/shared-state.js'
+import type { Task } from '../src/task.js'
 import { StoreUnavailableError } from '../src/store/store.js'
 import { AUTH1, errorOf, JSON_ACCEPT, makeApp, path, T0, TASK, type TestApp } from './helpers/app.js'
 import { invoice, producerPath, SUBMIT, submit } from './helpers/producers.js'
@@ -116,6 +117,21 @@ t.test('faults, the clock and operations are shared; a fault\'s times are used u
   t.equal((await a.send({ url: '/__admin/operations/einvoice-bulk-generation' })).json().operation.next.length, 0)
 })
 
+t.test('a producer task is built again, byte for byte, by the replica that did not create it', async (t) => {
+  const [a, b] = (await replicas(t)) as [TestApp, TestApp]
+  const zip = { ...AUTH1, accept: 'application/zip' }
+  const generated = await submit(a.send, producerPath.generate(), { payload: [invoice('Z-1')], meta: { generatePdf: true } })
+  await a.send({ method: 'POST', url: `/__admin/tasks/${generated}/transition`, headers: json, payload: { status: 'completed' } })
+  const [fromA, fromB] = [await a.send({ url: path.download(generated), headers: zip }), await b.send({ url: path.download(generated), headers: zip })]
+  t.same([fromA.statusCode, fromB.statusCode], [200, 200])
+  t.ok(fromA.rawPayload.equals(fromB.rawPayload), 'the same zip, signatures and PDF included')
+  const returns = await submit(a.send, producerPath.returns, [{ fromRetPeriod: '112025', toRetPeriod: '012026', returns: { gstr1: { b2b: {} } } }])
+  await a.send({ method: 'POST', url: `/__admin/tasks/${returns}/transition`, headers: json, payload: { status: 'completed' } })
+  const [pageA, pageB] = [await a.send({ url: path.page(returns, 0), headers: STATUS }), await b.send({ url: path.page(returns, 0), headers: STATUS })]
+  t.equal(pageB.statusCode, 200)
+  t.equal(pageB.body, pageA.body, 'the org\'s GSTIN in the pages is the one the task was made with')
+})
+
 t.test('IRNs issued on one replica are cancelled on the other; users and logins are shared', async (t) => {
   const [a, b] = (await replicas(t)) as [TestApp, TestApp]
   const generated = await submit(a.send, producerPath.generate(), { payload: [invoice('X-1')] })
@@ -148,8 +164,17 @@ t.test('the journal is shared: a wait on one replica resolves when a request lan
   t.same(res.json().requests.map((e: { url: string }) => e.url), [path.status(TASK.returns)])
   for (let i = 0; i < 4; i++) await (i % 2 ? a : b).send({ url: path.status(TASK.einvoices), headers: STATUS })
   t.equal((await a.send({ url: '/__admin/requests?path=/enriched/' })).json().requests.length, 3, 'capped at JOURNAL_SIZE across replicas')
+  t.same((await b.send({ url: '/__admin/requests?path=/enriched/&limit=2' })).json().requests.map((e: { url: string }) => e.url), [path.status(TASK.einvoices), path.status(TASK.einvoices)])
   const timedOut = await a.send({ url: '/__admin/requests/wait?path=/nowhere&timeoutMs=30' })
   t.equal(timedOut.statusCode, 408)
+  const left = new AbortController()
+  setTimeout(() => left.abort(), 30)
+  t.equal(await a.app.mock.store.journal.waitFor({ path: '/nowhere' }, 1, 5_000, left.signal), null, 'a wait whose client left ends')
+  t.equal(a.app.mock.store.journal.waiting, 0)
+
+  const [none] = (await replicas(t, 1, { journalSize: 0 })) as [TestApp]
+  await none.send({ url: path.status(TASK.returns), headers: STATUS })
+  t.same((await none.send({ url: '/__admin/requests' })).json(), { requests: [] }, 'JOURNAL_SIZE=0 keeps nothing')
 })
 
 t.test('reset on one replica re-seeds for all; a restarted replica finds everything; SEED', async (t) => {
@@ -188,9 +213,16 @@ t.test('reset on one replica re-seeds for all; a restarted replica finds everyth
 t.test('the sweep frees expired tasks and their IRNs, and seeds expired fixture tasks again', async (t) => {
   const [a, b] = (await replicas(t)) as [TestApp, TestApp]
   const generated = await submit(a.send, producerPath.generate(), { payload: [invoice('W-1')] })
-  await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: 7 * DAY } })
+  await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: DAY } })
+  const live = await submit(a.send, producerPath.generate(), { payload: [invoice('W-2')] })
+  await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: 6 * DAY } })
   await b.app.mock.sweep()
   t.equal((await a.send({ url: `/__admin/tasks/${generated}` })).statusCode, 404)
+  t.equal((await a.send({ url: `/__admin/tasks/${live}` })).statusCode, 200)
+  await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: DAY } })
+  await b.app.mock.sweep()
+  await a.app.mock.sweep()
+  t.same(await (b.app.mock.store as RedisStore).run((r) => r.smembers(`${(b.app.mock.store as RedisStore).options.prefix}irn-orgs`)), [], 'an org whose IRNs are all freed leaves the list')
   const ids = ((await a.send({ url: '/__admin/tasks' })).json().tasks as Array<{ id: string; createdAt: string }>).map((task) => task.id)
   t.ok(ids.includes(TASK.returns), 'the seeded tasks are back')
   t.equal((await a.send({ url: path.status(TASK.returns), headers: STATUS })).statusCode, 200)
@@ -200,7 +232,9 @@ t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it
   const own = await startRedis(t)
   const { send, app } = await makeApp({ store: own.url, storePrefix: 'down:' })
   t.teardown(() => app.close())
+  const held = await app.mock.store.tasks.get(TASK.returns)
   await own.stop()
+  await t.rejects(app.mock.store.tasks.poll(held as Task, T0), { code: 'ERR_STORE_UNAVAILABLE' }, 'a write without the store fails whole')
   for (const request of [
     { url: path.status(TASK.returns), headers: STATUS },
     { method: 'POST' as const, url: producerPath.generate(), headers: SUBMIT, payload: JSON.stringify({ payload: [invoice('D-1')] }) },
@@ -288,6 +322,41 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
   ;(store.options as { contentCacheSize?: number }).contentCacheSize = 1
   const [returns, einvoices] = [await store.tasks.get(TASK.returns), await store.tasks.get(TASK.einvoices)]
   t.same([returns?.id, einvoices?.id, (await store.tasks.get(TASK.returns))?.kind], [TASK.returns, TASK.einvoices, returns?.kind])
+
+  // Races with another replica (B), in the order Redis sees the commands of one connection.
+  const b = new RedisStore(app.mock.state.copy(['clock']), { ...store.options })
+  t.teardown(() => b.close())
+  await b.open()
+  const id = randomUUID()
+  // Each add is a new creation of the same id (a new uid in Redis).
+  const add = () => b.tasks.add(app.mock.rebuild(id, AUTH1['x-flynn-n-org-id'], T0, { spec: { id, timeline: [{ status: 'processing', polls: 100 }], outcome: 'completed' } }))
+  await add()
+  const first = (await store.tasks.get(id)) as Task
+  t.equal(await store.tasks.poll(first, T0).then((s) => s?.status), 'processing')
+  await b.tasks.poll((await b.tasks.get(id)) as Task, T0)
+  t.equal((await store.tasks.poll(first, T0))?.status, 'processing', 'a conflict with the other replica: read again, applied once')
+  t.equal(((await b.tasks.get(id)) as Task).polls, 3)
+  await b.tasks.delete(id)
+  t.equal(await store.tasks.poll(first, T0), undefined, 'deleted on the other replica: gone')
+  await add()
+  const second = (await store.tasks.get(id)) as Task
+  const polls = [store.tasks.poll(second, T0), store.tasks.poll(first, T0), store.tasks.poll(second, T0)]
+  t.same((await Promise.all(polls)).map((s) => s?.status), ['processing', undefined, 'processing'], 'a batch answers each caller for the task it read')
+  t.equal(((await b.tasks.get(id)) as Task).polls, 2)
+  await b.tasks.delete(id)
+  await add()
+  await store.tasks.get(id)
+  t.equal(await store.tasks.poll(second, T0), undefined, 'created again since it was read: gone')
+  await b.tasks.delete(id)
+  t.equal(await store.tasks.poll(second, T0), undefined, 'created again and deleted since it was read: gone')
+  // One connection: the delete reaches Redis between the read of the facts and that of the content.
+  const uncached = store.tasks.get(TASK.processing)
+  void store.tasks.delete(TASK.processing)
+  t.equal(await uncached, undefined, 'removed between reading its facts and its content: absent')
+  await add()
+  const third = (await store.tasks.get(id)) as Task
+  await t.rejects(store.tasks.move(third, 'queued', T0), { code: 'ERR_INVALID_TRANSITION' }, 'a change that fails changes nothing')
+  t.equal(((await b.tasks.get(id)) as Task).polls, 0)
 
   // A task deleted on another replica between a status read's lookup and its poll.
   const send = (await makeApp(onRedis(`rs:${randomUUID()}:`)))

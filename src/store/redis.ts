@@ -407,7 +407,6 @@ class RedisIrns implements IrnRepository {
 
   async lookup(wanted: ReadonlyArray<readonly [string, string]>): Promise<Map<string, IssuedIrn>> {
     const found = new Map<string, IssuedIrn>()
-    if (wanted.length === 0) return found
     const pairs = wanted.map(([orgId, irn]) => [orgId, irn.toLowerCase()] as const)
     const cutoff = this.store.state.clock.now() - this.store.options.ttlMs
     const answers = await this.store.run((r) => r.lookupIrns(this.store.options.prefix, String(cutoff), ...pairs.flat()))
@@ -433,19 +432,19 @@ class RedisIrns implements IrnRepository {
     const orgs = await this.store.run((r) => r.smembers(this.store.key('irn-orgs')))
     for (const org of orgs) {
       const key = this.store.key(`irns:${org}`)
-      const entries = await this.store.run((r) => r.hgetall(key))
-      const byTask = new Map<string, string[]>()
-      for (const [irn, json] of Object.entries(entries)) {
-        const { taskId } = JSON.parse(json) as IssuedIrn
-        byTask.set(taskId, [...(byTask.get(taskId) ?? []), irn])
+      const entries = Object.entries(await this.store.run((r) => r.hgetall(key)))
+      // An org whose IRNs are all freed leaves the list.
+      if (entries.length === 0) {
+        await this.store.run((r) => r.srem(this.store.key('irn-orgs'), org))
+        continue
       }
-      const taskIds = [...byTask.keys()]
-      const created = taskIds.length === 0 ? [] : await this.store.run((r) => r.pipeline(taskIds.map((id) => ['hget', this.store.key(`task:${id}`), 'createdAt'])).exec())
-      const dead = taskIds.filter((_id, i) => {
-        const at = created?.[i]?.[1] as string | null | undefined
-        return at === null || at === undefined || Number(at) <= cutoff
+      const taskIds = entries.map(([, json]) => (JSON.parse(json) as IssuedIrn).taskId)
+      const created = await this.store.run((r) => r.pipeline(taskIds.map((id) => ['hget', this.store.key(`task:${id}`), 'createdAt'])).exec())
+      const dead = entries.filter((_entry, i) => {
+        const at = created?.[i]?.[1] as string | null
+        return at === null || Number(at) <= cutoff
       })
-      const irns = dead.flatMap((id) => byTask.get(id) ?? [])
+      const irns = dead.map(([irn]) => irn)
       if (irns.length > 0) await this.store.run((r) => r.pipeline().hdel(key, ...irns).hdel(`${key}:cancelled`, ...irns).exec())
     }
   }
@@ -543,7 +542,7 @@ export class RedisStore implements Store {
   /** Whether open succeeded. */
   #opened = false
   /** The last connection error's message (ioredis rejects `connect` with a vaguer one). */
-  #lastError: string | undefined
+  #lastError = 'no answer'
   /** Whether the connection may let the process exit (see {@link unref}). */
   #unref = false
 
@@ -564,10 +563,12 @@ export class RedisStore implements Store {
     let reported = false
     this.#redis.on('error', (error: Error) => {
       this.#lastError = error.message
+    })
+    this.#redis.on('close', () => {
       // Before open succeeds, a failure is open's to report (start-up prints one line).
       if (reported || this.#closed || !this.#opened) return
       reported = true
-      options.log.warn({ err: { message: error.message } }, 'the Redis store is unavailable; reconnecting')
+      options.log.warn('the Redis store is unavailable; reconnecting')
     })
     this.#redis.on('connect', () => {
       if (this.#unref) this.#redis.stream.unref()
@@ -624,10 +625,10 @@ export class RedisStore implements Store {
     try {
       await this.#redis.connect()
       this.#opened = true
-    } catch (error) {
+    } catch {
       this.#closed = true
       this.#redis.disconnect()
-      throw new StoreUnavailableError(`cannot reach ${redactUrl(this.options.url)}: ${this.#lastError ?? (error as Error).message}`)
+      throw new StoreUnavailableError(`cannot reach ${redactUrl(this.options.url)}: ${this.#lastError}`)
     }
     await this.#readTime()
     if (this.options.time) {
