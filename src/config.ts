@@ -93,10 +93,17 @@ const redisUrl = (text: string) => {
   }
 }
 /**
- * A URL with any password replaced by `[redacted]`, for messages and logs (§11: secrets never
- * reach them). Works on text that is not a valid URL too.
+ * A URL with its credentials replaced by `[redacted]`, for messages and logs (§11: secrets never
+ * reach them): the password of `user:password@`, a lone `secret@` (Redis clients read it as a
+ * password), and `password=` in the query. Works on text that is not a valid URL too.
  */
-export const redactUrl = (text: string): string => text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*?:)[^/?#]*@/i, '$1[redacted]@')
+export const redactUrl = (text: string): string =>
+  text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_all, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(':')
+      return `${scheme}${colon === -1 ? '' : userinfo.slice(0, colon + 1)}[redacted]@`
+    })
+    .replace(/([?&]password=)[^&#]*/gi, '$1[redacted]')
 const storeValue = (text: string) => (text === 'memory' || text === 'redis' ? text : redisUrl(text))
 
 /** The bundled fixtures folder, beside `src/` and `dist/`. */

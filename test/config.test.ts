@@ -1,5 +1,5 @@
 import t from 'tap'
-import { BUNDLED_FIXTURES_DIR, defaultSettings, flagName, helpText, parseDuration, readSettings, SETTINGS } from '../src/config.js'
+import { BUNDLED_FIXTURES_DIR, defaultSettings, flagName, helpText, parseDuration, readSettings, redactUrl, SETTINGS } from '../src/config.js'
 
 t.test('the defaults of §8', async (t) => {
   t.same(defaultSettings(), {
@@ -89,6 +89,11 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
   for (const [env, value] of [['STORE', 'mysql://root:hunter2@db'], ['REDIS_URL', 'http://:hunter2@cache']] as const) {
     t.throws(() => readSettings([], { STORE: 'redis', [env]: value }), { message: new RegExp(`^invalid ${env}="[a-z]+://[a-z]*:\\[redacted\\]@[a-z]+":`) }, `a bad ${env} is shown without its password`)
   }
+  t.same(
+    ['redis://s3cret@h', 'redis://h:6379/?password=s3cret&db=1', 'redis://u:p:q@h/0', 'memory'].map(redactUrl),
+    ['redis://[redacted]@h', 'redis://h:6379/?password=[redacted]&db=1', 'redis://u:[redacted]@h/0', 'memory'],
+    'a lone user part and a password in the query are redacted too'
+  )
   t.same(Object.keys(bad).sort(), SETTINGS.map((d) => d.env).sort(), 'every setting is covered')
   for (const def of SETTINGS) {
     for (const value of bad[def.env] ?? []) {

@@ -263,6 +263,21 @@ t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it
   t.equal((await send({ url: '/__admin/tasks' })).json().tasks.length, 8, 'once')
 })
 
+t.test('a Redis that hangs (paused): 503 after the command timeout, /readyz 503 until it answers again', async (t) => {
+  const own = await startRedis(t)
+  const { send, app } = await makeApp({ store: own.url, storePrefix: 'paused:' })
+  t.teardown(() => app.close())
+  t.teardown(() => own.resume())
+  own.pause()
+  const res = await send({ url: path.status(TASK.returns), headers: STATUS })
+  t.same([res.statusCode, res.headers['retry-after'], res.json()], [503, '1', UNAVAILABLE])
+  const readyz = await send({ url: '/readyz' })
+  t.same([readyz.statusCode, readyz.json()], [503, { status: 'store-unavailable' }], 'connected, but not answering')
+  own.resume()
+  t.same((await send({ url: '/readyz' })).json(), { status: 'ready' }, 'ready once it answers a ping, with no other traffic')
+  t.equal((await send({ url: path.status(TASK.returns), headers: STATUS })).statusCode, 200)
+})
+
 t.test('start-up: an unreachable Redis stops it with a message without the password', async (t) => {
   const dead = `redis://:s3cret@127.0.0.1:${redis.port + 1}`
   const error = await buildApp({ logger: false, sweepIntervalMs: 0, settings: { store: dead } }).catch((e: unknown) => e)
@@ -318,10 +333,32 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
   const journal = await store.journal.list({ path: '/x/' })
   t.same([journal.length, journal[0]?.url, journal.at(-1)?.url], [1_000, '/x/1', '/x/1000'], 'in order, capped at JOURNAL_SIZE')
 
-  // The content cache is bounded: a task pushed out is built again when read.
-  ;(store.options as { contentCacheSize?: number }).contentCacheSize = 1
-  const [returns, einvoices] = [await store.tasks.get(TASK.returns), await store.tasks.get(TASK.einvoices)]
-  t.same([returns?.id, einvoices?.id, (await store.tasks.get(TASK.returns))?.kind], [TASK.returns, TASK.einvoices, returns?.kind])
+  // The content cache is bounded by the size of the sources: the oldest built go first, and a
+  // task larger than the budget is built on every read.
+  ;(store.options as { contentCacheBytes?: number }).contentCacheBytes = 10_000
+  const sized = async (chars: number) => {
+    const id = randomUUID()
+    await store.tasks.add(app.mock.rebuild(id, AUTH1['x-flynn-n-org-id'], T0, { spec: { id, result: { pad: 'x'.repeat(chars) } } }))
+    return id
+  }
+  const ids = [await sized(6_000), await sized(6_000), await sized(20_000)]
+  for (const id of [...ids, ...ids]) t.equal((await store.tasks.get(id))?.id, id)
+
+  // Data in Redis that cannot be read (written by hand or by a bug) is skipped, not a 500 everywhere.
+  const broken = randomUUID()
+  await store.tasks.add(app.mock.rebuild(broken, AUTH1['x-flynn-n-org-id'], T0, { spec: { id: broken } }))
+  await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{'))
+  t.equal(await store.tasks.get(broken), undefined, 'a task with bad facts reads as absent')
+  await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{"polls":"lots"}', 'uid', 'another'))
+  t.equal(await store.tasks.get(broken), undefined, 'facts of the wrong shape too')
+  await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{"polls":0,"readsInPhase":0,"pollPhaseEnds":[]}', 'src', 'not json', 'uid', 'yet another'))
+  t.equal(await store.tasks.get(broken), undefined, 'and a source that is not JSON')
+  t.ok((await store.tasks.list()).length > 0, 'the list holds the others')
+  await store.run((r) => r.mset(store.key('doc:faults'), 'not json', store.key('ver:faults'), 'changed by hand'))
+  await store.sync()
+  t.same(store.state.faults.list().length, 2, 'a shared document that cannot be read leaves this replica\'s copy')
+  await store.update(['faults'], (s) => s.faults.clear())
+  t.same(JSON.parse((await store.run((r) => r.get(store.key('doc:faults')))) as string), [], 'and the next write replaces it')
 
   // Races with another replica (B), in the order Redis sees the commands of one connection.
   const b = new RedisStore(app.mock.state.copy(['clock']), { ...store.options })

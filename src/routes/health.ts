@@ -9,7 +9,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {
     if (!app.mock.ready) return reply.code(503).send({ status: 'shutting-down' })
-    if (!app.mock.store.available) return reply.code(503).send({ status: 'store-unavailable' })
+    if (!(await app.mock.store.ready())) return reply.code(503).send({ status: 'store-unavailable' })
     return { status: 'ready' }
   })
 }

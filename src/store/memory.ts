@@ -118,7 +118,6 @@ class MemoryJournal implements JournalRepository {
 /** All state in this process. */
 export class MemoryStore implements Store {
   readonly kind = 'memory'
-  readonly available = true
   readonly tasks: MemoryTasks
   readonly irns: MemoryIrns
   readonly journal: MemoryJournal
@@ -147,6 +146,10 @@ export class MemoryStore implements Store {
 
   async replace(names: readonly DocName[], state: SharedState): Promise<void> {
     for (const name of names) this.state.restore(name, state.snapshot(name))
+  }
+
+  async ready(): Promise<boolean> {
+    return true
   }
 
   /** A process starts empty: `if-empty` seeds once, at start-up. */

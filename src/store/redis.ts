@@ -67,8 +67,8 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number
   /** How often `time` is read again from Redis, in ms (default 10,000). */
   timeRefreshMs?: number
-  /** How many tasks' built content this replica keeps (default 2,000; content never changes, facts are read every time). */
-  contentCacheSize?: number
+  /** How much task source this replica keeps built, in characters of JSON (default 32 Mi; content never changes, facts are read every time). */
+  contentCacheBytes?: number
 }
 
 /** How long abandoned keys live past their task's expiry, in real ms (only to free memory). */
@@ -208,13 +208,30 @@ interface PendingChange {
 interface Content {
   uid: string
   task: Task
+  /** The size of its source (characters of JSON), which the cache's budget counts. */
+  bytes: number
   written?: KnownFacts
+}
+
+/** How much task source a replica keeps built, in characters of JSON (built content takes about 3 times that in memory). */
+const CONTENT_CACHE_BYTES = 32 * 1024 * 1024
+
+/** Facts as Redis holds them, or undefined when they are not facts. */
+function parseFacts(json: string): TaskFacts | undefined {
+  try {
+    const facts = JSON.parse(json) as TaskFacts
+    const valid = Number.isSafeInteger(facts.polls) && Number.isSafeInteger(facts.readsInPhase) && Array.isArray(facts.pollPhaseEnds)
+    return valid ? facts : undefined
+  } catch {
+    return undefined
+  }
 }
 
 class RedisTasks implements TaskRepository {
   readonly ttlMs: number
-  /** Built content by task id (a bounded cache). */
+  /** Built content by task id (a cache bounded by the size of the sources, oldest built first out). */
   readonly #content = new Map<string, Content>()
+  #cachedBytes = 0
   /** The facts each task read was built with. */
   readonly #known = new WeakMap<Task, KnownFacts>()
   /** Per task id, the changes waiting for the write in progress to finish. */
@@ -267,15 +284,51 @@ class RedisTasks implements TaskRepository {
       const [srcUid, src] = await this.store.run((r) => r.hmget(key, 'uid', 'src'))
       // Replaced or removed between the two reads: read as absent (the caller's request raced a delete).
       if (srcUid !== uid || src == null) return undefined
-      const { orgId, source } = JSON.parse(src) as { orgId: string; source: TaskSource }
-      content = { uid, task: this.store.options.rebuild(lower, orgId, Number(createdAt), source) }
-      if (this.#content.size >= (this.store.options.contentCacheSize ?? 2_000)) this.#content.delete(this.#content.keys().next().value as string)
-      this.#content.set(lower, content)
+      const built = this.#build(lower, uid, Number(createdAt), src)
+      if (!built) return undefined
+      content = built
     }
-    const known = { uid, version: Number(version), facts: JSON.parse(facts) as TaskFacts }
+    const parsed = parseFacts(facts)
+    if (!parsed) return this.#corrupt(lower, 'facts')
+    const known = { uid, version: Number(version), facts: parsed }
     const task = content.task.withFacts(known.facts)
     this.#known.set(task, known)
     return task
+  }
+
+  /** Builds a task's content from its source and caches it (within the byte budget). */
+  #build(id: string, uid: string, createdAt: number, src: string): Content | undefined {
+    let content: Content
+    try {
+      const { orgId, source } = JSON.parse(src) as { orgId: string; source: TaskSource }
+      content = { uid, task: this.store.options.rebuild(id, orgId, createdAt, source), bytes: src.length }
+    } catch {
+      return this.#corrupt(id, 'source')
+    }
+    const budget = this.store.options.contentCacheBytes ?? CONTENT_CACHE_BYTES
+    this.#uncache(id)
+    if (content.bytes > budget) return content
+    // The oldest built first, until the new one fits.
+    for (const [oldest] of this.#content) {
+      if (this.#cachedBytes + content.bytes <= budget) break
+      this.#uncache(oldest)
+    }
+    this.#content.set(id, content)
+    this.#cachedBytes += content.bytes
+    return content
+  }
+
+  #uncache(id: string): void {
+    const cached = this.#content.get(id)
+    if (!cached) return
+    this.#content.delete(id)
+    this.#cachedBytes -= cached.bytes
+  }
+
+  /** A task whose data in Redis cannot be read (written by hand, or by a bug): logged, and read as absent. */
+  #corrupt(id: string, field: string): undefined {
+    this.store.options.log.error({ taskId: id, field }, 'a task in Redis cannot be read; it reads as absent until removed (DELETE /__admin/tasks or a reset)')
+    return undefined
   }
 
   async list(): Promise<Task[]> {
@@ -455,6 +508,8 @@ class RedisJournal implements JournalRepository {
   /** Entries of this event-loop turn, written together (one command for many requests under load). */
   #batch: string[] = []
   #written: Promise<void> | undefined
+  /** Whether journal entries are being lost (the store is away). */
+  #lost = false
 
   constructor(readonly store: RedisStore) {}
 
@@ -476,8 +531,12 @@ class RedisJournal implements JournalRepository {
         await this.store.run((r) => r.record(this.store.key('journal'), this.store.key('journal:seq'), size, ...entries.slice(i, i + 1_000)))
       }
     } catch (error) {
-      this.store.options.log.warn({ err: error, entries: entries.length }, 'requests were not journaled: the store is unavailable')
+      // Once per outage, not once per turn.
+      if (!this.#lost) this.store.options.log.warn({ err: error }, 'requests are not journaled while the store is unavailable')
+      this.#lost = true
+      return
     }
+    this.#lost = false
   }
 
   async list(filter: JournalFilter = {}, limit?: number): Promise<JournalEntry[]> {
@@ -541,6 +600,8 @@ export class RedisStore implements Store {
   #closed = false
   /** Whether open succeeded. */
   #opened = false
+  /** Whether the last command timed out (see {@link available}). */
+  #stalled = false
   /** The last connection error's message (ioredis rejects `connect` with a vaguer one). */
   #lastError = 'no answer'
   /** Whether the connection may let the process exit (see {@link unref}). */
@@ -590,8 +651,14 @@ export class RedisStore implements Store {
     this.journal = new RedisJournal(this)
   }
 
-  get available(): boolean {
-    return this.#redis.status === 'ready'
+  async ready(): Promise<boolean> {
+    if (this.#redis.status !== 'ready') return false
+    if (!this.#stalled) return true
+    // The last command timed out: ready again once Redis answers (run clears the mark).
+    return this.run((r) => r.ping()).then(
+      () => true,
+      () => false
+    )
   }
 
   /**
@@ -614,10 +681,14 @@ export class RedisStore implements Store {
    */
   async run<T>(commands: (redis: Redis & Scripts) => Promise<T>): Promise<T> {
     try {
-      return await commands(this.#redis as Redis & Scripts)
+      const answer = await commands(this.#redis as Redis & Scripts)
+      this.#stalled = false
+      return answer
     } catch (error) {
-      if (unavailable(error)) throw new StoreUnavailableError((error as Error).message)
-      throw error
+      if (!unavailable(error)) throw error
+      // A connection that is up but answers nothing (a Redis paused or overloaded): not ready until it answers again.
+      if ((error as Error).message === 'Command timed out') this.#stalled = true
+      throw new StoreUnavailableError((error as Error).message)
     }
   }
 
@@ -665,11 +736,29 @@ export class RedisStore implements Store {
     names.forEach((name, i) => {
       const version = raw[2 * i] ?? ''
       const doc = raw[2 * i + 1]
-      if (version !== '' && doc) this.state.restore(name, JSON.parse(doc) as SharedDocs[DocName])
+      if (version !== '' && doc) this.#restore(name, doc)
       this.#versions.set(name, version)
       read.set(name, version)
     })
     return read
+  }
+
+  /**
+   * Takes a document read from Redis into this replica's copy. One that cannot be read (written
+   * by hand, or by a bug) is logged and skipped: the replica keeps its copy, and the next write of
+   * that document (e.g. `POST /__admin/reset`) replaces it, instead of every request failing.
+   */
+  #restore(name: DocName, doc: string): void {
+    let parsed: SharedDocs[DocName]
+    try {
+      parsed = JSON.parse(doc) as SharedDocs[DocName]
+      // Tried on a scratch copy first, so that a bad document changes nothing.
+      this.state.copy([]).restore(name, parsed)
+    } catch (error) {
+      this.options.log.error({ err: { message: (error as Error).message }, document: name }, 'a shared document in Redis cannot be read; keeping this replica\'s copy until it is written again')
+      return
+    }
+    this.state.restore(name, parsed)
   }
 
   update<R>(names: readonly DocName[], fn: (state: SharedState) => R): Promise<R> {

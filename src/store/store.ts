@@ -124,8 +124,8 @@ export interface Store {
   readonly tasks: TaskRepository
   readonly irns: IrnRepository
   readonly journal: JournalRepository
-  /** Whether the store answers right now (`/readyz`). */
-  readonly available: boolean
+  /** Whether the store answers right now (`/readyz`): with Redis, connected, and answering (a ping when the last command timed out). */
+  ready(): Promise<boolean>
   /** Connects and reads the shared documents. @throws {StoreUnavailableError} */
   open(): Promise<void>
   /** Disconnects (the data stays, in Redis). */

@@ -15,6 +15,10 @@ export interface RedisServer {
   stop(): Promise<void>
   /** Starts it again on the same port (empty: it keeps nothing). */
   start(): Promise<void>
+  /** Freezes it (SIGSTOP): connected, answering nothing. */
+  pause(): void
+  /** Lets a paused one run again (SIGCONT). */
+  resume(): void
 }
 
 /** A free loopback port. */
@@ -55,5 +59,5 @@ export async function startRedis(t: { teardown: (fn: () => unknown) => void }): 
   }
   await start()
   t.teardown(stop)
-  return { port, url: `redis://127.0.0.1:${port}`, stop, start }
+  return { port, url: `redis://127.0.0.1:${port}`, stop, start, pause: () => child?.kill('SIGSTOP'), resume: () => child?.kill('SIGCONT') }
 }
