@@ -14,7 +14,7 @@ import { loadFixtures, type Fixtures } from './fixtures.js'
 import { InvalidSpecError } from './task-spec.js'
 import { redact, RequestLogController } from './logging.js'
 import { Mock } from './mock.js'
-import { adminRoutes } from './routes/admin.js'
+import { adminRoutes, tokenMatches } from './routes/admin.js'
 import { authRoutes } from './routes/auth.js'
 import { openapiRoutes } from './routes/openapi.js'
 import { healthRoutes } from './routes/health.js'
@@ -102,7 +102,11 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // they configured, over-long parameters or async constraints) all mean the path matches no
     // route: rule 1's 404.
     frameworkErrors: (_error, request, reply) => {
-      void (reply as FastifyReply).header('x-call-id', request.id).code(404).send(routeNotFound().body)
+      // Under /__admin the token is checked first, as for every other path there (§7).
+      const token = settings.adminToken
+      const locked = token !== undefined && ADMIN_SCOPE.test(request.url) && !tokenMatches(request.headers.authorization, token)
+      const answer = locked ? new ContractError('err-admin-unauthorized') : routeNotFound()
+      void (reply as FastifyReply).header('x-call-id', request.id).code(answer.status).send(answer.body)
     },
     clientErrorHandler: answerClientError
   })

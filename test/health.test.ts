@@ -19,3 +19,15 @@ t.test('GET /readyz: ready once started, 503 shutting-down once closing begins',
   await app.close()
   t.equal(app.mock.ready, false, 'closing the app marks it not ready')
 })
+
+t.test('HEAD on /healthz, /readyz and the document answers as GET without the body (RFC 9110 §9.3.2)', async (t) => {
+  const { send, app } = await makeApp()
+  for (const url of ['/healthz', '/readyz', '/openapi.yaml', '/openapi.json']) {
+    const [get, head] = [await send({ url }), await send({ method: 'HEAD', url })]
+    t.same([head.statusCode, head.body, head.headers['content-type']], [200, '', get.headers['content-type']], `HEAD ${url}`)
+  }
+  app.mock.ready = false
+  const closing = await send({ method: 'HEAD', url: '/readyz' })
+  t.same([closing.statusCode, closing.body], [503, ''], 'HEAD /readyz while shutting down')
+  app.mock.ready = true
+})

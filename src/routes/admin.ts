@@ -103,7 +103,7 @@ const DEFAULT_WAIT_MS = 5_000
  * Whether `Authorization` carries the bearer token (the scheme name in any case, RFC 9110 §11.1),
  * compared in constant time (hashing first, so lengths leak nothing either).
  */
-function tokenMatches(header: string | undefined, token: string): boolean {
+export function tokenMatches(header: string | undefined, token: string): boolean {
   const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
   const sent = /^bearer +(.*)$/i.exec(header ?? '')?.[1] ?? ''
   return timingSafeEqual(digest(sent), digest(token))

@@ -20,6 +20,7 @@ export async function openapiRoutes(app: FastifyInstance): Promise<void> {
   const bytes = await readFile(OPENAPI_FILE)
   await app.register(swagger, { mode: 'static', specification: { document: load(bytes.toString('utf8')) as OpenAPIV3.Document } })
   await app.register(swaggerUi, { routePrefix: '/documentation' })
-  app.get('/openapi.yaml', async (_request, reply) => reply.type('application/yaml').send(bytes))
-  app.get('/openapi.json', async () => app.swagger())
+  // HEAD answers as GET without the body (RFC 9110 §9.3.2; Node drops a HEAD answer's body).
+  app.route({ method: ['GET', 'HEAD'], url: '/openapi.yaml', handler: async (_request, reply) => reply.type('application/yaml').send(bytes) })
+  app.route({ method: ['GET', 'HEAD'], url: '/openapi.json', handler: async () => app.swagger() })
 }

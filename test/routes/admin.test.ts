@@ -264,7 +264,9 @@ t.test('ADMIN_TOKEN: every /__admin call needs the bearer token', async (t) => {
   const calls: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string }> = [
     { method: 'GET', url: '/__admin/tasks' }, { method: 'POST', url: '/__admin/tasks' }, { method: 'DELETE', url: '/__admin/tasks' },
     { method: 'GET', url: '/__admin/clock' }, { method: 'POST', url: '/__admin/reset' }, { method: 'GET', url: '/__admin/requests' },
-    { method: 'GET', url: '/__admin/faults' }, { method: 'GET', url: '/__admin/unknown' }
+    { method: 'GET', url: '/__admin/faults' }, { method: 'GET', url: '/__admin/unknown' },
+    // A path that cannot be percent-decoded is still under /__admin: the token comes first.
+    { method: 'GET', url: '/__admin/tasks/%zz' }, { method: 'DELETE', url: '/__admin/%E0%A4%A' }
   ]
   for (const call of calls) {
     for (const authorization of [undefined, 'Bearer wrong', 's3cret', 'Bearer s3cret ', 'Basic s3cret', 'Bearer']) {
@@ -279,6 +281,8 @@ t.test('ADMIN_TOKEN: every /__admin call needs the bearer token', async (t) => {
   }
   const unknown = await send({ method: 'POST', url: '/__admin/nope', headers: { authorization: 'Bearer s3cret', 'content-type': 'application/json' }, payload: '{bad' })
   t.same([unknown.statusCode, unknown.json()], [404, NOT_FOUND], 'an unknown admin path: 404 before the body is parsed')
+  const undecodable = await send({ url: '/__admin/tasks/%zz', headers: { authorization: 'Bearer s3cret' } })
+  t.same([undecodable.statusCode, undecodable.json()], [404, NOT_FOUND], 'with the token, a path that cannot be decoded is a 404')
   const task = await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.equal(task.statusCode, 200, 'task routes need no admin token')
 })
