@@ -203,3 +203,81 @@ export class ControlledClock implements Clock {
     return at
   }
 }
+
+/** The `clock` shared document (§11, §15): the global clock's state and each org's own clock. */
+export interface ClocksState extends ClockState {
+  /** The orgs that moved their own clock, by org id. */
+  orgs?: Record<string, ClockState>
+}
+
+/**
+ * The global clock and the orgs' own clocks (§15 namespaces). An org that never moved its clock
+ * reads the global one. An org's own clock is a {@link ControlledClock} whose system time is the
+ * global clock's now: in system mode it follows the global clock at its own offset, and in
+ * manual mode it is frozen, and shifted by whatever a global move moves the global clock.
+ */
+export class Clocks {
+  readonly #orgs = new Map<string, ControlledClock>()
+
+  constructor(readonly global: ControlledClock) {}
+
+  /** The clock of an org's requests and tasks: its own, else the global one (no org: the global one). */
+  for(orgId: string | null | undefined): ControlledClock {
+    return (orgId && this.#orgs.get(orgId)) || this.global
+  }
+
+  /** The org's own clock, made now (reading the global time, offset 0) when it has none. */
+  own(orgId: string): ControlledClock {
+    let clock = this.#orgs.get(orgId)
+    if (!clock) {
+      clock = new ControlledClock({ system: () => this.global.now() })
+      this.#orgs.set(orgId, clock)
+    }
+    return clock
+  }
+
+  /**
+   * Sets the global clock to `at` and freezes it (§7 `advance`, `set`); every frozen org clock
+   * moves by the same amount (§15: a global move keeps the offsets).
+   * @throws {ClockBackwardsError} when `at` is earlier than the global now; {ClockRangeError}
+   */
+  setGlobal(at: number): void {
+    const moved = at - this.global.now()
+    this.global.set(at)
+    for (const clock of this.#orgs.values()) {
+      if (clock.mode === 'manual') clock.restore({ ...clock.snapshot(), frozenAt: Math.min(MAX_TIME_MS, clock.now() + moved) })
+    }
+  }
+
+  /** The latest now of any clock, in epoch ms (what has expired for some org, at the most). */
+  latest(): number {
+    let latest = this.global.now()
+    for (const clock of this.#orgs.values()) latest = Math.max(latest, clock.now())
+    return latest
+  }
+
+  /** Drops an org's own clock: it reads the global one again (§15 reset of one org). */
+  resetOrg(orgId: string): void {
+    this.#orgs.delete(orgId)
+  }
+
+  /** Back to the global clock alone, in system mode without offset (§7 global reset). */
+  reset(): void {
+    this.global.reset()
+    this.#orgs.clear()
+  }
+
+  /** The document's JSON. */
+  snapshot(): ClocksState {
+    const orgs = Object.fromEntries([...this.#orgs].map(([org, clock]) => [org, clock.snapshot()]))
+    return { ...this.global.snapshot(), ...(this.#orgs.size > 0 ? { orgs } : {}) }
+  }
+
+  /** Takes a {@link snapshot} (from any replica). */
+  restore(state: ClocksState): void {
+    const { orgs = {}, ...global } = state
+    this.global.restore(global)
+    this.#orgs.clear()
+    for (const [org, clock] of Object.entries(orgs)) this.own(org).restore(clock)
+  }
+}

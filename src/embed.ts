@@ -1,7 +1,9 @@
 /**
  * Embedding the mock in tests: {@link startMockServer} starts a listening server (port 0 and a
  * manual clock by default) and hands back a typed {@link AdminClient} over its control API. The
- * client also drives a remote instance: `new AdminClient('https://stub.example', { token })`.
+ * client also drives a remote instance: `new AdminClient('https://stub.example', { token })`,
+ * and, on a stub shared between teams, only one org's namespace (§15):
+ * `new AdminClient('https://stub.example', { token, orgId })`.
  */
 import type { FastifyInstance } from 'fastify'
 import { buildApp, listeningText, type AppOptions } from './app.js'
@@ -36,150 +38,196 @@ export interface OrgSpec {
   gstin?: string
 }
 
-/** A typed client of the control API (§7), over `fetch`. Every method throws {@link AdminError}. */
+/** Options of an {@link AdminClient}. */
+export interface AdminClientOptions {
+  /** The `ADMIN_TOKEN` when the server has one. */
+  token?: string
+  /**
+   * Acts only in this org's namespace (§15): every call sends `X-FLYNN-N-ORG-ID: <orgId>`, so the
+   * clock, faults, request journal, tasks, operation settings and `next` queues, and `reset` are
+   * that org's alone, and another org's task answers `404`. Users, org credentials and custom
+   * operations stay global. Without it the client acts globally (§7).
+   */
+  orgId?: string
+}
+
+/**
+ * A typed client of the control API (§7), over `fetch`. Every method throws {@link AdminError}.
+ * Global by default; with `orgId` it acts only in that org's namespace (§15), as a test suite on
+ * a shared stub should: see {@link AdminClientOptions.orgId} and {@link AdminClient.forOrg}.
+ */
 export class AdminClient {
   readonly #base: string
   readonly #token: string | undefined
+  /** The org whose namespace every call acts in (§15), or undefined: global. */
+  readonly orgId: string | undefined
 
   /**
    * @param baseUrl the server's URL, e.g. `http://127.0.0.1:8080` (no `/__admin`)
    * @param options.token the `ADMIN_TOKEN` when the server has one
+   * @param options.orgId act only in this org's namespace (§15): every call sends `X-FLYNN-N-ORG-ID`
+   * @throws {TypeError} when `orgId` is given empty (the header must be non-empty)
    */
-  constructor(baseUrl: string, options: { token?: string } = {}) {
+  constructor(baseUrl: string, options: AdminClientOptions = {}) {
+    if (options.orgId === '') throw new TypeError('AdminClient: orgId must not be empty')
     this.#base = baseUrl.replace(/\/+$/, '')
     this.#token = options.token
+    this.orgId = options.orgId
   }
 
-  /** Creates a task (defaults of §7 for everything left out). */
+  /**
+   * A client with the same server and token that acts only in `orgId`'s namespace (§15).
+   * @example const team = mock.admin.forOrg('00000000-0000-4000-8000-000000000002')
+   */
+  forOrg(orgId: string): AdminClient {
+    return new AdminClient(this.#base, { token: this.#token, orgId })
+  }
+
+  /**
+   * Creates a task (defaults of §7 for everything left out). In a namespace, `orgId` defaults to
+   * the client's org and must equal it (a 400 AdminError otherwise).
+   */
   async createTask(spec: TaskSpec = {}): Promise<TaskView> {
     return (await this.#call<{ task: TaskView }>('POST', '/tasks', spec)).task
   }
 
-  /** One task by id. */
+  /** One task by id; in a namespace, another org's task is a 404 AdminError. */
   async getTask(id: string): Promise<TaskView> {
     return (await this.#call<{ task: TaskView }>('GET', `/tasks/${encodeURIComponent(id)}`)).task
   }
 
-  /** Every live task, optionally filtered by org and status. */
+  /** Every live task, optionally filtered by org and status; in a namespace, only the client's org's. */
   async listTasks(filter: { orgId?: string; status?: TaskStatus } = {}): Promise<TaskView[]> {
     return (await this.#call<{ tasks: TaskView[] }>('GET', `/tasks${query(filter)}`)).tasks
   }
 
-  /** Moves a task forward (§4); throws a 409 AdminError for an illegal move. */
+  /** Moves a task forward (§4); throws a 409 AdminError for an illegal move (in a namespace, a 404 one for another org's task). */
   async transition(id: string, status: 'processing' | 'completed' | 'failed'): Promise<TaskView> {
     return (await this.#call<{ task: TaskView }>('POST', `/tasks/${encodeURIComponent(id)}/transition`, { status })).task
   }
 
-  /** Deletes one task. */
+  /** Deletes one task; in a namespace, another org's task is a 404 AdminError. */
   async deleteTask(id: string): Promise<void> {
     await this.#call('DELETE', `/tasks/${encodeURIComponent(id)}`)
   }
 
-  /** Registers credentials for strict auth. */
+  /** Registers credentials for strict auth (global, even in a namespace). */
   async addOrg(org: OrgSpec): Promise<void> {
     await this.#call('POST', '/orgs', org)
   }
 
-  /** The mock clock. */
+  /** The mock clock; in a namespace, the org's own (§15). */
   async getClock(): Promise<ClockView> {
     return this.#call<ClockView>('GET', '/clock')
   }
 
-  /** Moves the clock forward by a duration (`'7d'`, `'90s'`) or ms, freezing it there. */
+  /**
+   * Moves the clock forward by a duration (`'7d'`, `'90s'`) or ms, freezing it there. In a namespace
+   * only the org's clock moves; globally every org's clock moves with it (§15).
+   */
   async advanceClock(by: string | number): Promise<ClockView> {
     return this.#call<ClockView>('POST', '/clock', { advance: by })
   }
 
-  /** Sets the clock (never backwards: 409), freezing it there. */
+  /** Sets the clock (never backwards: 409), freezing it there; in a namespace, the org's clock only. */
   async setClock(at: string | number | Date): Promise<ClockView> {
     return this.#call<ClockView>('POST', '/clock', { set: new Date(at).toISOString() })
   }
 
-  /** Switches the clock between system pace and manual. */
+  /** Switches the clock between system pace and manual; in a namespace, the org's clock only. */
   async setClockMode(mode: ClockMode): Promise<ClockView> {
     return this.#call<ClockView>('POST', '/clock', { mode })
   }
 
-  /** Adds a fault; returns it with its id and defaults. */
+  /** Adds a fault; returns it with its id and defaults. In a namespace it matches only the org's requests and carries `orgId`. */
   async addFault(fault: FaultSpec): Promise<Fault> {
     return (await this.#call<{ fault: Fault }>('POST', '/faults', fault)).fault
   }
 
-  /** The faults in force. */
+  /** The faults in force; in a namespace, only the org's. */
   async faults(): Promise<Fault[]> {
     return (await this.#call<{ faults: Fault[] }>('GET', '/faults')).faults
   }
 
-  /** Removes every fault. */
+  /** Removes every fault; in a namespace, only the org's. */
   async clearFaults(): Promise<void> {
     await this.#call('DELETE', '/faults')
   }
 
-  /** The request journal, oldest first (`limit`: only the newest n). */
+  /** The request journal, oldest first (`limit`: only the newest n); in a namespace, only requests made with the org's id. */
   async requests(filter: { path?: string; limit?: number } = {}): Promise<JournalEntry[]> {
     return (await this.#call<{ requests: JournalEntry[] }>('GET', `/requests${query(filter)}`)).requests
   }
 
-  /** Waits until `count` matching requests are recorded; a 408 AdminError at the timeout. */
+  /** Waits until `count` matching requests are recorded (in a namespace, the org's); a 408 AdminError at the timeout. */
   async waitForRequests(filter: { path?: string; count?: number; timeoutMs?: number } = {}): Promise<JournalEntry[]> {
     return (await this.#call<{ requests: JournalEntry[] }>('GET', `/requests/wait${query(filter)}`)).requests
   }
 
-  /** Empties the journal. */
+  /** Empties the journal; in a namespace, only the org's requests. */
   async clearRequests(): Promise<void> {
     await this.#call('DELETE', '/requests')
   }
 
-  /** Adds a user who can log in through the auth API (§14); a 409 AdminError when the handle is taken. */
+  /** Adds a user who can log in through the auth API (§14); a 409 AdminError when the handle is taken. Global, even in a namespace. */
   async addUser(user: UserSpec): Promise<UserView> {
     return (await this.#call<{ user: UserView }>('POST', '/users', user)).user
   }
 
-  /** Every user, with its live session count (no passwords). */
+  /** Every user, with its live session count (no passwords); global, even in a namespace. */
   async users(): Promise<UserView[]> {
     return (await this.#call<{ users: UserView[] }>('GET', '/users')).users
   }
 
-  /** Removes a user and ends its sessions. */
+  /** Removes a user and ends its sessions; global, even in a namespace. */
   async deleteUser(userId: string): Promise<void> {
     await this.#call('DELETE', `/users/${encodeURIComponent(userId)}`)
   }
 
-  /** Every operation that creates tasks, with its settings and `next` queue (§10). */
+  /** Every operation that creates tasks, with its settings and `next` queue (§10); in a namespace, as the org sees them (§15). */
   async operations(): Promise<OperationView[]> {
     return (await this.#call<{ operations: OperationView[] }>('GET', '/operations')).operations
   }
 
-  /** One operation; a 404 AdminError for an unknown name. */
+  /** One operation (in a namespace, as the org sees it); a 404 AdminError for an unknown name. */
   async getOperation(name: string): Promise<OperationView> {
     return (await this.#call<{ operation: OperationView }>('GET', `/operations/${encodeURIComponent(name)}`)).operation
   }
 
-  /** Changes the timeline and/or outcome of the tasks an operation creates from now on. */
+  /**
+   * Changes the timeline and/or outcome of the tasks an operation creates from now on. In a
+   * namespace these are the org's own settings, used only by its submits (§15).
+   */
   async configureOperation(name: string, settings: Partial<OperationSettings>): Promise<OperationView> {
     return (await this.#call<{ operation: OperationView }>('PUT', `/operations/${encodeURIComponent(name)}`, settings)).operation
   }
 
   /**
    * Queues a one-shot override for the operation's next call; give `id` to know the task id
-   * before the client under test submits (a 409 AdminError when it is taken).
+   * before the client under test submits (a 409 AdminError when it is taken). In a namespace
+   * only the org's submits take it (§15).
    * @example await admin.nextTask('einvoice-bulk-generation', { outcome: 'failed' })
    */
   async nextTask(name: string, override: NextOverride = {}): Promise<NextOverride> {
     return (await this.#call<{ next: NextOverride }>('POST', `/operations/${encodeURIComponent(name)}/next`, override)).next
   }
 
-  /** Registers a custom producer route for an upstream operation that is not built in. */
+  /** Registers a custom producer route for an upstream operation that is not built in (global, even in a namespace). */
   async addOperation(spec: CustomOperationSpec): Promise<OperationView> {
     return (await this.#call<{ operation: OperationView }>('POST', '/operations', spec)).operation
   }
 
-  /** Removes a custom operation (a 409 AdminError for a built-in one). */
+  /** Removes a custom operation (a 409 AdminError for a built-in one); global, even in a namespace. */
   async deleteOperation(name: string): Promise<void> {
     await this.#call('DELETE', `/operations/${encodeURIComponent(name)}`)
   }
 
-  /** Back to the start-up state: fixtures re-seeded, clock in system mode, journal, faults and issued IRNs cleared, operations at their defaults. */
+  /**
+   * Back to the start-up state: fixtures re-seeded, clock in system mode, journal, faults and
+   * issued IRNs cleared, operations at their defaults. In a namespace only the org is reset (§15):
+   * its tasks (its seeded ones re-created), clock, faults, journal entries, operation settings
+   * and issued IRNs; other orgs are untouched.
+   */
   async reset(): Promise<void> {
     await this.#call('POST', '/reset')
   }
@@ -188,6 +236,7 @@ export class AdminClient {
     const headers: Record<string, string> = { accept: 'application/json' }
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
+    if (this.orgId !== undefined) headers['x-flynn-n-org-id'] = this.orgId
     const res = await fetch(`${this.#base}/__admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
     const text = await res.text()
     const parsed = text === '' ? null : (JSON.parse(text) as unknown)
@@ -218,7 +267,7 @@ export interface MockServer {
   /** Its base URL, e.g. `http://127.0.0.1:41234`. */
   url: string
   port: number
-  /** A control-API client for this server. */
+  /** A control-API client for this server, acting globally; `admin.forOrg(orgId)` gives one scoped to an org's namespace (§15). */
   admin: AdminClient
   /** The Fastify instance (for `inject`, or to reach `app.mock`). */
   app: FastifyInstance

@@ -30,6 +30,8 @@ export interface Fault {
   route: FaultRoute
   /** Lower-case task id, or absent for every task. */
   taskId?: string
+  /** The org whose requests it matches (added in that org's namespace, §15), or absent for every request. */
+  orgId?: string
   /** Uses left. */
   times: number
   /** Real-time delay before anything else, in ms. */
@@ -76,7 +78,7 @@ export class FaultStore {
    *   that does nothing, `mid-download` scoped to a route that sends no zip, or `taskId` with an
    *   operation (its task does not exist yet)
    */
-  add(body: unknown, isOperation: (name: string) => boolean = () => false): Fault {
+  add(body: unknown, isOperation: (name: string) => boolean = () => false, orgId?: string | null): Fault {
     const spec = validateFault(body)
     const details = []
     const taskRoute = TASK_ROUTES.has(spec.route)
@@ -92,15 +94,15 @@ export class FaultStore {
       details.push({ path: '/drop', message: 'mid-download applies to the download route only' })
     }
     if (details.length > 0) throw new InvalidSpecError(details)
-    const fault: Fault = { id: randomUUID(), ...spec, times: spec.times ?? 1 }
+    const fault: Fault = { id: randomUUID(), ...spec, ...(orgId ? { orgId } : {}), times: spec.times ?? 1 }
     if (fault.taskId) fault.taskId = fault.taskId.toLowerCase()
     this.#faults.push(fault)
     return fault
   }
 
-  /** Every fault in force. */
-  list(): Fault[] {
-    return this.#faults.map((f) => ({ ...f }))
+  /** Every fault in force, or an org's (§15). */
+  list(orgId?: string | null): Fault[] {
+    return this.#faults.filter((f) => !orgId || f.orgId === orgId).map((f) => ({ ...f }))
   }
 
   /** The faults as plain JSON (a shared store keeps them, §11). */
@@ -115,13 +117,14 @@ export class FaultStore {
   }
 
   /** Whether {@link take} would find a fault for this request (changes nothing). */
-  matches(route: string, taskId?: string): boolean {
-    return this.#find(route, taskId) !== -1
+  matches(route: string, taskId: string | undefined, orgId: string | undefined): boolean {
+    return this.#find(route, taskId, orgId) !== -1
   }
 
-  /** Removes every fault. */
-  clear(): void {
-    this.#faults.length = 0
+  /** Removes every fault, or an org's (§15). */
+  clear(orgId?: string | null): void {
+    if (!orgId) this.#faults.length = 0
+    else this.restore(this.#faults.filter((f) => f.orgId !== orgId))
   }
 
   /**
@@ -129,9 +132,10 @@ export class FaultStore {
    * A `mid-download` fault applies to downloads only; `*` to the task routes only.
    * @param route the task route or operation the request matched
    * @param taskId the task id as received (task routes only)
+   * @param orgId the request's `X-FLYNN-N-ORG-ID` as received (a fault of an org matches only its requests, §15)
    */
-  take(route: string, taskId?: string): Fault | undefined {
-    const index = this.#find(route, taskId)
+  take(route: string, taskId: string | undefined, orgId: string | undefined): Fault | undefined {
+    const index = this.#find(route, taskId, orgId)
     if (index === -1) return undefined
     const fault = this.#faults[index] as Fault
     fault.times -= 1
@@ -139,13 +143,14 @@ export class FaultStore {
     return { ...fault }
   }
 
-  #find(route: string, taskId?: string): number {
+  #find(route: string, taskId: string | undefined, orgId: string | undefined): number {
     const id = taskId?.toLowerCase()
     const taskRoute = id !== undefined
     return this.#faults.findIndex(
       (f) =>
         (f.route === route || (f.route === '*' && taskRoute)) &&
         (f.taskId === undefined || f.taskId === id) &&
+        (f.orgId === undefined || f.orgId === orgId) &&
         (f.drop !== 'mid-download' || route === 'download')
     )
   }

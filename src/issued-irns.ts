@@ -39,9 +39,10 @@ export class IssuedIrns {
     if (issued) issued.cancelledAt = at
   }
 
-  /** Forgets every IRN. */
-  clear(): void {
-    this.#orgs.clear()
+  /** Forgets every IRN, or an org's (§15). */
+  clear(orgId?: string | null): void {
+    if (orgId) this.#orgs.delete(orgId)
+    else this.#orgs.clear()
   }
 
   /** Frees the IRNs whose task is no longer held. @returns how many were freed */

@@ -24,7 +24,12 @@ export interface JournalEntry {
 export interface JournalFilter {
   /** Only URLs starting with this prefix (default: all). */
   path?: string
+  /** Only requests made with this `X-FLYNN-N-ORG-ID` (an org's namespace, §15). */
+  orgId?: string | null
 }
+
+/** The org a journaled request named (its `X-FLYNN-N-ORG-ID`), if any. */
+export const entryOrg = (entry: JournalEntry): string | undefined => entry.headers['x-flynn-n-org-id']
 
 interface Waiter {
   filter: JournalFilter

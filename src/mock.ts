@@ -51,9 +51,14 @@ export class Mock {
     return this.store.state
   }
 
-  /** The one clock (this replica's, following the shared clock document). */
+  /** The global clock (this replica's, following the shared clock document). */
   get clock(): ControlledClock {
     return this.store.state.clock
+  }
+
+  /** The clock of an org's requests and tasks: its own (§15), else the global one. */
+  clockFor(orgId: string | null | undefined): ControlledClock {
+    return this.store.state.clocks.for(orgId)
   }
 
   get credentials(): Credentials {
@@ -69,9 +74,10 @@ export class Mock {
     return this.store.state.operations
   }
 
-  /** Defaults for a task spec at the clock's now: org 1 of §6 and a fresh UUID. */
-  specDefaults(): SpecDefaults {
-    return { orgId: DEFAULT_ORG_ID, now: this.clock.now(), newId: randomUUID }
+  /** Defaults for a task spec: the org (default: org 1 of §6) at its clock's now, and a fresh UUID. */
+  specDefaults(orgId: string | null = null): SpecDefaults {
+    const org = orgId ?? DEFAULT_ORG_ID
+    return { orgId: org, now: this.clockFor(org).now(), newId: randomUUID }
   }
 
   /**
@@ -95,7 +101,7 @@ export class Mock {
    * @throws {InvalidTransitionError}
    */
   async move(task: Task, status: TaskStatus): Promise<boolean> {
-    return (await this.store.tasks.move(task, status, this.clock.now())) !== undefined
+    return (await this.store.tasks.move(task, status, this.clockFor(task.orgId).now())) !== undefined
   }
 
   /**
@@ -108,9 +114,10 @@ export class Mock {
    */
   async produce(operation: Operation, input: unknown, orgId: string): Promise<Task> {
     const name = operation.name
-    const next = this.operations.peekNext(name) === undefined ? undefined : await this.store.update(['operations'], (s) => s.operations.takeNext(name))
-    const settings = this.operations.settings(name)
-    const now = this.clock.now()
+    const taken = this.operations.peekNext(name, orgId) === undefined ? undefined : await this.store.update(['operations'], (s) => s.operations.takeNext(name, orgId))
+    const next = taken?.next
+    const settings = this.operations.settings(name, orgId)
+    const now = this.clockFor(orgId).now()
     const id = next?.id ?? randomUUID()
     // A derivation may read issued IRNs: the first one finds out which (it sees none issued).
     const wanted: Array<[string, string]> = []
@@ -143,7 +150,7 @@ export class Mock {
     try {
       await this.store.tasks.add(task, { issue: derived.issue ?? [], cancel: derived.cancel ?? [] })
     } catch (error) {
-      if (next) await this.store.update(['operations'], (s) => s.operations.requeueNext(name, next)).catch(() => {})
+      if (taken) await this.store.update(['operations'], (s) => s.operations.requeueNext(name, taken)).catch(() => {})
       throw error
     }
     return task
@@ -220,8 +227,7 @@ export class Mock {
   async sweep(): Promise<void> {
     if (this.settings.seed !== 'never' && (await this.store.claimSeed('if-empty'))) return this.reset()
     await this.store.sync()
-    const now = this.clock.now()
-    const freed = await this.store.tasks.sweep(now)
+    const freed = await this.store.tasks.sweep()
     await this.store.irns.sweep()
     if (this.state.users.sweepable()) await this.store.update(['auth'], (s) => s.users.sweep())
     const again = freed.filter((id) => this.#fixtureTaskIds.has(id))
@@ -265,6 +271,25 @@ export class Mock {
     await this.seed()
     // A keyspace that lost its marker (Redis restarted empty) is seeded again: mark it.
     await this.store.claimSeed('always')
+  }
+
+  /**
+   * Back to the start for one org (§15 `POST /__admin/reset` in its namespace): its tasks removed
+   * and its seeded ones made again, its own clock, faults, journal entries, operation settings and
+   * `next` queues, and issued IRNs forgotten. Other orgs are untouched.
+   */
+  async resetOrg(orgId: string): Promise<void> {
+    await this.store.update(['clock', 'faults', 'operations'], (s) => {
+      s.clocks.resetOrg(orgId)
+      s.faults.clear(orgId)
+      s.operations.resetOrg(orgId)
+    })
+    await this.store.journal.clear(orgId)
+    await this.store.irns.clear(orgId)
+    for (const task of await this.store.tasks.list()) if (task.orgId === orgId) await this.store.tasks.delete(task.id)
+    for (const task of seedTasks(this.fixtures, this.specDefaults(orgId))) {
+      if (task.orgId === orgId) await this.store.tasks.add(task)
+    }
   }
 
   /**

@@ -3,7 +3,7 @@
  * objects: the clock, the faults, the credentials with the users and their sessions, and the
  * operations registry. Each has a plain-JSON snapshot a shared store writes, and restores from one.
  */
-import { ControlledClock, type ClockState } from './clock.js'
+import { Clocks, ControlledClock, type ClocksState } from './clock.js'
 import { Credentials, type CredentialsState } from './credentials.js'
 import { FaultStore, type Fault } from './faults.js'
 import type { Operation } from './operations/operation.js'
@@ -13,7 +13,7 @@ import { Users, type UsersState } from './users.js'
 
 /** Each shared document's JSON. */
 export interface SharedDocs {
-  clock: ClockState
+  clock: ClocksState
   faults: Fault[]
   auth: { credentials: CredentialsState; users: UsersState }
   operations: OperationsState
@@ -28,6 +28,8 @@ export interface SharedStateOptions {
 
 /** The live objects over the shared documents. */
 export class SharedState {
+  /** The global clock and the orgs' own (§15); {@link clock} is the global one. */
+  readonly clocks: Clocks
   readonly faults = new FaultStore()
   readonly credentials = new Credentials()
   readonly users: Users
@@ -41,7 +43,8 @@ export class SharedState {
     readonly options: SharedStateOptions,
     readonly clock: ControlledClock
   ) {
-    this.users = new Users(this.credentials, this.clock)
+    this.clocks = new Clocks(clock)
+    this.users = new Users(this.credentials, this.clocks)
     this.operations = new OperationRegistry(options.builtIn, options.fixtureOperations)
   }
 
@@ -57,7 +60,7 @@ export class SharedState {
   snapshot(name: DocName): SharedDocs[DocName] {
     switch (name) {
       case 'clock':
-        return this.clock.snapshot()
+        return this.clocks.snapshot()
       case 'faults':
         return this.faults.snapshot()
       case 'auth':
@@ -75,7 +78,7 @@ export class SharedState {
   restore(name: DocName, doc: SharedDocs[DocName]): void {
     switch (name) {
       case 'clock':
-        return this.clock.restore(doc as ClockState)
+        return this.clocks.restore(doc as ClocksState)
       case 'faults':
         return this.faults.restore(doc as Fault[])
       case 'auth': {

@@ -25,7 +25,8 @@ export class TaskLimitError extends Error {
 
 /** Options of a {@link TaskStore}. */
 export interface TaskStoreOptions {
-  clock: Clock
+  /** The clock of an org's tasks (§15: each org may have its own). */
+  clockFor: (orgId: string) => Clock
   /** How long a task can be read after its creation, in ms (§5; default 7 days). */
   ttlMs: number
   /** The most tasks held at once (§8 `MAX_TASKS`). */
@@ -35,12 +36,12 @@ export interface TaskStoreOptions {
 /** Holds every task, keyed by lower-case id. */
 export class TaskStore {
   readonly #tasks = new Map<string, Task>()
-  readonly #clock: Clock
+  readonly #clockFor: (orgId: string) => Clock
   readonly ttlMs: number
   readonly maxTasks: number
 
   constructor(options: TaskStoreOptions) {
-    this.#clock = options.clock
+    this.#clockFor = options.clockFor
     this.ttlMs = options.ttlMs
     this.maxTasks = options.maxTasks
   }
@@ -110,6 +111,6 @@ export class TaskStore {
   }
 
   #expired(task: Task): boolean {
-    return task.isExpired(this.#clock.now(), this.ttlMs)
+    return task.isExpired(this.#clockFor(task.orgId).now(), this.ttlMs)
   }
 }

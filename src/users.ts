@@ -7,7 +7,7 @@
  * and expires by the mock's clock.
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
-import type { Clock } from './clock.js'
+import type { Clock, Clocks } from './clock.js'
 import type { Credentials } from './credentials.js'
 import { ContractError } from './errors.js'
 import { validator } from './task-spec.js'
@@ -242,10 +242,16 @@ export class Users {
   readonly #users = new Map<string, User>()
   readonly #sessions = new Map<string, Session>()
 
+  /** @param clocks the global clock (sessions) and the orgs' own (their tokens' expiry, §15) */
   constructor(
     readonly credentials: Credentials,
-    readonly clock: Clock
+    readonly clocks: Clocks
   ) {}
+
+  /** The global clock, which a session's own expiry follows. */
+  get clock(): Clock {
+    return this.clocks.global
+  }
 
   /**
    * Adds a user {@link makeUser} made.
@@ -407,8 +413,13 @@ export class Users {
     return freed
   }
 
+  /**
+   * Puts the session's token in the credential registry for each of its user's orgs. Each org
+   * judges its expiry on its own clock (§15): the token lasts as long there, from that clock's now.
+   */
   #register(token: string, session: Session): void {
-    for (const orgId of session.user.spec.orgIds) this.credentials.add({ orgId, token, expiresAt: session.expiresAt })
+    const lasts = session.expiresAt - this.clock.now()
+    for (const orgId of session.user.spec.orgIds) this.credentials.add({ orgId, token, expiresAt: this.clocks.for(orgId).now() + lasts })
   }
 
   #end(token: string, session: Session): void {

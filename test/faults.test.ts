@@ -1,7 +1,7 @@
 import { request } from 'node:http'
 import t from 'tap'
 import { FaultStore } from '../src/faults.js'
-import { AUTH1, errorOf, JSON_ACCEPT, listen, makeApp, path, TASK, UUID_RE, ZIP_ACCEPT, until } from './helpers/app.js'
+import { AUTH1, errorOf, JSON_ACCEPT, listen, makeApp, ORG1, path, TASK, UUID_RE, ZIP_ACCEPT, until } from './helpers/app.js'
 
 const json = { 'content-type': 'application/json' }
 const headers = { ...AUTH1, ...JSON_ACCEPT }
@@ -28,13 +28,13 @@ t.test('faults are scoped, consumed after times uses, first added first', async 
   const a = store.add({ route: 'status', taskId: TASK.returns.toUpperCase(), times: 2, delayMs: 1 })
   const b = store.add({ route: '*', respond: { status: 503 } })
   t.equal(a.taskId, TASK.returns, 'task id stored in lower case')
-  t.equal(store.take('status', TASK.returns)?.id, a.id)
-  t.equal(store.take('status', TASK.einvoices)?.id, b.id, 'another task: the wildcard fault')
-  t.equal(store.take('status', TASK.returns.toUpperCase())?.times, 0, 'second and last use')
-  t.equal(store.take('status', TASK.returns), undefined, 'all used up')
+  t.equal(store.take('status', TASK.returns, ORG1)?.id, a.id)
+  t.equal(store.take('status', TASK.einvoices, ORG1)?.id, b.id, 'another task: the wildcard fault')
+  t.equal(store.take('status', TASK.returns.toUpperCase(), ORG1)?.times, 0, 'second and last use')
+  t.equal(store.take('status', TASK.returns, ORG1), undefined, 'all used up')
   const c = store.add({ route: '*', drop: 'mid-download' })
-  t.equal(store.take('status', TASK.returns), undefined, 'mid-download applies to downloads only')
-  t.equal(store.take('download', TASK.returns)?.id, c.id)
+  t.equal(store.take('status', TASK.returns, ORG1), undefined, 'mid-download applies to downloads only')
+  t.equal(store.take('download', TASK.returns, ORG1)?.id, c.id)
   store.add({ route: 'page', delayMs: 5 })
   t.equal(store.list().length, 1)
   store.clear()

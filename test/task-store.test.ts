@@ -13,7 +13,7 @@ function task(id: string, orgId = 'org-a', createdAt = T0): Task {
 
 function setup(maxTasks = 10) {
   const clock = new ControlledClock({ mode: 'manual', start: T0 })
-  return { clock, store: new TaskStore({ clock, ttlMs: 7 * DAY, maxTasks }) }
+  return { clock, store: new TaskStore({ clockFor: () => clock, ttlMs: 7 * DAY, maxTasks }) }
 }
 
 const ID1 = 'c0000000-0000-4000-8000-00000000000a'

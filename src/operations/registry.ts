@@ -41,6 +41,14 @@ export interface OperationsState {
   custom: CustomOperationSpec[]
   settings: Array<[string, OperationSettings]>
   queues: Array<[string, NextOverride[]]>
+  /** Each org's own settings and queues (§15), by org id. */
+  orgs?: Array<[string, { settings: Array<[string, OperationSettings]>; queues: Array<[string, NextOverride[]]> }]>
+}
+
+/** An org's own operation settings and `next` queues (§15), by operation name. */
+interface OrgOperations {
+  settings: Map<string, OperationSettings>
+  queues: Map<string, NextOverride[]>
 }
 
 /** An operation as the control API shows it. */
@@ -182,6 +190,8 @@ export class OperationRegistry {
   readonly #operations = new Map<string, { operation: Operation; builtIn: boolean }>()
   readonly #settings = new Map<string, OperationSettings>()
   readonly #queues = new Map<string, NextOverride[]>()
+  /** Orgs' own settings and queues (§15): an org without its own uses the global ones. */
+  readonly #orgs = new Map<string, OrgOperations>()
   /** The specs of the custom operations, by name, in the order added. */
   readonly #customSpecs = new Map<string, CustomOperationSpec>()
   #customRoutes: CustomRoute[] = []
@@ -210,18 +220,38 @@ export class OperationRegistry {
     return this.#operations.get(name)?.operation
   }
 
-  /** The operation's current settings. @throws never for a known name */
-  settings(name: string): OperationSettings {
-    return this.#settings.get(name) as OperationSettings
+  /** The operation's current settings, for an org (§15: its own, if it set them) or globally. */
+  settings(name: string, orgId?: string | null): OperationSettings {
+    return (orgId && this.#orgs.get(orgId)?.settings.get(name)) || (this.#settings.get(name) as OperationSettings)
   }
 
-  /** Every operation as the control API shows it (built-in first, then custom in order added). */
-  list(): OperationView[] {
-    return [...this.#operations.keys()].map((name) => this.view(name) as OperationView)
+  /** The org's own settings and queues, made when it has none. */
+  #org(orgId: string): OrgOperations {
+    let org = this.#orgs.get(orgId)
+    if (!org) {
+      org = { settings: new Map(), queues: new Map() }
+      this.#orgs.set(orgId, org)
+    }
+    return org
   }
 
-  /** One operation's view, or undefined for an unknown name. */
-  view(name: string): OperationView | undefined {
+  /** The queue of `next` overrides in a scope (an org's, or the global one). */
+  #queue(name: string, orgId: string | null | undefined): NextOverride[] | undefined {
+    return orgId ? this.#orgs.get(orgId)?.queues.get(name) : this.#queues.get(name)
+  }
+
+  /** Forgets an org's own settings and queues (§15 reset of one org). */
+  resetOrg(orgId: string): void {
+    this.#orgs.delete(orgId)
+  }
+
+  /** Every operation as the control API shows it (built-in first, then custom in order added), globally or for an org. */
+  list(orgId?: string | null): OperationView[] {
+    return [...this.#operations.keys()].map((name) => this.view(name, orgId) as OperationView)
+  }
+
+  /** One operation's view, globally or as an org sees it (its settings and its own queue), or undefined for an unknown name. */
+  view(name: string, orgId?: string | null): OperationView | undefined {
     const entry = this.#operations.get(name)
     if (!entry) return undefined
     const { operation, builtIn } = entry
@@ -231,8 +261,8 @@ export class OperationRegistry {
       method: operation.method,
       routes: operation.routes.map((route) => ({ path: toTemplate(route.url), params: route.params })),
       description: operation.description,
-      ...structuredClone(this.settings(name)),
-      next: structuredClone(this.#queues.get(name) ?? [])
+      ...structuredClone(this.settings(name, orgId)),
+      next: structuredClone(this.#queue(name, orgId) ?? [])
     }
   }
 
@@ -241,12 +271,14 @@ export class OperationRegistry {
    * @returns undefined for an unknown name
    * @throws {InvalidSpecError} for a bad body
    */
-  configure(name: string, body: unknown): OperationView | undefined {
+  configure(name: string, body: unknown, orgId?: string | null): OperationView | undefined {
     if (!this.#operations.has(name)) return undefined
     const change = validateSettings(body)
     checkTimeline(change.timeline)
-    this.#settings.set(name, { ...this.settings(name), ...change })
-    return this.view(name)
+    const settings = { ...this.settings(name, orgId), ...change }
+    if (orgId) this.#org(orgId).settings.set(name, settings)
+    else this.#settings.set(name, settings)
+    return this.view(name, orgId)
   }
 
   /**
@@ -255,7 +287,7 @@ export class OperationRegistry {
    * @returns the override as queued, or undefined for an unknown name
    * @throws {InvalidSpecError} for a bad body; {TaskExistsError} when the id is taken or reserved
    */
-  queueNext(name: string, body: unknown, isTaken: (id: string) => boolean): NextOverride | undefined {
+  queueNext(name: string, body: unknown, isTaken: (id: string) => boolean, orgId?: string | null): NextOverride | undefined {
     if (!this.#operations.has(name)) return undefined
     const next = validateNext(body)
     checkTimeline(next.timeline)
@@ -263,31 +295,41 @@ export class OperationRegistry {
       next.id = next.id.toLowerCase()
       if (isTaken(next.id) || this.reserved(next.id)) throw new TaskExistsError(next.id)
     }
-    const queue = this.#queues.get(name) ?? []
+    const queues = orgId ? this.#org(orgId).queues : this.#queues
+    const queue = queues.get(name) ?? []
     queue.push(next)
-    this.#queues.set(name, queue)
+    queues.set(name, queue)
     return structuredClone(next)
   }
 
-  /** The override the operation's next task takes, without taking it. */
-  peekNext(name: string): NextOverride | undefined {
-    return this.#queues.get(name)?.[0]
+  /**
+   * The override an org's next task of the operation takes, without taking it: the org's own
+   * queue first (§15: a team's override is consumed only by its org), then the global one.
+   */
+  peekNext(name: string, orgId: string): NextOverride | undefined {
+    return this.#queue(name, orgId)?.[0] ?? this.#queues.get(name)?.[0]
   }
 
-  /** Takes the override the operation's next task takes (undefined when none is queued). */
-  takeNext(name: string): NextOverride | undefined {
-    return this.#queues.get(name)?.shift()
+  /**
+   * Takes the override {@link peekNext} shows.
+   * @returns it with the org whose queue held it (null: the global queue), or undefined when none is queued
+   */
+  takeNext(name: string, orgId: string): { next: NextOverride; from: string | null } | undefined {
+    const own = this.#queue(name, orgId)
+    const from = own?.length ? orgId : null
+    const next = (from ? own : this.#queues.get(name))?.shift()
+    return next && { next, from }
   }
 
-  /** Puts back an override {@link takeNext} took, first in the queue (its task was refused). */
-  requeueNext(name: string, next: NextOverride): void {
-    this.#queues.get(name)?.unshift(next)
+  /** Puts back an override {@link takeNext} took, first in the queue it came from (its task was refused). */
+  requeueNext(name: string, taken: { next: NextOverride; from: string | null }): void {
+    this.#queue(name, taken.from)?.unshift(taken.next)
   }
 
-  /** Whether a queued override reserves this (lower-case) task id. */
+  /** Whether a queued override (of any org) reserves this (lower-case) task id. */
   reserved(id: string): boolean {
-    for (const queue of this.#queues.values()) if (queue.some((next) => next.id === id)) return true
-    return false
+    const queues = [...this.#queues.values(), ...[...this.#orgs.values()].flatMap((org) => [...org.queues.values()])]
+    return queues.some((queue) => queue.some((next) => next.id === id))
   }
 
   /**
@@ -323,6 +365,10 @@ export class OperationRegistry {
     this.#operations.delete(name)
     this.#settings.delete(name)
     this.#queues.delete(name)
+    for (const org of this.#orgs.values()) {
+      org.settings.delete(name)
+      org.queues.delete(name)
+    }
     this.#customSpecs.delete(name)
     this.#customRoutes = this.#customRoutes.filter((route) => route.operation !== entry.operation)
     return true
@@ -361,7 +407,10 @@ export class OperationRegistry {
     return {
       custom: [...this.#customSpecs.values()].map((spec) => structuredClone(spec)),
       settings: [...this.#settings].map(([name, settings]) => [name, structuredClone(settings)]),
-      queues: [...this.#queues].map(([name, queue]) => [name, structuredClone(queue)])
+      queues: [...this.#queues].map(([name, queue]) => [name, structuredClone(queue)]),
+      ...(this.#orgs.size > 0
+        ? { orgs: [...this.#orgs].map(([orgId, org]) => [orgId, { settings: structuredClone([...org.settings]), queues: structuredClone([...org.queues]) }]) }
+        : {})
     }
   }
 
@@ -374,6 +423,11 @@ export class OperationRegistry {
     for (const spec of state.custom) this.addCustom(spec)
     for (const [name, settings] of state.settings) if (this.#operations.has(name)) this.#settings.set(name, structuredClone(settings))
     for (const [name, queue] of state.queues) if (this.#operations.has(name)) this.#queues.set(name, structuredClone(queue))
+    for (const [orgId, org] of state.orgs ?? []) {
+      const own = this.#org(orgId)
+      for (const [name, settings] of org.settings) own.settings.set(name, structuredClone(settings))
+      for (const [name, queue] of org.queues) own.queues.set(name, structuredClone(queue))
+    }
   }
 
   /** Only the built-in operations, with their defaults. */
@@ -381,6 +435,7 @@ export class OperationRegistry {
     this.#operations.clear()
     this.#settings.clear()
     this.#queues.clear()
+    this.#orgs.clear()
     this.#customSpecs.clear()
     this.#customRoutes = []
     for (const operation of this.#builtIn) this.#add(operation, true, { timeline: [...DEFAULT_TIMELINE], outcome: 'completed' })

@@ -9,6 +9,7 @@ import { parseDuration } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../fixtures.js'
 import type { Mock } from '../mock.js'
+import type { SharedState } from '../shared-state.js'
 import { ISO_8601, MAX_TIME_MS, parseDateTime } from '../clock.js'
 import { InvalidSpecError, isUuid, taskFromSpec, validator } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
@@ -39,7 +40,7 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 
 /** The TaskView of a task at the clock's now. */
 export function taskView(mock: Mock, task: Task): TaskView {
-  const state = task.observe(mock.clock.now())
+  const state = task.observe(mock.clockFor(task.orgId).now())
   return {
     id: task.id,
     orgId: task.orgId,
@@ -139,6 +140,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     await mock.store.sync()
   })
 
+  /** The org whose namespace a control call acts in (§15: its `X-FLYNN-N-ORG-ID`), or null: global. */
+  const namespace = (request: FastifyRequest): string | null => (request.headers['x-flynn-n-org-id'] as string | undefined) || null
+
   // Unreachable: the onRequest hook above answers unknown /__admin paths (after the token check)
   // before body parsing. Kept so that Fastify's default 404 body can never be sent.
   /* c8 ignore start */
@@ -150,22 +154,29 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   const findTask = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<Task> => {
     const { id } = request.params
     const task = isUuid(id) ? await mock.store.tasks.get(id) : undefined
-    if (!task) throw routeNotFound()
+    const org = namespace(request)
+    // Another org's task is not there for a namespace (§15).
+    if (!task || (org && task.orgId !== org)) throw routeNotFound()
     return task
   }
   // No body at all counts as {}; a JSON null is a body, and not an object.
   const body = (request: FastifyRequest): unknown => (request.body === undefined ? {} : request.body)
 
   app.post('/tasks', async (request, reply) => {
-    const task = taskFromSpec(body(request), mock.specDefaults())
+    const org = namespace(request)
+    const spec = body(request)
+    const given = (spec as { orgId?: unknown } | null)?.orgId
+    if (org && given !== undefined && given !== org) throw new InvalidSpecError([{ path: '/orgId', message: "must be the namespace's org (X-FLYNN-N-ORG-ID)" }])
+    const task = taskFromSpec(spec, mock.specDefaults(typeof given === 'string' ? given : org))
     await mock.addTask(task)
     return reply.code(201).send({ task: taskView(mock, task) })
   })
 
   app.get('/tasks', async (request) => {
     const query = validateTaskQuery({ ...(request.query as object) })
+    const org = namespace(request)
     const tasks = (await mock.store.tasks.list())
-      .filter((task) => query.orgId === undefined || task.orgId === query.orgId)
+      .filter((task) => (query.orgId === undefined || task.orgId === query.orgId) && (!org || task.orgId === org))
       .map((task) => taskView(mock, task))
       .filter((view) => query.status === undefined || view.status === query.status)
     return { tasks }
@@ -185,8 +196,10 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send()
   })
 
-  app.delete('/tasks', async (_request, reply) => {
-    await mock.store.tasks.clear()
+  app.delete('/tasks', async (request, reply) => {
+    const org = namespace(request)
+    if (!org) await mock.store.tasks.clear()
+    else for (const task of await mock.store.tasks.list()) if (task.orgId === org) await mock.store.tasks.delete(task.id)
     return reply.code(204).send()
   })
 
@@ -197,35 +210,42 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send({ credential: { orgId: credential.orgId, expiresAt } })
   })
 
-  const clockView = (): ClockView => ({ now: iso(mock.clock.now()), mode: mock.clock.mode })
-  app.get('/clock', async () => clockView())
+  const clockView = (org: string | null): ClockView => {
+    const clock = mock.clockFor(org)
+    return { now: iso(clock.now()), mode: clock.mode }
+  }
+  app.get('/clock', async (request) => clockView(namespace(request)))
   app.post('/clock', async (request) => {
     const change = validateClock(body(request))
+    // In a namespace, the org's own clock (§15); globally, the global one, with every org's along.
+    const org = namespace(request)
+    const setTo = (state: SharedState, at: number): void => (org ? void state.clocks.own(org).set(at) : state.clocks.setGlobal(at))
     const tooLate = (path: string): InvalidSpecError =>
       new InvalidSpecError([{ path, message: `must keep the clock at or before ${iso(MAX_TIME_MS)}` }])
     if (change.advance !== undefined) {
       const ms = typeof change.advance === 'number' ? change.advance : parseDuration(change.advance)
       if (ms === undefined) throw new InvalidSpecError([{ path: '/advance', message: 'must be a duration such as 90s, 15m, 7d, or milliseconds' }])
-      if (mock.clock.now() + ms > MAX_TIME_MS) throw tooLate('/advance')
-      await mock.store.update(['clock'], (state) => state.clock.advance(ms))
+      if (mock.clockFor(org).now() + ms > MAX_TIME_MS) throw tooLate('/advance')
+      await mock.store.update(['clock'], (state) => setTo(state, state.clocks.for(org).now() + ms))
     } else if (change.set !== undefined) {
       const at = parseDateTime(change.set)
       if (at === undefined) throw new InvalidSpecError([{ path: '/set', message: 'must be a valid ISO-8601 date-time' }])
       if (at > MAX_TIME_MS) throw tooLate('/set')
-      await mock.store.update(['clock'], (state) => state.clock.set(at))
+      await mock.store.update(['clock'], (state) => setTo(state, at))
     } else {
-      await mock.store.update(['clock'], (state) => state.clock.setMode(change.mode as 'system' | 'manual'))
+      const mode = change.mode as 'system' | 'manual'
+      await mock.store.update(['clock'], (state) => (org ? state.clocks.own(org) : state.clock).setMode(mode))
     }
-    return clockView()
+    return clockView(org)
   })
 
   app.get('/requests', async (request) => {
     const query = validateRequestsQuery({ ...(request.query as object) })
     const limit = query.limit === undefined ? undefined : bounded(query.limit, 'limit', 0, 1, 1_000_000)
-    return { requests: await mock.store.journal.list({ path: query.path }, limit) }
+    return { requests: await mock.store.journal.list({ path: query.path, orgId: namespace(request) }, limit) }
   })
-  app.delete('/requests', async (_request, reply) => {
-    await mock.store.journal.clear()
+  app.delete('/requests', async (request, reply) => {
+    await mock.store.journal.clear(namespace(request))
     return reply.code(204).send()
   })
   app.get('/requests/wait', async (request, reply) => {
@@ -235,19 +255,21 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     // A client that goes away stops its wait.
     const gone = new AbortController()
     reply.raw.once('close', () => gone.abort())
-    const requests = await mock.store.journal.waitFor({ path: query.path }, count, timeoutMs, gone.signal)
+    const requests = await mock.store.journal.waitFor({ path: query.path, orgId: namespace(request) }, count, timeoutMs, gone.signal)
     if (!requests) throw new ContractError('err-wait-timeout')
     return { requests }
   })
 
   app.post('/faults', async (request, reply) => {
     const spec = body(request)
-    const fault = await mock.store.update(['faults', 'operations'], (state) => state.faults.add(spec, (name) => state.operations.get(name) !== undefined))
+    const org = namespace(request)
+    const fault = await mock.store.update(['faults', 'operations'], (state) => state.faults.add(spec, (name) => state.operations.get(name) !== undefined, org))
     return reply.code(201).send({ fault })
   })
-  app.get('/faults', async () => ({ faults: mock.faults.list() }))
-  app.delete('/faults', async (_request, reply) => {
-    await mock.store.update(['faults'], (state) => state.faults.clear())
+  app.get('/faults', async (request) => ({ faults: mock.faults.list(namespace(request)) }))
+  app.delete('/faults', async (request, reply) => {
+    const org = namespace(request)
+    await mock.store.update(['faults'], (state) => state.faults.clear(org))
     return reply.code(204).send()
   })
 
@@ -257,16 +279,16 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     if (value === undefined) throw routeNotFound()
     return value
   }
-  app.get('/operations', async () => ({ operations: mock.operations.list() }))
-  app.get('/operations/:name', async (request: Named) => ({ operation: known(mock.operations.view(request.params.name)) }))
+  app.get('/operations', async (request) => ({ operations: mock.operations.list(namespace(request)) }))
+  app.get('/operations/:name', async (request: Named) => ({ operation: known(mock.operations.view(request.params.name, namespace(request))) }))
   app.put('/operations/:name', async (request: Named) => ({
-    operation: known(await mock.store.update(['operations'], (state) => state.operations.configure(request.params.name, body(request))))
+    operation: known(await mock.store.update(['operations'], (state) => state.operations.configure(request.params.name, body(request), namespace(request))))
   }))
   app.post('/operations/:name/next', async (request: Named, reply) => {
     const spec = body(request)
     const id = (spec as { id?: unknown } | null)?.id
     const taken = typeof id === 'string' && isUuid(id) && (await mock.store.tasks.get(id)) !== undefined
-    const next = known(await mock.store.update(['operations'], (state) => state.operations.queueNext(request.params.name, spec, () => taken)))
+    const next = known(await mock.store.update(['operations'], (state) => state.operations.queueNext(request.params.name, spec, () => taken, namespace(request))))
     return reply.code(201).send({ next })
   })
   app.post('/operations', async (request, reply) => {
@@ -287,8 +309,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send()
   })
 
-  app.post('/reset', async (_request, reply) => {
-    await mock.reset()
+  app.post('/reset', async (request, reply) => {
+    const org = namespace(request)
+    await (org ? mock.resetOrg(org) : mock.reset())
     return reply.code(204).send()
   })
 }

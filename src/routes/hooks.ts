@@ -18,7 +18,8 @@ declare module 'fastify' {
 
 /** Records the request in the journal once its answer is over (sent, or the connection cut). */
 export function journalRequest(mock: Mock, request: FastifyRequest, reply: FastifyReply): void {
-  const at = new Date(mock.clock.now()).toISOString()
+  // On the clock of the org the request names (§15), as the report reads it.
+  const at = new Date(mock.clockFor(request.headers['x-flynn-n-org-id'] as string | undefined).now()).toISOString()
   const started = performance.now()
   const res = reply.raw
   let recorded = false
@@ -47,8 +48,10 @@ export async function applyFault(mock: Mock, route: string, taskId: string | und
   // Everything from here on reads mock state: bring it up to what every replica wrote (§11).
   await mock.store.sync()
   // Most requests meet no fault: only then is one taken, atomically across replicas (§11).
-  if (!mock.faults.matches(route, taskId)) return
-  const fault = await mock.store.update(['faults'], (state) => state.faults.take(route, taskId))
+  // Faults come before auth (§7): an org's fault (§15) matches the org the request names.
+  const orgId = request.headers['x-flynn-n-org-id'] as string | undefined
+  if (!mock.faults.matches(route, taskId, orgId)) return
+  const fault = await mock.store.update(['faults'], (state) => state.faults.take(route, taskId, orgId))
   if (!fault) return
   request.fault = fault
   if (fault.delayMs) await sleep(fault.delayMs)

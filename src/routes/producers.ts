@@ -111,13 +111,14 @@ async function checkRequest(mock: Mock, request: FastifyRequest, reply: FastifyR
   await applyFault(mock, operation.name, undefined, request, reply)
   // A dropped connection (a fault) is hijacked: Fastify runs no handler, so no task is created.
   if (request.fault?.drop === 'before-response') return
-  const { settings, clock } = mock
+  const { settings } = mock
   const headers = request.headers
   request.orgId = mock.credentials.authenticate(
     settings.authMode,
     headers['x-flynn-n-org-id'] as string | undefined,
     headers['x-flynn-n-user-token'] as string | undefined,
-    clock
+    // A token's expiry is judged on the clock of the org it is used for (§15).
+    mock.clockFor(headers['x-flynn-n-org-id'] as string | undefined)
   )
   if (!accepts(headers.accept, JSON_TYPE, settings.acceptMode)) {
     throw new ContractError('err-invalid-accept-header', { accept: headers.accept ?? '', expected: JSON_TYPE })

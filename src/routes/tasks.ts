@@ -94,14 +94,15 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
 
 /** Rules 2 to 7 of §2, then the success answer of §3. */
 async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply: FastifyReply): Promise<unknown> {
-  const { settings, clock } = mock
+  const { settings } = mock
   const headers = request.headers
   // Node joins a repeated custom header into one string, so these are never arrays.
   const orgId = mock.credentials.authenticate(
     settings.authMode,
     headers['x-flynn-n-org-id'] as string | undefined,
     headers['x-flynn-n-user-token'] as string | undefined,
-    clock
+    // A token's expiry is judged on the clock of the org it is used for (§15).
+    mock.clockFor(headers['x-flynn-n-org-id'] as string | undefined)
   )
 
   const accept = headers.accept
@@ -124,7 +125,7 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
     if (!PAGE_NUMBER.test(pageNumber) || !Number.isSafeInteger(page)) throw pageNotFound()
   }
 
-  const now = clock.now()
+  const now = mock.clockFor(orgId).now()
   if (route.name === 'status') {
     // A poll is a status read that answers 200 (§4): a client already gone gets no answer.
     const state = request.raw.socket.destroyed ? task.observe(now) : await mock.store.tasks.poll(task, now)

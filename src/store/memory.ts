@@ -4,7 +4,7 @@
  * are the live objects, changed in place (one event loop makes each change atomic).
  */
 import { IssuedIrns } from '../issued-irns.js'
-import { RequestJournal, type JournalEntry, type JournalFilter } from '../journal.js'
+import { entryOrg, RequestJournal, type JournalEntry, type JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedState } from '../shared-state.js'
 import { TaskStore } from '../task-store.js'
@@ -82,8 +82,8 @@ class MemoryIrns implements IrnRepository {
     return found
   }
 
-  async clear(): Promise<void> {
-    this.irns.clear()
+  async clear(orgId?: string | null): Promise<void> {
+    this.irns.clear(orgId)
   }
 
   async sweep(): Promise<void> {
@@ -91,27 +91,55 @@ class MemoryIrns implements IrnRepository {
   }
 }
 
+/** Orgs whose journal is kept apart (§15); past it, the one made first is dropped. */
+const MAX_ORG_JOURNALS = 1_000
+
 class MemoryJournal implements JournalRepository {
+  /** Each org's own journal (§15: `JOURNAL_SIZE` each, so one team cannot evict another's). */
+  readonly #orgs = new Map<string, RequestJournal>()
+
   constructor(readonly journal: RequestJournal) {}
 
   async record(entry: JournalEntry): Promise<void> {
     this.journal.record(entry)
+    const orgId = entryOrg(entry)
+    if (orgId !== undefined) this.#org(orgId).record(entry)
+  }
+
+  /** An org's journal, made when it has none. */
+  #org(orgId: string): RequestJournal {
+    let journal = this.#orgs.get(orgId)
+    if (!journal) {
+      if (this.#orgs.size >= MAX_ORG_JOURNALS) this.#orgs.delete(this.#orgs.keys().next().value as string)
+      journal = new RequestJournal(this.journal.size)
+      this.#orgs.set(orgId, journal)
+    }
+    return journal
+  }
+
+  /** The journal a filter reads: an org's, or the global one. */
+  #for(filter: JournalFilter = {}): RequestJournal {
+    return filter.orgId ? this.#org(filter.orgId) : this.journal
   }
 
   async list(filter?: JournalFilter, limit?: number): Promise<JournalEntry[]> {
-    return this.journal.list(filter, limit)
+    return this.#for(filter).list(filter, limit)
   }
 
-  async clear(): Promise<void> {
+  async clear(orgId?: string | null): Promise<void> {
+    if (orgId) return this.#orgs.get(orgId)?.clear()
     this.journal.clear()
+    this.#orgs.clear()
   }
 
   waitFor(filter: JournalFilter, count: number, timeoutMs: number, signal?: AbortSignal): Promise<JournalEntry[] | null> {
-    return this.journal.waitFor(filter, count, timeoutMs, signal)
+    return this.#for(filter).waitFor(filter, count, timeoutMs, signal)
   }
 
   get waiting(): number {
-    return this.journal.waiting
+    let waiting = this.journal.waiting
+    for (const journal of this.#orgs.values()) waiting += journal.waiting
+    return waiting
   }
 }
 
@@ -127,7 +155,7 @@ export class MemoryStore implements Store {
     readonly state: SharedState,
     options: MemoryStoreOptions
   ) {
-    const tasks = new TaskStore({ clock: state.clock, ttlMs: options.ttlMs, maxTasks: options.maxTasks })
+    const tasks = new TaskStore({ clockFor: (orgId) => state.clocks.for(orgId), ttlMs: options.ttlMs, maxTasks: options.maxTasks })
     const irns = new IssuedIrns((id) => tasks.get(id) !== undefined)
     this.tasks = new MemoryTasks(tasks, irns)
     this.irns = new MemoryIrns(irns)

@@ -27,7 +27,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 import type { FollowedTime } from '../clock.js'
 import { redactUrl } from '../config.js'
-import type { JournalEntry, JournalFilter } from '../journal.js'
+import { entryOrg, type JournalEntry, type JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedDocs, SharedState } from '../shared-state.js'
 import { TaskExistsError, TaskLimitError } from '../task-store.js'
@@ -109,7 +109,7 @@ if not createdAt and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
   if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then return 'limit' end
 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'src', ARGV[2], 'uid', ARGV[3], 'createdAt', ARGV[4], 'facts', ARGV[5], 'v', 0)
+redis.call('HSET', KEYS[1], 'src', ARGV[2], 'uid', ARGV[3], 'createdAt', ARGV[4], 'facts', ARGV[5], 'v', 0, 'org', ARGV[10])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[2] .. ':seq'), ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
@@ -139,23 +139,24 @@ if held[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'facts', ARGV[3], 'v', tonumber(held[2]) + 1)
 return 1`
 
-/** Removes a task. KEYS: task, tasks, expiry. ARGV: id, cutoff. 1 when a live one was removed. */
+/** Removes a task. KEYS: task, tasks, expiry. ARGV: id. The removed task's [createdAt, org], or an empty list. */
 const DELETE_TASK = `
-local createdAt = redis.call('HGET', KEYS[1], 'createdAt')
+local held = redis.call('HMGET', KEYS[1], 'createdAt', 'org')
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-if createdAt and tonumber(createdAt) > tonumber(ARGV[2]) then return 1 end
-return 0`
+if not held[1] then return {} end
+return held`
 
 /**
- * Issued IRNs whose task is held. ARGV: prefix, cutoff, then (org, irn) pairs. For each pair, the
- * IRN's JSON and its cancellation time joined by a newline, or false.
+ * Issued IRNs whose task is held. ARGV: prefix, then (org, irn, cutoff) triples, the cutoff being
+ * the org clock's now minus the TTL. For each, the IRN's JSON and its cancellation time joined by a
+ * newline, or false.
  */
 const LOOKUP_IRNS = `
 local out = {}
-local cutoff = tonumber(ARGV[2])
-for i = 3, #ARGV, 2 do
+for i = 2, #ARGV, 3 do
+  local cutoff = tonumber(ARGV[i + 2])
   local key = ARGV[1] .. 'irns:' .. ARGV[i]
   local raw = redis.call('HGET', key, ARGV[i + 1])
   local found = false
@@ -170,18 +171,31 @@ for i = 3, #ARGV, 2 do
 end
 return out`
 
-/** Records journal entries. KEYS: journal, journal:seq. ARGV: size, then the entries' JSON. */
+/**
+ * Records journal entries, in the global list and in each one's org list (§15, `JOURNAL_SIZE`
+ * each; an org list unused for 7 days is freed). KEYS: journal, journal:seq. ARGV: size, then
+ * (org or '', entry JSON) pairs.
+ */
 const RECORD = `
-local size = table.remove(ARGV, 1)
-redis.call('RPUSH', KEYS[1], unpack(ARGV))
-redis.call('LTRIM', KEYS[1], -tonumber(size), -1)
+local size = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+  if ARGV[i] ~= '' then
+    local org = KEYS[1] .. ':org:' .. ARGV[i]
+    redis.call('RPUSH', org, ARGV[i + 1])
+    redis.call('LTRIM', org, -size, -1)
+    redis.call('PEXPIRE', org, 604800000)
+    redis.call('SADD', KEYS[1] .. ':orgs', ARGV[i])
+  end
+end
+redis.call('LTRIM', KEYS[1], -size, -1)
 redis.call('INCR', KEYS[2])`
 
 interface Scripts {
   casDocs(...args: string[]): Promise<number>
   addTask(...args: string[]): Promise<string>
   casFacts(...args: string[]): Promise<number>
-  deleteTask(...args: string[]): Promise<number>
+  deleteTask(...args: string[]): Promise<Array<string | null>>
   lookupIrns(...args: string[]): Promise<Array<string | null>>
   record(...args: string[]): Promise<null>
 }
@@ -243,13 +257,15 @@ class RedisTasks implements TaskRepository {
     this.ttlMs = store.options.ttlMs
   }
 
-  #cutoff(): number {
-    return this.store.state.clock.now() - this.ttlMs
+  /** Whether a task created at `createdAt` (epoch ms) for `orgId` has expired, on that org's clock (§5, §15). */
+  #expired(createdAt: number, orgId: string | null): boolean {
+    return createdAt <= this.store.state.clocks.for(orgId).now() - this.ttlMs
   }
 
   async add(task: Task, effects: TaskEffects = {}): Promise<void> {
     const { prefix, maxTasks } = this.store.options
-    const now = this.store.state.clock.now()
+    // Judged on the clock of the task's org (§15): what has expired there makes room.
+    const now = this.store.state.clocks.for(task.orgId).now()
     const src = JSON.stringify({ orgId: task.orgId, kind: task.kind, source: task.source })
     const expireMs = Math.max(1_000, task.createdAt + this.ttlMs - now + KEY_SLACK_MS)
     const args = [task.id, src, randomUUID(), String(task.createdAt), JSON.stringify(task.facts), String(now - this.ttlMs), String(maxTasks), String(expireMs), prefix, task.orgId]
@@ -268,7 +284,7 @@ class RedisTasks implements TaskRepository {
 
   prefetch(id: string): () => Promise<Task | undefined> {
     const lower = id.toLowerCase()
-    const fields = this.store.run((r) => r.hmget(this.store.key(`task:${lower}`), 'uid', 'createdAt', 'facts', 'v'))
+    const fields = this.store.run((r) => r.hmget(this.store.key(`task:${lower}`), 'uid', 'createdAt', 'facts', 'v', 'org'))
     // A request that ends before it reads the task (a fault, a 401) leaves this unread.
     fields.catch(() => {})
     return () => this.#built(lower, fields)
@@ -276,9 +292,9 @@ class RedisTasks implements TaskRepository {
 
   /** The task read as `fields`, live at the clock's now, with its content (built once, cached). */
   async #built(lower: string, fields: Promise<Array<string | null>>): Promise<Task | undefined> {
-    const [uid, createdAt, facts, version] = await fields
+    const [uid, createdAt, facts, version, org] = await fields
     const key = this.store.key(`task:${lower}`)
-    if (uid == null || createdAt == null || facts == null || version == null || Number(createdAt) <= this.#cutoff()) return undefined
+    if (uid == null || createdAt == null || facts == null || version == null || this.#expired(Number(createdAt), org ?? null)) return undefined
     let content = this.#content.get(lower)
     if (content?.uid !== uid) {
       const [srcUid, src] = await this.store.run((r) => r.hmget(key, 'uid', 'src'))
@@ -433,7 +449,8 @@ class RedisTasks implements TaskRepository {
 
   async delete(id: string): Promise<boolean> {
     const lower = id.toLowerCase()
-    return (await this.store.run((r) => r.deleteTask(this.store.key(`task:${lower}`), this.store.key('tasks'), this.store.key('expiry'), lower, String(this.#cutoff())))) === 1
+    const [createdAt, org] = await this.store.run((r) => r.deleteTask(this.store.key(`task:${lower}`), this.store.key('tasks'), this.store.key('expiry'), lower))
+    return createdAt != null && !this.#expired(Number(createdAt), org ?? null)
   }
 
   async clear(): Promise<void> {
@@ -441,8 +458,14 @@ class RedisTasks implements TaskRepository {
     await this.#remove(ids)
   }
 
-  async sweep(now: number): Promise<string[]> {
-    const ids = await this.store.run((r) => r.zrangebyscore(this.store.key('expiry'), '-inf', String(now - this.ttlMs)))
+  async sweep(): Promise<string[]> {
+    // Expired for some org's clock at the most; then each judged on its own org's (§15).
+    const candidates = await this.store.run((r) => r.zrangebyscore(this.store.key('expiry'), '-inf', String(this.store.state.clocks.latest() - this.ttlMs)))
+    const held = candidates.length === 0 ? [] : await this.store.run((r) => r.pipeline(candidates.map((id) => ['hmget', this.store.key(`task:${id}`), 'createdAt', 'org'])).exec())
+    const ids = candidates.filter((_id, i) => {
+      const [createdAt, org] = (held?.[i]?.[1] ?? []) as Array<string | null>
+      return createdAt == null || this.#expired(Number(createdAt), org ?? null)
+    })
     await this.#remove(ids)
     return ids
   }
@@ -461,8 +484,9 @@ class RedisIrns implements IrnRepository {
   async lookup(wanted: ReadonlyArray<readonly [string, string]>): Promise<Map<string, IssuedIrn>> {
     const found = new Map<string, IssuedIrn>()
     const pairs = wanted.map(([orgId, irn]) => [orgId, irn.toLowerCase()] as const)
-    const cutoff = this.store.state.clock.now() - this.store.options.ttlMs
-    const answers = await this.store.run((r) => r.lookupIrns(this.store.options.prefix, String(cutoff), ...pairs.flat()))
+    const { clocks } = this.store.state
+    const triples = pairs.flatMap(([orgId, irn]) => [orgId, irn, String(clocks.for(orgId).now() - this.store.options.ttlMs)])
+    const answers = await this.store.run((r) => r.lookupIrns(this.store.options.prefix, ...triples))
     answers.forEach((answer, i) => {
       if (answer === null) return
       const [orgId, irn] = pairs[i] as readonly [string, string]
@@ -474,16 +498,20 @@ class RedisIrns implements IrnRepository {
     return found
   }
 
-  async clear(): Promise<void> {
+  async clear(orgId?: string | null): Promise<void> {
+    if (orgId) {
+      await this.store.run((r) => r.multi().del(this.store.key(`irns:${orgId}`), this.store.key(`irns:${orgId}:cancelled`)).srem(this.store.key('irn-orgs'), orgId).exec())
+      return
+    }
     const orgs = await this.store.run((r) => r.smembers(this.store.key('irn-orgs')))
     const keys = orgs.flatMap((org) => [this.store.key(`irns:${org}`), this.store.key(`irns:${org}:cancelled`)])
     await this.store.run((r) => r.del(this.store.key('irn-orgs'), ...keys))
   }
 
   async sweep(): Promise<void> {
-    const cutoff = this.store.state.clock.now() - this.store.options.ttlMs
     const orgs = await this.store.run((r) => r.smembers(this.store.key('irn-orgs')))
     for (const org of orgs) {
+      const cutoff = this.store.state.clocks.for(org).now() - this.store.options.ttlMs
       const key = this.store.key(`irns:${org}`)
       const entries = Object.entries(await this.store.run((r) => r.hgetall(key)))
       // An org whose IRNs are all freed leaves the list.
@@ -506,7 +534,7 @@ class RedisIrns implements IrnRepository {
 class RedisJournal implements JournalRepository {
   waiting = 0
   /** Entries of this event-loop turn, written together (one command for many requests under load). */
-  #batch: string[] = []
+  #batch: Array<[string, string]> = []
   #written: Promise<void> | undefined
   /** Whether journal entries are being lost (the store is away). */
   #lost = false
@@ -515,7 +543,7 @@ class RedisJournal implements JournalRepository {
 
   record(entry: JournalEntry): Promise<void> {
     if (this.store.options.journalSize === 0) return Promise.resolve()
-    this.#batch.push(JSON.stringify(entry))
+    this.#batch.push([entryOrg(entry) ?? '', JSON.stringify(entry)])
     this.#written ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.#write())
     return this.#written
   }
@@ -526,9 +554,9 @@ class RedisJournal implements JournalRepository {
     this.#written = undefined
     const size = String(this.store.options.journalSize)
     try {
-      // Lua's unpack takes a few thousand values at most: large turns go in chunks.
+      // Large turns go in chunks, so that no one script runs long.
       for (let i = 0; i < entries.length; i += 1_000) {
-        await this.store.run((r) => r.record(this.store.key('journal'), this.store.key('journal:seq'), size, ...entries.slice(i, i + 1_000)))
+        await this.store.run((r) => r.record(this.store.key('journal'), this.store.key('journal:seq'), size, ...entries.slice(i, i + 1_000).flat()))
       }
     } catch (error) {
       // Once per outage, not once per turn.
@@ -540,13 +568,23 @@ class RedisJournal implements JournalRepository {
   }
 
   async list(filter: JournalFilter = {}, limit?: number): Promise<JournalEntry[]> {
-    const raw = await this.store.run((r) => r.lrange(this.store.key('journal'), 0, -1))
+    const raw = await this.store.run((r) => r.lrange(this.#key(filter.orgId), 0, -1))
     const matching = raw.map((json) => JSON.parse(json) as JournalEntry).filter((e) => filter.path === undefined || e.url.startsWith(filter.path))
     return limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))
   }
 
-  async clear(): Promise<void> {
-    await this.store.run((r) => r.del(this.store.key('journal')))
+  /** The list a filter reads: an org's, or the global one. */
+  #key(orgId: string | null | undefined): string {
+    return this.store.key(orgId ? `journal:org:${orgId}` : 'journal')
+  }
+
+  async clear(orgId?: string | null): Promise<void> {
+    if (orgId) {
+      await this.store.run((r) => r.del(this.#key(orgId)))
+      return
+    }
+    const orgs = await this.store.run((r) => r.smembers(this.store.key('journal:orgs')))
+    await this.store.run((r) => r.del(this.#key(null), this.store.key('journal:orgs'), ...orgs.map((org) => this.#key(org))))
   }
 
   async waitFor(filter: JournalFilter, count: number, timeoutMs: number, signal?: AbortSignal): Promise<JournalEntry[] | null> {

@@ -79,8 +79,8 @@ export interface TaskRepository {
   delete(id: string): Promise<boolean>
   /** Removes every task. */
   clear(): Promise<void>
-  /** Frees every task expired at `now`. @returns the ids freed */
-  sweep(now: number): Promise<string[]>
+  /** Frees every task expired, each on its org's clock (§15). @returns the ids freed */
+  sweep(): Promise<string[]>
 }
 
 /** The IRNs issued by tasks still held (§10); issuing and cancelling come with {@link TaskRepository.add}. */
@@ -90,8 +90,8 @@ export interface IrnRepository {
    * @returns a map keyed `orgId|irn` (IRN lower-case)
    */
   lookup(wanted: ReadonlyArray<readonly [string, string]>): Promise<Map<string, IssuedIrn>>
-  /** Forgets every IRN. */
-  clear(): Promise<void>
+  /** Forgets every IRN, or an org's (§15). */
+  clear(orgId?: string | null): Promise<void>
   /** Frees the IRNs whose task is no longer held. */
   sweep(): Promise<void>
 }
@@ -102,8 +102,8 @@ export interface JournalRepository {
   record(entry: JournalEntry): Promise<void>
   /** Matching entries oldest first; with `limit`, the newest `limit` of them. */
   list(filter?: JournalFilter, limit?: number): Promise<JournalEntry[]>
-  /** Forgets every entry. */
-  clear(): Promise<void>
+  /** Forgets every entry, or an org's view of them (§15). */
+  clear(orgId?: string | null): Promise<void>
   /**
    * Resolves with the matching entries once at least `count` are recorded on any replica, or
    * with null after `timeoutMs` (real time) or when `signal` aborts.

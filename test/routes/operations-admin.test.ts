@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { BUNDLED_FIXTURES_DIR } from '../../src/config.js'
 import { loadFixtures } from '../../src/fixtures.js'
-import { AUTH1, errorOf, JSON_ACCEPT, listen, makeApp, NOT_FOUND, path } from '../helpers/app.js'
+import { AUTH1, errorOf, JSON_ACCEPT, listen, makeApp, NOT_FOUND, path, ORG1 } from '../helpers/app.js'
 import { invoice, producerPath, submit, SUBMIT } from '../helpers/producers.js'
 import { startMockServer } from '../../src/embed.js'
 
@@ -82,7 +82,7 @@ t.test('a submit refused for a full store keeps the override queued and issues n
   await send({ method: 'POST', url: `/__admin/operations/${GENERATION}/next`, payload: { id: ID } })
   const full = await send({ method: 'POST', url: producerPath.generate(), headers: SUBMIT, payload: JSON.stringify({ payload: [invoice('L-1')] }) })
   t.same([full.statusCode, full.json()], [507, errorOf('err-task-limit', 'Runtime')])
-  t.same(app.mock.operations.peekNext(GENERATION), { id: ID })
+  t.same(app.mock.operations.peekNext(GENERATION, ORG1), { id: ID })
   await send({ method: 'DELETE', url: '/__admin/tasks/a0000000-0000-4000-8000-000000000005' })
   t.equal(await submit(send, producerPath.generate(), { payload: [invoice('L-1')] }), ID)
 })
