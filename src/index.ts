@@ -5,7 +5,7 @@
 export { buildApp, type AppOptions } from './app.js'
 export { ControlledClock, type Clock, type ClockMode } from './clock.js'
 export { defaultSettings, type Settings } from './config.js'
-export { AdminClient, AdminError, startMockServer, type FaultSpec, type MockServer, type MockServerOptions, type OrgSpec } from './embed.js'
+export { AdminClient, AdminError, startMockServer, type AdminClientOptions, type FaultSpec, type MockServer, type MockServerOptions, type OrgSpec } from './embed.js'
 export type { ErrorBody, ErrorCode } from './errors.js'
 export type { Fault } from './faults.js'
 export type { JournalEntry } from './journal.js'
