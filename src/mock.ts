@@ -262,7 +262,7 @@ export class Mock {
    */
   async reset(): Promise<void> {
     await this.store.update(['clock', 'faults', 'operations'], (s) => {
-      s.clock.reset()
+      s.clocks.reset()
       s.faults.clear()
       s.operations.reset()
     })
