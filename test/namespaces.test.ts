@@ -129,6 +129,20 @@ t.test('reset in a namespace resets only that org; logins expire on each org\'s 
   t.equal((await as(ORG1, TASK.returns)).statusCode, 200, 'still good for org 1')
 })
 
+t.test('the journal keeps JOURNAL_SIZE entries per org: one team cannot evict another\'s', async (t) => {
+  const { send, app } = await makeApp({ journalSize: 3 })
+  await send({ url: path.status(TASK.org2), headers: STATUS2 })
+  for (let i = 0; i < 5; i++) await send({ url: path.status(TASK.returns), headers: STATUS1 })
+  t.equal((await admin(send, in1, 'GET', '/requests')).json().requests.length, 3)
+  t.same((await admin(send, in2, 'GET', '/requests')).json().requests.map((e: { url: string }) => e.url), [path.status(TASK.org2)], 'org 2\'s entry is still there')
+  t.equal((await admin(send, undefined, 'GET', '/requests')).json().requests.length, 3, 'the global view holds the newest')
+  // Many orgs: the memory store keeps the views of the latest 1,000.
+  for (let i = 0; i < 1_001; i++) await app.mock.store.journal.record({ id: String(i), at: iso(T0), method: 'GET', url: `/x/${i}`, status: 200, durationMs: 0, headers: { 'x-flynn-n-org-id': `org-${i}` } })
+  t.same((await app.mock.store.journal.list({ orgId: 'org-1000' })).map((e) => e.url), ['/x/1000'])
+  t.equal(await admin(send, undefined, 'DELETE', '/requests').then((res) => res.statusCode), 204)
+  t.same((await app.mock.store.journal.list({ orgId: 'org-1000' })), [], 'a global clear clears every org\'s view')
+})
+
 t.test('AdminClient with orgId acts only in its org\'s namespace', async (t) => {
   const { app } = await makeApp()
   const url = `http://127.0.0.1:${await listen(app, t)}`
