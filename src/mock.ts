@@ -287,7 +287,8 @@ export class Mock {
     await this.store.journal.clear(orgId)
     await this.store.irns.clear(orgId)
     for (const task of await this.store.tasks.list()) if (task.orgId === orgId) await this.store.tasks.delete(task.id)
-    for (const task of seedTasks(this.fixtures, this.specDefaults(orgId))) {
+    // Fixture tasks keep their own org (org 1 when they name none); made at this org's now.
+    for (const task of seedTasks(this.fixtures, { ...this.specDefaults(), now: this.clockFor(orgId).now() })) {
       if (task.orgId === orgId) await this.store.tasks.add(task)
     }
   }
