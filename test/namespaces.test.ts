@@ -146,6 +146,7 @@ t.test('the journal keeps JOURNAL_SIZE entries per org: one team cannot evict an
 t.test('AdminClient with orgId acts only in its org\'s namespace', async (t) => {
   const { app } = await makeApp()
   const url = `http://127.0.0.1:${await listen(app, t)}`
+  t.throws(() => new AdminClient(url, { orgId: '' }), TypeError, 'an empty org is no namespace')
   const team2 = new AdminClient(url, { orgId: ORG2 })
   const everyone = new AdminClient(url)
   await team2.advanceClock('8d')

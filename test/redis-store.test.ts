@@ -13,7 +13,7 @@ import { RedisStore } from '../src/store/redis.js'
 import { SharedState } from '../src/shared-state.js'
 import type { Task } from '../src/task.js'
 import { StoreUnavailableError } from '../src/store/store.js'
-import { AUTH1, errorOf, JSON_ACCEPT, makeApp, path, T0, TASK, type TestApp } from './helpers/app.js'
+import { AUTH1, errorOf, JSON_ACCEPT, makeApp, ORG2, path, T0, TASK, type TestApp } from './helpers/app.js'
 import { invoice, producerPath, SUBMIT, submit } from './helpers/producers.js'
 import { startRedis } from './helpers/redis.js'
 
@@ -208,6 +208,30 @@ t.test('reset on one replica re-seeds for all; a restarted replica finds everyth
   t.equal((await never.send({ url: path.status(id), headers: STATUS })).statusCode, 404, 'SEED=always seeds again, for every replica')
   t.same((await never.send({ url: '/__admin/faults' })).json(), { faults: [] }, 'with no faults')
   t.same((await never.send({ url: '/__admin/clock' })).json(), { now: new Date(T0).toISOString(), mode: 'manual' }, 'and the seeding replica\'s clock')
+})
+
+t.test('namespaces (§15) are shared by replicas: org clocks, operation settings, scoped resets', async (t) => {
+  const [a, b] = (await replicas(t)) as [TestApp, TestApp]
+  const in2 = { 'x-flynn-n-org-id': ORG2 }
+  await a.app.mock.sweep()
+  t.equal((await a.send({ url: '/__admin/tasks' })).json().tasks.length, 8, 'a sweep with nothing expired frees nothing')
+  await a.send({ method: 'POST', url: '/__admin/clock', headers: { ...in2, ...json }, payload: { advance: '8d' } })
+  t.same((await b.send({ url: '/__admin/clock', headers: in2 })).json(), { now: new Date(T0 + 8 * DAY).toISOString(), mode: 'manual' }, 'the other replica reads org 2\'s clock')
+  t.same((await b.send({ url: '/__admin/clock' })).json().now, new Date(T0).toISOString())
+  await b.app.mock.sweep()
+  t.equal((await a.send({ url: `/__admin/tasks/${TASK.org2}` })).statusCode, 404, 'swept on org 2\'s clock')
+  t.equal((await a.send({ url: `/__admin/tasks/${TASK.returns}` })).statusCode, 200, 'not org 1\'s')
+  await a.send({ method: 'POST', url: '/__admin/operations', headers: json, payload: { name: 'team-op', method: 'POST', path: '/enriched/team/v1/run', envelope: 'v3', task: { result: {} } } })
+  await a.send({ method: 'PUT', url: '/__admin/operations/team-op', headers: { ...in2, ...json }, payload: { outcome: 'failed' } })
+  await a.send({ method: 'POST', url: '/__admin/operations/team-op/next', headers: { ...in2, ...json }, payload: {} })
+  t.match((await b.send({ url: '/__admin/operations/team-op', headers: in2 })).json().operation, { outcome: 'failed', next: [{}] }, 'org 2\'s settings and queue, on the other replica')
+  t.equal((await b.send({ method: 'DELETE', url: '/__admin/operations/team-op' })).statusCode, 204)
+  t.equal((await a.send({ url: '/__admin/operations/team-op', headers: in2 })).statusCode, 404, 'a custom operation removed takes every org\'s settings with it')
+  await submit((o) => a.send({ ...o, headers: { ...o.headers, 'x-flynn-n-org-id': ORG2, 'x-flynn-n-user-token': 'demo-token-2' } }), producerPath.generate(), { payload: [invoice('O2-1')] })
+  t.equal((await b.send({ method: 'POST', url: '/__admin/reset', headers: in2 })).statusCode, 204)
+  t.same((await a.send({ url: '/__admin/requests', headers: in2 })).json(), { requests: [] }, 'org 2\'s journal view cleared for every replica')
+  t.same((await a.send({ url: '/__admin/clock', headers: in2 })).json().now, new Date(T0).toISOString())
+  t.equal((await a.send({ url: `/__admin/tasks/${TASK.org2}` })).statusCode, 200, 'its seeded task made again')
 })
 
 t.test('the sweep frees expired tasks and their IRNs, and seeds expired fixture tasks again', async (t) => {

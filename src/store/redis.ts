@@ -258,7 +258,7 @@ class RedisTasks implements TaskRepository {
   }
 
   /** Whether a task created at `createdAt` (epoch ms) for `orgId` has expired, on that org's clock (§5, §15). */
-  #expired(createdAt: number, orgId: string | null): boolean {
+  #expired(createdAt: number, orgId: string | null | undefined): boolean {
     return createdAt <= this.store.state.clocks.for(orgId).now() - this.ttlMs
   }
 
@@ -294,7 +294,7 @@ class RedisTasks implements TaskRepository {
   async #built(lower: string, fields: Promise<Array<string | null>>): Promise<Task | undefined> {
     const [uid, createdAt, facts, version, org] = await fields
     const key = this.store.key(`task:${lower}`)
-    if (uid == null || createdAt == null || facts == null || version == null || this.#expired(Number(createdAt), org ?? null)) return undefined
+    if (uid == null || createdAt == null || facts == null || version == null || this.#expired(Number(createdAt), org)) return undefined
     let content = this.#content.get(lower)
     if (content?.uid !== uid) {
       const [srcUid, src] = await this.store.run((r) => r.hmget(key, 'uid', 'src'))
@@ -450,7 +450,7 @@ class RedisTasks implements TaskRepository {
   async delete(id: string): Promise<boolean> {
     const lower = id.toLowerCase()
     const [createdAt, org] = await this.store.run((r) => r.deleteTask(this.store.key(`task:${lower}`), this.store.key('tasks'), this.store.key('expiry'), lower))
-    return createdAt != null && !this.#expired(Number(createdAt), org ?? null)
+    return createdAt != null && !this.#expired(Number(createdAt), org)
   }
 
   async clear(): Promise<void> {
@@ -463,8 +463,8 @@ class RedisTasks implements TaskRepository {
     const candidates = await this.store.run((r) => r.zrangebyscore(this.store.key('expiry'), '-inf', String(this.store.state.clocks.latest() - this.ttlMs)))
     const held = candidates.length === 0 ? [] : await this.store.run((r) => r.pipeline(candidates.map((id) => ['hmget', this.store.key(`task:${id}`), 'createdAt', 'org'])).exec())
     const ids = candidates.filter((_id, i) => {
-      const [createdAt, org] = (held?.[i]?.[1] ?? []) as Array<string | null>
-      return createdAt == null || this.#expired(Number(createdAt), org ?? null)
+      const [createdAt, org] = held?.[i]?.[1] as [string | null, string | null]
+      return createdAt == null || this.#expired(Number(createdAt), org)
     })
     await this.#remove(ids)
     return ids
