@@ -133,7 +133,8 @@ export class ControlledClock implements Clock {
 
   /** The current time in epoch ms. */
   now(): number {
-    return this.#mode === 'manual' ? this.#frozenAt : this.#system() + this.#offset
+    // An org's clock follows the global one at an offset (§15): it too stops at MAX_TIME_MS.
+    return this.#mode === 'manual' ? this.#frozenAt : Math.min(MAX_TIME_MS, this.#system() + this.#offset)
   }
 
   /** The system time this clock follows, in epoch ms (for another clock over the same time). */
@@ -247,6 +248,11 @@ export class Clocks {
     for (const clock of this.#orgs.values()) {
       if (clock.mode === 'manual') clock.restore({ ...clock.snapshot(), frozenAt: Math.min(MAX_TIME_MS, clock.now() + moved) })
     }
+  }
+
+  /** The orgs that have their own clock, with it. */
+  owned(): Array<[string, ControlledClock]> {
+    return [...this.#orgs]
   }
 
   /** The latest now of any clock, in epoch ms (what has expired for some org, at the most). */

@@ -28,8 +28,13 @@ export interface JournalFilter {
   orgId?: string | null
 }
 
-/** The org a journaled request named (its `X-FLYNN-N-ORG-ID`), if any. */
-export const entryOrg = (entry: JournalEntry): string | undefined => entry.headers['x-flynn-n-org-id']
+/**
+ * The org whose view (§15) a journaled request enters: the `X-FLYNN-N-ORG-ID` it named, unless it
+ * was refused as unauthenticated (`401`/`403`), so that requests with made-up org ids cannot
+ * crowd the views of the teams that use them.
+ */
+export const entryOrg = (entry: JournalEntry): string | undefined =>
+  entry.status === 401 || entry.status === 403 ? undefined : entry.headers['x-flynn-n-org-id']
 
 interface Waiter {
   filter: JournalFilter

@@ -232,7 +232,8 @@ export class Mock {
     if (this.state.users.sweepable()) await this.store.update(['auth'], (s) => s.users.sweep())
     const again = freed.filter((id) => this.#fixtureTaskIds.has(id))
     if (again.length === 0) return
-    for (const task of seedTasks(this.fixtures, this.specDefaults())) {
+    // Each made again at its own org's now (§15).
+    for (const task of this.#fixtureTasks()) {
       if (again.includes(task.id)) await this.store.tasks.add(task).catch(() => {})
     }
   }
@@ -286,11 +287,23 @@ export class Mock {
     })
     await this.store.journal.clear(orgId)
     await this.store.irns.clear(orgId)
-    for (const task of await this.store.tasks.list()) if (task.orgId === orgId) await this.store.tasks.delete(task.id)
-    // Fixture tasks keep their own org (org 1 when they name none); made at this org's now.
-    for (const task of seedTasks(this.fixtures, { ...this.specDefaults(), now: this.clockFor(orgId).now() })) {
-      if (task.orgId === orgId) await this.store.tasks.add(task)
-    }
+    const seeded = this.#fixtureTasks().filter((task) => task.orgId === orgId)
+    // The org's fixture ids are its own: a task another org made with one of them goes too.
+    const ids = new Set(seeded.map((task) => task.id))
+    for (const task of await this.store.tasks.list()) if (task.orgId === orgId || ids.has(task.id)) await this.store.tasks.delete(task.id)
+    for (const task of seeded) await this.store.tasks.add(task)
+  }
+
+  /** The fixture tasks, each made at its org's now (org 1 when a fixture names none). */
+  #fixtureTasks(): Task[] {
+    const byOrg = new Map<string, Task[]>()
+    for (const task of seedTasks(this.fixtures, this.specDefaults())) byOrg.set(task.orgId, [...(byOrg.get(task.orgId) ?? []), task])
+    return [...byOrg].flatMap(([orgId, tasks]) => {
+      const now = this.clockFor(orgId).now()
+      if (now === this.clock.now()) return tasks
+      const ids = new Set(tasks.map((task) => task.id))
+      return seedTasks(this.fixtures, { ...this.specDefaults(), now }).filter((task) => ids.has(task.id))
+    })
   }
 
   /**

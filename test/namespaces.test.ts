@@ -139,8 +139,41 @@ t.test('the journal keeps JOURNAL_SIZE entries per org: one team cannot evict an
   // Many orgs: the memory store keeps the views of the latest 1,000.
   for (let i = 0; i < 1_001; i++) await app.mock.store.journal.record({ id: String(i), at: iso(T0), method: 'GET', url: `/x/${i}`, status: 200, durationMs: 0, headers: { 'x-flynn-n-org-id': `org-${i}` } })
   t.same((await app.mock.store.journal.list({ orgId: 'org-1000' })).map((e) => e.url), ['/x/1000'])
+  // A team waiting on its view keeps it while many others come and go; refused requests enter no view.
+  const waiting = admin(send, in2, 'GET', '/requests/wait?count=1&timeoutMs=3000&path=/enriched/')
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  for (let i = 0; i < 150; i++) await app.mock.store.journal.record({ id: String(i), at: iso(T0), method: 'GET', url: `/y/${i}`, status: 200, durationMs: 0, headers: { 'x-flynn-n-org-id': `more-${i}` } })
+  const held = (await app.mock.store.journal.list({ orgId: ORG2 })).length
+  await send({ url: path.status(TASK.org2), headers: { ...STATUS2, 'x-flynn-n-user-token': 'wrong' } })
+  t.equal((await app.mock.store.journal.list({ orgId: ORG2 })).length, held, 'a 403 does not enter org 2\'s view')
+  await send({ url: path.status(TASK.org2), headers: STATUS2 })
+  t.equal((await waiting).statusCode, 200, 'the wait is answered')
   t.equal(await admin(send, undefined, 'DELETE', '/requests').then((res) => res.statusCode), 204)
   t.same((await app.mock.store.journal.list({ orgId: 'org-1000' })), [], 'a global clear clears every org\'s view')
+})
+
+t.test('bad namespaces, fixture ids taken by another org, clocks at the end of time', async (t) => {
+  const { send, app } = await makeApp()
+  for (const org of ['', 'x'.repeat(201)]) {
+    const res = await admin(send, { 'x-flynn-n-org-id': org }, 'POST', '/reset')
+    t.same([res.statusCode, res.json()], [400, errorOf('err-invalid-request', 'ClientRequest', { details: [{ path: 'X-FLYNN-N-ORG-ID', message: 'must be an org id of 1 to 200 characters' }] })], `${org.length} characters: not a global reset`)
+  }
+  // Org 1 takes org 2's fixture id while org 2's task has expired; org 2's reset takes it back.
+  await admin(send, in2, 'POST', '/clock', { advance: '8d' })
+  t.equal((await admin(send, in1, 'POST', '/tasks', { id: TASK.org2 })).statusCode, 201)
+  t.equal((await admin(send, in2, 'POST', '/reset')).statusCode, 204)
+  t.same((await admin(send, in2, 'GET', `/tasks/${TASK.org2}`)).json().task.orgId, ORG2)
+  // The sweep makes an expired fixture task again at its own org's now.
+  await admin(send, in2, 'POST', '/clock', { advance: '8d' })
+  await app.mock.sweep()
+  t.same((await admin(send, in2, 'GET', `/tasks/${TASK.org2}`)).json().task.createdAt, iso(T0 + 8 * DAY), 'on org 2\'s clock')
+  // An org clock following the global one at an offset stops at the end of time, and never goes back.
+  await admin(send, in2, 'POST', '/clock', { mode: 'system' })
+  await admin(send, undefined, 'POST', '/clock', { set: '9999-12-31T00:00:00.000Z' })
+  t.same((await admin(send, in2, 'GET', '/clock')).json().now, '9999-12-31T23:59:59.999Z')
+  await admin(send, in2, 'POST', '/clock', { mode: 'manual' })
+  await admin(send, undefined, 'POST', '/clock', { advance: '1s' })
+  t.same((await admin(send, in2, 'GET', '/clock')).json().now, '9999-12-31T23:59:59.999Z')
 })
 
 t.test('AdminClient with orgId acts only in its org\'s namespace', async (t) => {

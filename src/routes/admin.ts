@@ -137,6 +137,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     }
     // An unknown /__admin path: the route 404, before any body is parsed.
     if (request.is404) throw routeNotFound()
+    // A namespace names an org (§15): an empty one must not fall back to acting on every org.
+    const org = request.headers['x-flynn-n-org-id']
+    if (org !== undefined && (org === '' || org.length > 200)) throw new InvalidSpecError([{ path: 'X-FLYNN-N-ORG-ID', message: 'must be an org id of 1 to 200 characters' }])
     await mock.store.sync()
   })
 

@@ -91,8 +91,8 @@ class MemoryIrns implements IrnRepository {
   }
 }
 
-/** Orgs whose journal is kept apart (§15); past it, the one made first is dropped. */
-const MAX_ORG_JOURNALS = 1_000
+/** Orgs whose journal view is kept (§15); past it, the one used least recently (and not waited on) is dropped. */
+const MAX_ORG_JOURNALS = 100
 
 class MemoryJournal implements JournalRepository {
   /** Each org's own journal (§15: `JOURNAL_SIZE` each, so one team cannot evict another's). */
@@ -106,14 +106,18 @@ class MemoryJournal implements JournalRepository {
     if (orgId !== undefined) this.#org(orgId).record(entry)
   }
 
-  /** An org's journal, made when it has none. */
+  /** An org's journal, made when it has none; the most recently used last. */
   #org(orgId: string): RequestJournal {
     let journal = this.#orgs.get(orgId)
-    if (!journal) {
-      if (this.#orgs.size >= MAX_ORG_JOURNALS) this.#orgs.delete(this.#orgs.keys().next().value as string)
+    if (journal) this.#orgs.delete(orgId)
+    else {
       journal = new RequestJournal(this.journal.size)
-      this.#orgs.set(orgId, journal)
+      for (const [org, held] of this.#orgs) {
+        if (this.#orgs.size < MAX_ORG_JOURNALS) break
+        if (held.waiting === 0) this.#orgs.delete(org)
+      }
     }
+    this.#orgs.set(orgId, journal)
     return journal
   }
 

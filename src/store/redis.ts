@@ -16,6 +16,7 @@
  *   like the memory store's insertion order); `MAX_TASKS` counts it. `P expiry` scores them by
  *   creation time, for the sweep.
  * - `P irns:<org>` (IRN -> JSON) and `P irns:<org>:cancelled` (IRN -> epoch ms); `P irn-orgs` lists the orgs.
+ *   Org ids in keys are percent-encoded ({@link keyOrg}).
  * - `P journal` (JSON entries, newest last, trimmed to `JOURNAL_SIZE`) and `P journal:seq`.
  * - `P seeded`: the marker of §11 `SEED=if-empty`.
  *
@@ -92,13 +93,17 @@ return 1`
 
 /**
  * Creates a task with its IRN effects, or refuses it. KEYS: task, tasks, expiry, irn-orgs.
- * ARGV: id, src, uid, createdAt, facts, cutoff, max, expireMs, prefix, orgId, then n (issued
- * count), n triples (org, irn, json), then (irn, at) pairs of cancellations.
+ * ARGV: id, src, uid, createdAt, facts, cutoff (the global clock's now minus the TTL), max,
+ * expireMs, prefix, orgId, the cutoffs of the orgs with their own clock (JSON, §15), then n
+ * (issued count), n triples (org, irn, json), then (irn, at) pairs of cancellations. A task held
+ * under the id is judged live on its own org's clock.
  */
 const ADD_TASK = `
-local createdAt = redis.call('HGET', KEYS[1], 'createdAt')
+local held = redis.call('HMGET', KEYS[1], 'createdAt', 'org')
+local createdAt = held[1]
 local cutoff = tonumber(ARGV[6])
-if createdAt and tonumber(createdAt) > cutoff then return 'exists' end
+local orgCutoff = held[2] and cjson.decode(ARGV[11])[held[2]]
+if createdAt and tonumber(createdAt) > (orgCutoff or cutoff) then return 'exists' end
 if not createdAt and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
   local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', cutoff)
   for _, id in ipairs(expired) do
@@ -113,8 +118,8 @@ redis.call('HSET', KEYS[1], 'src', ARGV[2], 'uid', ARGV[3], 'createdAt', ARGV[4]
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[2] .. ':seq'), ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-local n = tonumber(ARGV[11])
-local i = 12
+local n = tonumber(ARGV[12])
+local i = 13
 for _ = 1, n do
   redis.call('HSET', ARGV[9] .. 'irns:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
   redis.call('HDEL', ARGV[9] .. 'irns:' .. ARGV[i] .. ':cancelled', ARGV[i + 1])
@@ -200,6 +205,12 @@ interface Scripts {
   record(...args: string[]): Promise<null>
 }
 
+/**
+ * An org id as it appears in keys and key-building scripts: percent-encoded, so that no org id
+ * (they are free text with AUTH_MODE=any) can name another org's keys (`org:cancelled`, `*`).
+ */
+const keyOrg = (orgId: string): string => encodeURIComponent(orgId)
+
 /** Whether an error means Redis is away (as opposed to a script or data error, which is a bug). */
 const unavailable = (error: unknown): boolean => (error as Error).name !== 'ReplyError'
 
@@ -265,13 +276,15 @@ class RedisTasks implements TaskRepository {
   async add(task: Task, effects: TaskEffects = {}): Promise<void> {
     const { prefix, maxTasks } = this.store.options
     // Judged on the clock of the task's org (§15): what has expired there makes room.
-    const now = this.store.state.clocks.for(task.orgId).now()
+    const { clocks } = this.store.state
+    const now = clocks.global.now()
     const src = JSON.stringify({ orgId: task.orgId, kind: task.kind, source: task.source })
-    const expireMs = Math.max(1_000, task.createdAt + this.ttlMs - now + KEY_SLACK_MS)
-    const args = [task.id, src, randomUUID(), String(task.createdAt), JSON.stringify(task.facts), String(now - this.ttlMs), String(maxTasks), String(expireMs), prefix, task.orgId]
+    const expireMs = Math.max(1_000, task.createdAt + this.ttlMs - clocks.for(task.orgId).now() + KEY_SLACK_MS)
+    const cutoffs = Object.fromEntries(clocks.owned().map(([org, clock]) => [keyOrg(org), clock.now() - this.ttlMs]))
+    const args = [task.id, src, randomUUID(), String(task.createdAt), JSON.stringify(task.facts), String(now - this.ttlMs), String(maxTasks), String(expireMs), prefix, keyOrg(task.orgId), JSON.stringify(cutoffs)]
     const issue = effects.issue ?? []
     args.push(String(issue.length))
-    for (const issued of issue) args.push(issued.orgId, issued.irn, JSON.stringify({ ...issued, cancelledAt: null }))
+    for (const issued of issue) args.push(keyOrg(issued.orgId), issued.irn, JSON.stringify({ ...issued, cancelledAt: null }))
     for (const { irn, at } of effects.cancel ?? []) args.push(irn.toLowerCase(), String(at))
     const answer = await this.store.run((r) => r.addTask(this.store.key(`task:${task.id}`), this.store.key('tasks'), this.store.key('expiry'), this.store.key('irn-orgs'), ...args))
     if (answer === 'exists') throw new TaskExistsError(task.id)
@@ -294,7 +307,7 @@ class RedisTasks implements TaskRepository {
   async #built(lower: string, fields: Promise<Array<string | null>>): Promise<Task | undefined> {
     const [uid, createdAt, facts, version, org] = await fields
     const key = this.store.key(`task:${lower}`)
-    if (uid == null || createdAt == null || facts == null || version == null || this.#expired(Number(createdAt), org)) return undefined
+    if (uid == null || createdAt == null || facts == null || version == null || this.#expired(Number(createdAt), decodeURIComponent(String(org)))) return undefined
     let content = this.#content.get(lower)
     if (content?.uid !== uid) {
       const [srcUid, src] = await this.store.run((r) => r.hmget(key, 'uid', 'src'))
@@ -450,7 +463,7 @@ class RedisTasks implements TaskRepository {
   async delete(id: string): Promise<boolean> {
     const lower = id.toLowerCase()
     const [createdAt, org] = await this.store.run((r) => r.deleteTask(this.store.key(`task:${lower}`), this.store.key('tasks'), this.store.key('expiry'), lower))
-    return createdAt != null && !this.#expired(Number(createdAt), org)
+    return createdAt != null && !this.#expired(Number(createdAt), decodeURIComponent(String(org)))
   }
 
   async clear(): Promise<void> {
@@ -464,7 +477,7 @@ class RedisTasks implements TaskRepository {
     const held = candidates.length === 0 ? [] : await this.store.run((r) => r.pipeline(candidates.map((id) => ['hmget', this.store.key(`task:${id}`), 'createdAt', 'org'])).exec())
     const ids = candidates.filter((_id, i) => {
       const [createdAt, org] = held?.[i]?.[1] as [string | null, string | null]
-      return createdAt == null || this.#expired(Number(createdAt), org)
+      return createdAt == null || this.#expired(Number(createdAt), decodeURIComponent(String(org)))
     })
     await this.#remove(ids)
     return ids
@@ -485,7 +498,7 @@ class RedisIrns implements IrnRepository {
     const found = new Map<string, IssuedIrn>()
     const pairs = wanted.map(([orgId, irn]) => [orgId, irn.toLowerCase()] as const)
     const { clocks } = this.store.state
-    const triples = pairs.flatMap(([orgId, irn]) => [orgId, irn, String(clocks.for(orgId).now() - this.store.options.ttlMs)])
+    const triples = pairs.flatMap(([orgId, irn]) => [keyOrg(orgId), irn, String(clocks.for(orgId).now() - this.store.options.ttlMs)])
     const answers = await this.store.run((r) => r.lookupIrns(this.store.options.prefix, ...triples))
     answers.forEach((answer, i) => {
       if (answer === null) return
@@ -500,7 +513,8 @@ class RedisIrns implements IrnRepository {
 
   async clear(orgId?: string | null): Promise<void> {
     if (orgId) {
-      await this.store.run((r) => r.multi().del(this.store.key(`irns:${orgId}`), this.store.key(`irns:${orgId}:cancelled`)).srem(this.store.key('irn-orgs'), orgId).exec())
+      const org = keyOrg(orgId)
+      await this.store.run((r) => r.multi().del(this.store.key(`irns:${org}`), this.store.key(`irns:${org}:cancelled`)).srem(this.store.key('irn-orgs'), org).exec())
       return
     }
     const orgs = await this.store.run((r) => r.smembers(this.store.key('irn-orgs')))
@@ -511,7 +525,7 @@ class RedisIrns implements IrnRepository {
   async sweep(): Promise<void> {
     const orgs = await this.store.run((r) => r.smembers(this.store.key('irn-orgs')))
     for (const org of orgs) {
-      const cutoff = this.store.state.clocks.for(org).now() - this.store.options.ttlMs
+      const cutoff = this.store.state.clocks.for(decodeURIComponent(org)).now() - this.store.options.ttlMs
       const key = this.store.key(`irns:${org}`)
       const entries = Object.entries(await this.store.run((r) => r.hgetall(key)))
       // An org whose IRNs are all freed leaves the list.
@@ -543,7 +557,8 @@ class RedisJournal implements JournalRepository {
 
   record(entry: JournalEntry): Promise<void> {
     if (this.store.options.journalSize === 0) return Promise.resolve()
-    this.#batch.push([entryOrg(entry) ?? '', JSON.stringify(entry)])
+    const orgId = entryOrg(entry)
+    this.#batch.push([orgId === undefined ? '' : keyOrg(orgId), JSON.stringify(entry)])
     this.#written ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.#write())
     return this.#written
   }
@@ -575,7 +590,7 @@ class RedisJournal implements JournalRepository {
 
   /** The list a filter reads: an org's, or the global one. */
   #key(orgId: string | null | undefined): string {
-    return this.store.key(orgId ? `journal:org:${orgId}` : 'journal')
+    return this.store.key(orgId ? `journal:org:${keyOrg(orgId)}` : 'journal')
   }
 
   async clear(orgId?: string | null): Promise<void> {
@@ -584,7 +599,7 @@ class RedisJournal implements JournalRepository {
       return
     }
     const orgs = await this.store.run((r) => r.smembers(this.store.key('journal:orgs')))
-    await this.store.run((r) => r.del(this.#key(null), this.store.key('journal:orgs'), ...orgs.map((org) => this.#key(org))))
+    await this.store.run((r) => r.del(this.#key(null), this.store.key('journal:orgs'), ...orgs.map((org) => this.store.key(`journal:org:${org}`))))
   }
 
   async waitFor(filter: JournalFilter, count: number, timeoutMs: number, signal?: AbortSignal): Promise<JournalEntry[] | null> {
