@@ -337,3 +337,24 @@ t.test('the clock stays within writable dates', async (t) => {
   t.equal((await send({ url: '/__admin/tasks' })).statusCode, 200, 'task views still answer')
   t.equal((await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })).statusCode, 404, 'tasks expired, routes answer')
 })
+
+t.test('routes that take no body ignore a stray one, whatever its type or size (as GET routes do)', async (t) => {
+  const { send } = await makeApp({ maxBodySize: 1024 })
+  const stray = [
+    { 'content-type': 'application/json', payload: '{bad' },
+    { 'content-type': 'text/plain', payload: 'hello' },
+    { 'content-type': 'application/json', payload: JSON.stringify({ pad: 'x'.repeat(4096) }) }
+  ]
+  for (const { payload, ...headers } of stray) {
+    for (const [method, url] of [['POST', '/__admin/reset'], ['DELETE', '/__admin/faults'], ['DELETE', '/__admin/requests'], ['DELETE', `/__admin/tasks/${TASK.failed}`]] as const) {
+      const res = await send({ method, url, headers, payload })
+      t.same([res.statusCode, res.body], [204, ''], `${method} ${url} with ${headers['content-type']} (${payload.length} bytes)`)
+    }
+  }
+})
+
+t.test('a task made near the end of time shows that end as its expiry (a four-digit year)', async (t) => {
+  const { send } = await makeApp()
+  const res = await send({ method: 'POST', url: '/__admin/tasks', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ createdAt: '9999-12-30T00:00:00.000Z' }) })
+  t.same([res.statusCode, res.json().task.createdAt, res.json().task.expiresAt], [201, '9999-12-30T00:00:00.000Z', '9999-12-31T23:59:59.999Z'])
+})
