@@ -29,12 +29,15 @@ export interface JournalFilter {
 }
 
 /**
- * The org whose view (§15) a journaled request enters: the `X-FLYNN-N-ORG-ID` it named, unless it
- * was refused as unauthenticated (`401`/`403`), so that requests with made-up org ids cannot
- * crowd the views of the teams that use them.
+ * The org whose view (§15) a journaled request enters: the `X-FLYNN-N-ORG-ID` it named. A request
+ * refused as unauthenticated (`401`/`403`, see {@link refused}) enters only a view that exists
+ * already, so that made-up org ids cannot crowd the views of the teams that use them, while a
+ * team still sees its own refused requests.
  */
-export const entryOrg = (entry: JournalEntry): string | undefined =>
-  entry.status === 401 || entry.status === 403 ? undefined : entry.headers['x-flynn-n-org-id']
+export const entryOrg = (entry: JournalEntry): string | undefined => entry.headers['x-flynn-n-org-id']
+
+/** Whether a journaled request was refused as unauthenticated (it makes no org view, see {@link entryOrg}). */
+export const refused = (entry: JournalEntry): boolean => entry.status === 401 || entry.status === 403
 
 interface Waiter {
   filter: JournalFilter

@@ -145,7 +145,9 @@ t.test('the journal keeps JOURNAL_SIZE entries per org: one team cannot evict an
   for (let i = 0; i < 150; i++) await app.mock.store.journal.record({ id: String(i), at: iso(T0), method: 'GET', url: `/y/${i}`, status: 200, durationMs: 0, headers: { 'x-flynn-n-org-id': `more-${i}` } })
   const held = (await app.mock.store.journal.list({ orgId: ORG2 })).length
   await send({ url: path.status(TASK.org2), headers: { ...STATUS2, 'x-flynn-n-user-token': 'wrong' } })
-  t.equal((await app.mock.store.journal.list({ orgId: ORG2 })).length, held, 'a 403 does not enter org 2\'s view')
+  t.equal((await app.mock.store.journal.list({ orgId: ORG2 })).length, held + 1, 'a team sees its own refused requests')
+  await send({ url: path.status(TASK.org2), headers: { ...STATUS2, 'x-flynn-n-org-id': 'made-up' } })
+  t.same(await app.mock.store.journal.list({ orgId: 'made-up' }), [], 'a refused request makes no view for a made-up org')
   await send({ url: path.status(TASK.org2), headers: STATUS2 })
   t.equal((await waiting).statusCode, 200, 'the wait is answered')
   t.equal(await admin(send, undefined, 'DELETE', '/requests').then((res) => res.statusCode), 204)

@@ -48,7 +48,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         // Users and sessions are shared by replicas (§11).
-        await app.mock.store.sync()
+        await mock.store.sync()
         const bearer = request.headers.authorization
         if (route.url === '/logout') {
           await mock.store.update(['auth'], (state) => state.users.logout(bearer))

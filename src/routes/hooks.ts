@@ -43,10 +43,9 @@ export function journalRequest(mock: Mock, request: FastifyRequest, reply: Fasti
 /**
  * Takes the fault that applies to this request, if any (§7: after routing, before auth): waits
  * its delay, then cuts the connection, answers its error, or marks the download to be cut.
+ * Reads the faults as of the caller's `mock.store.sync()`.
  */
 export async function applyFault(mock: Mock, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  // Everything from here on reads mock state: bring it up to what every replica wrote (§11).
-  await mock.store.sync()
   // Most requests meet no fault: only then is one taken, atomically across replicas (§11).
   // Faults come before auth (§7): an org's fault (§15) matches the org the request names.
   const orgId = request.headers['x-flynn-n-org-id'] as string | undefined

@@ -58,6 +58,8 @@ export async function producerRoutes(app: FastifyInstance): Promise<void> {
         onRequest: async (request, reply) => {
           startAnswer(mock, request, reply)
           request.producer = builtInTarget(operation, route, request.method, request.params)
+          // From here on, mock state as every replica wrote it (§11).
+          await mock.store.sync()
           await checkRequest(mock, request, reply)
         },
         handler: async (request, reply) => answer(mock, request, reply)

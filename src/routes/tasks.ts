@@ -69,8 +69,10 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         throw new ContractError('err-method-not-allowed', {}, { allow: ALLOW })
       }
-      // Read in the same round trip as applyFault's sync (with Redis); judged after it.
+      // From here on, mock state as every replica wrote it (§11). The task is read in the same
+      // round trip as the sync (with Redis), and judged after it.
       if (isUuid(request.params.taskId)) request.taskRead = mock.store.tasks.prefetch(request.params.taskId)
+      await mock.store.sync()
       await applyFault(mock, route.name, request.params.taskId, request, reply)
     }
 

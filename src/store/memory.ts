@@ -4,7 +4,7 @@
  * are the live objects, changed in place (one event loop makes each change atomic).
  */
 import { IssuedIrns } from '../issued-irns.js'
-import { entryOrg, RequestJournal, type JournalEntry, type JournalFilter } from '../journal.js'
+import { entryOrg, refused, RequestJournal, type JournalEntry, type JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedState } from '../shared-state.js'
 import { TaskStore } from '../task-store.js'
@@ -103,7 +103,9 @@ class MemoryJournal implements JournalRepository {
   async record(entry: JournalEntry): Promise<void> {
     this.journal.record(entry)
     const orgId = entryOrg(entry)
-    if (orgId !== undefined) this.#org(orgId).record(entry)
+    if (orgId === undefined) return
+    if (refused(entry)) this.#orgs.get(orgId)?.record(entry)
+    else this.#org(orgId).record(entry)
   }
 
   /** An org's journal, made when it has none; the most recently used last. */
@@ -121,13 +123,10 @@ class MemoryJournal implements JournalRepository {
     return journal
   }
 
-  /** The journal a filter reads: an org's, or the global one. */
-  #for(filter: JournalFilter = {}): RequestJournal {
-    return filter.orgId ? this.#org(filter.orgId) : this.journal
-  }
-
-  async list(filter?: JournalFilter, limit?: number): Promise<JournalEntry[]> {
-    return this.#for(filter).list(filter, limit)
+  async list(filter: JournalFilter = {}, limit?: number): Promise<JournalEntry[]> {
+    // Reading an org's view makes none: only requests and waits do.
+    const journal = filter.orgId ? this.#orgs.get(filter.orgId) : this.journal
+    return journal ? journal.list(filter, limit) : []
   }
 
   async clear(orgId?: string | null): Promise<void> {
@@ -137,7 +136,7 @@ class MemoryJournal implements JournalRepository {
   }
 
   waitFor(filter: JournalFilter, count: number, timeoutMs: number, signal?: AbortSignal): Promise<JournalEntry[] | null> {
-    return this.#for(filter).waitFor(filter, count, timeoutMs, signal)
+    return (filter.orgId ? this.#org(filter.orgId) : this.journal).waitFor(filter, count, timeoutMs, signal)
   }
 
   get waiting(): number {

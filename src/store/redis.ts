@@ -28,7 +28,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 import type { FollowedTime } from '../clock.js'
 import { redactUrl } from '../config.js'
-import { entryOrg, type JournalEntry, type JournalFilter } from '../journal.js'
+import { entryOrg, refused, type JournalEntry, type JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedDocs, SharedState } from '../shared-state.js'
 import { TaskExistsError, TaskLimitError } from '../task-store.js'
@@ -178,16 +178,17 @@ return out`
 
 /**
  * Records journal entries, in the global list and in each one's org list (§15, `JOURNAL_SIZE`
- * each; an org list unused for 7 days is freed). KEYS: journal, journal:seq. ARGV: size, then
- * (org or '', entry JSON) pairs.
+ * each; an org list unused for 7 days is freed; a refused request enters only a list that exists,
+ * see `entryOrg`). KEYS: journal, journal:seq. ARGV: size, then (org or '', refused '1' or '0',
+ * entry JSON) triples.
  */
 const RECORD = `
 local size = tonumber(ARGV[1])
-for i = 2, #ARGV, 2 do
-  redis.call('RPUSH', KEYS[1], ARGV[i + 1])
-  if ARGV[i] ~= '' then
-    local org = KEYS[1] .. ':org:' .. ARGV[i]
-    redis.call('RPUSH', org, ARGV[i + 1])
+for i = 2, #ARGV, 3 do
+  redis.call('RPUSH', KEYS[1], ARGV[i + 2])
+  local org = KEYS[1] .. ':org:' .. ARGV[i]
+  if ARGV[i] ~= '' and (ARGV[i + 1] == '0' or redis.call('EXISTS', org) == 1) then
+    redis.call('RPUSH', org, ARGV[i + 2])
     redis.call('LTRIM', org, -size, -1)
     redis.call('PEXPIRE', org, 604800000)
     redis.call('SADD', KEYS[1] .. ':orgs', ARGV[i])
@@ -548,7 +549,7 @@ class RedisIrns implements IrnRepository {
 class RedisJournal implements JournalRepository {
   waiting = 0
   /** Entries of this event-loop turn, written together (one command for many requests under load). */
-  #batch: Array<[string, string]> = []
+  #batch: Array<[string, string, string]> = []
   #written: Promise<void> | undefined
   /** Whether journal entries are being lost (the store is away). */
   #lost = false
@@ -558,7 +559,7 @@ class RedisJournal implements JournalRepository {
   record(entry: JournalEntry): Promise<void> {
     if (this.store.options.journalSize === 0) return Promise.resolve()
     const orgId = entryOrg(entry)
-    this.#batch.push([orgId === undefined ? '' : keyOrg(orgId), JSON.stringify(entry)])
+    this.#batch.push([orgId === undefined ? '' : keyOrg(orgId), refused(entry) ? '1' : '0', JSON.stringify(entry)])
     this.#written ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.#write())
     return this.#written
   }
@@ -583,6 +584,8 @@ class RedisJournal implements JournalRepository {
   }
 
   async list(filter: JournalFilter = {}, limit?: number): Promise<JournalEntry[]> {
+    // Entries recorded on this replica but not yet written come first (a read after an answer sees it).
+    await this.#written
     const raw = await this.store.run((r) => r.lrange(this.#key(filter.orgId), 0, -1))
     const matching = raw.map((json) => JSON.parse(json) as JournalEntry).filter((e) => filter.path === undefined || e.url.startsWith(filter.path))
     return limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))
