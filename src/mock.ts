@@ -11,7 +11,7 @@ import type { Credentials } from './credentials.js'
 import { DEFAULT_ORG_ID } from './credentials.js'
 import type { FaultStore } from './faults.js'
 import { seedTasks, type Fixtures } from './fixtures.js'
-import type { IssuedIrn, Operation } from './operations/operation.js'
+import type { Derived, IssuedIrn, Operation } from './operations/operation.js'
 import type { OperationRegistry } from './operations/registry.js'
 import { customOperation, type CustomOperationSpec } from './operations/registry.js'
 import type { SharedState } from './shared-state.js'
@@ -134,19 +134,7 @@ export class Mock {
     const custom = this.operations.customSpec(name)
     const timeline = structuredClone(next?.timeline ?? settings.timeline)
     const outcome = next?.outcome ?? settings.outcome
-    const task = new Task({
-      id,
-      orgId,
-      kind: name,
-      jobs: derived.jobs,
-      createdAt: now,
-      timeline,
-      outcome,
-      result: derived.result ?? {},
-      pages: derived.pages ?? null,
-      files: derived.files ?? [],
-      source: { operation: name, ...(custom ? { custom } : {}), input, gstins, irns, timeline, outcome }
-    })
+    const task = producedTask(id, orgId, now, derived, { operation: name, ...(custom ? { custom } : {}), input, gstins, irns, timeline, outcome })
     try {
       await this.store.tasks.add(task, { issue: derived.issue ?? [], cancel: derived.cancel ?? [] })
     } catch (error) {
@@ -176,19 +164,7 @@ export class Mock {
       issuedIrn: (org, irn) => irns[`${org}|${irn.toLowerCase()}`],
       sign: (data) => this.signer.sign(data)
     })
-    return new Task({
-      id,
-      orgId,
-      kind: source.operation,
-      jobs: derived.jobs,
-      createdAt,
-      timeline: source.timeline,
-      outcome: source.outcome,
-      result: derived.result ?? {},
-      pages: derived.pages ?? null,
-      files: derived.files ?? [],
-      source
-    })
+    return producedTask(id, orgId, createdAt, derived, source)
   }
 
   /** The org's GSTIN: the one its credentials fixture gives, else a synthetic one derived from its id. */
@@ -322,4 +298,24 @@ export class Mock {
     await this.store.irns.clear()
     await this.seed()
   }
+}
+
+/** A producer's source (§10): what {@link Mock.rebuild} builds a task from. */
+type ProducedSource = Exclude<TaskSource, { spec: unknown }>
+
+/** The task an operation's derivation describes, made from its source (the one shape for making and rebuilding it). */
+function producedTask(id: string, orgId: string, createdAt: number, derived: Derived, source: ProducedSource): Task {
+  return new Task({
+    id,
+    orgId,
+    kind: source.operation,
+    jobs: derived.jobs,
+    createdAt,
+    timeline: source.timeline,
+    outcome: source.outcome,
+    result: derived.result ?? {},
+    pages: derived.pages ?? null,
+    files: derived.files ?? [],
+    source
+  })
 }
