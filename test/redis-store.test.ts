@@ -165,6 +165,11 @@ t.test('the journal is shared: a wait on one replica resolves when a request lan
   for (let i = 0; i < 4; i++) await (i % 2 ? a : b).send({ url: path.status(TASK.einvoices), headers: STATUS })
   t.equal((await a.send({ url: '/__admin/requests?path=/enriched/' })).json().requests.length, 3, 'capped at JOURNAL_SIZE across replicas')
   t.same((await b.send({ url: '/__admin/requests?path=/enriched/&limit=2' })).json().requests.map((e: { url: string }) => e.url), [path.status(TASK.einvoices), path.status(TASK.einvoices)])
+  // A refused request enters its org's view when the org has one, and makes none for a made-up org.
+  await b.send({ url: path.status(TASK.returns), headers: { ...STATUS, 'x-flynn-n-user-token': 'wrong' } })
+  await b.send({ url: path.status(TASK.returns), headers: { ...STATUS, 'x-flynn-n-org-id': 'made-up' } })
+  t.same((await a.app.mock.store.journal.list({ orgId: AUTH1['x-flynn-n-org-id'] })).at(-1)?.status, 403)
+  t.same(await a.app.mock.store.journal.list({ orgId: 'made-up' }), [])
   const timedOut = await a.send({ url: '/__admin/requests/wait?path=/nowhere&timeoutMs=30' })
   t.equal(timedOut.statusCode, 408)
   const left = new AbortController()
