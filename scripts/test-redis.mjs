@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run test:redis` (the last step of `npm test`; §11: one suite, both stores): the behaviour
+// `npm run test:redis` (run by .ci/run after `npm test`; §11: one suite, both stores): the behaviour
 // suite again with every test app on a real Redis (redis-server on a free loopback port, no
 // persistence, a keyspace per app). It runs each test file that builds its apps with `makeApp`
 // (the others test units, child processes or the image, which the store does not change; and
@@ -43,7 +43,6 @@ redis.stdout.resume()
 
 const args = process.argv.slice(2)
 const files = args.some((arg) => !arg.startsWith('-')) ? [] : storeTestFiles().sort()
-// .ci/run sums this run's totals with the memory run's: this line separates them.
 console.log(`# test:redis: ${files.length || 'the given'} test files on redis://127.0.0.1:${port}`)
 const tap = spawn('npx', ['tap', '--disable-coverage', ...args, ...files], {
   stdio: 'inherit',

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs'
 import t from 'tap'
+import { JSON_SCHEMA, load } from 'js-yaml'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { ERRORS, errorBody, type ErrorCode } from '../src/errors.js'
-import { OPENAPI_FILE } from '../src/routes/openapi.js'
+import { acceptInterceptor, OPENAPI_FILE } from '../src/routes/openapi.js'
 import { document, templateOf } from './helpers/contract.js'
-import { makeApp } from './helpers/app.js'
+import { makeApp, TASK } from './helpers/app.js'
 
 t.test('GET /openapi.yaml answers the document\'s exact bytes', async (t) => {
   const { send } = await makeApp()
@@ -30,6 +31,43 @@ t.test('GET /documentation serves the interactive UI, its assets included', asyn
   t.match(res.body, /swagger/i)
   const asset = await send({ url: '/documentation/static/swagger-initializer.js' })
   t.equal(asset.statusCode, 200)
+  t.match(asset.body, /requestInterceptor/, 'the page sends each operation\'s declared accept')
+  const head = await send({ method: 'HEAD', url: '/documentation/static/swagger-ui.css' })
+  t.equal(head.statusCode, 200)
+  t.match(head.headers['content-type'], /^text\/css/)
+  const index = await send({ url: '/documentation/static/index.html' })
+  t.equal(index.statusCode, 302)
+  t.equal(index.headers.location, '/documentation/')
+  const missing = await send({ url: '/documentation/static/nope.js' })
+  t.equal(missing.statusCode, 404)
+  t.same(missing.json(), { error: { message: 'err-resource-not-found', type: 'ResourceNotFound', args: {} } })
+})
+
+t.test('the page loads the document from /documentation/json and /documentation/yaml', async (t) => {
+  const { send } = await makeApp()
+  const json = await send({ url: '/documentation/json' })
+  t.equal(json.statusCode, 200)
+  t.same(json.json(), document)
+  const yaml = await send({ url: '/documentation/yaml' })
+  t.equal(yaml.statusCode, 200)
+  t.equal(yaml.headers['content-type'], 'application/x-yaml')
+  // YAML 1.2's JSON schema: its writer leaves date-like strings unquoted.
+  t.same(load(yaml.body, { schema: JSON_SCHEMA }), document)
+})
+
+t.test('"Try it out" sends the media type each operation declares (the accept check is strict)', async (t) => {
+  const interceptor = acceptInterceptor(document as never) as unknown as (request: { url: string, method: string, headers: Record<string, string> }) => { headers: Record<string, string> }
+  const base = 'http://127.0.0.1:8080'
+  ;(globalThis as { window?: unknown }).window = { location: { href: `${base}/documentation` } }
+  t.teardown(() => { delete (globalThis as { window?: unknown }).window })
+  const accept = (method: string, path: string, headers: Record<string, string> = { accept: '*/*' }) => interceptor({ url: base + path, method, headers }).headers.accept
+  t.equal(accept('GET', `/enriched/tasks/v1.0/status/${TASK.returns}`), 'application/json')
+  t.equal(accept('HEAD', `/enriched/tasks/v1.0/status/${TASK.returns}`), 'application/json', 'HEAD: its GET\'s media type')
+  t.equal(accept('GET', `/enriched/tasks/v1.0/download/${TASK.returns}`), 'application/zip')
+  t.equal(accept('GET', `/enriched/tasks/v1.0/result/${TASK.returns}/page/0`), 'application/json')
+  t.equal(accept('POST', '/enriched/einv/v1.0/ni1/invoices', {}), 'application/json', 'no accept at all')
+  t.equal(accept('GET', `/enriched/tasks/v1.0/download/${TASK.returns}`, { accept: 'application/json' }), 'application/json', 'a chosen media type is kept')
+  t.equal(accept('GET', '/not/documented'), '*/*')
 })
 
 t.test('the document is valid OpenAPI 3.1', async (t) => {
@@ -51,12 +89,13 @@ t.test('every route the server answers is in the document', async (t) => {
     .map(([path]) => placeholder(path)))
   const undocumented: string[] = []
   for (const route of app.routeList) {
-    // @fastify/swagger-ui's own assets and copies of the document, under the UI's prefix.
-    if (route.url.startsWith('/documentation/')) continue
     // The dispatcher of custom operations, registered at run time: no fixed path to document.
     if (route.url === '/enriched/*') continue
+    // A route at a fixed file under a documented template (`/documentation/static/index.html`
+    // under `/documentation/static/{file}`), or a wildcard route (`static/*`), is that template.
+    const url = templateOf(route.url.replace(/\*$/, 'any')) ?? route.url
     for (const method of route.methods) {
-      const key = `${method} ${placeholder(route.url)}`
+      const key = `${method} ${placeholder(url)}`
       // Other methods on a task, producer or auth route are the 405 answer, documented on the route's own operations.
       if (/^\/(enriched|theodore)\//.test(route.url) && !documented.has(key) && with405.has(placeholder(route.url))) continue
       if (!documented.has(key)) undocumented.push(key)

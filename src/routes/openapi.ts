@@ -7,10 +7,13 @@
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
+import swaggerUi, { type FastifySwaggerUiOptions } from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { load } from 'js-yaml'
 import type { OpenAPIV3 } from 'openapi-types'
+
+/** Swagger UI's hook on each "Try it out" request (it takes and returns the request). */
+type RequestInterceptor = NonNullable<NonNullable<FastifySwaggerUiOptions['uiConfig']>['requestInterceptor']>
 
 /** Where the OpenAPI document lives, beside `src/` and `dist/`. */
 export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi/openapi.yaml', import.meta.url))
@@ -18,9 +21,59 @@ export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi/openapi.yaml', 
 /** Registers the document's routes and the interactive UI. */
 export async function openapiRoutes(app: FastifyInstance): Promise<void> {
   const bytes = await readFile(OPENAPI_FILE)
-  await app.register(swagger, { mode: 'static', specification: { document: load(bytes.toString('utf8')) as OpenAPIV3.Document } })
-  await app.register(swaggerUi, { routePrefix: '/documentation' })
+  const document = load(bytes.toString('utf8')) as OpenAPIV3.Document
+  await app.register(swagger, { mode: 'static', specification: { document } })
+  await app.register(swaggerUi, { routePrefix: '/documentation', uiConfig: { requestInterceptor: acceptInterceptor(document) } })
   // HEAD answers as GET without the body (RFC 9110 §9.3.2; Node drops a HEAD answer's body).
   app.route({ method: ['GET', 'HEAD'], url: '/openapi.yaml', handler: async (_request, reply) => reply.type('application/yaml').send(bytes) })
   app.route({ method: ['GET', 'HEAD'], url: '/openapi.json', handler: async () => app.swagger() })
+}
+
+/**
+ * "Try it out" on `/documentation` sends the media type each operation declares.
+ *
+ * OpenAPI tooling ignores a header parameter named `accept`, so Swagger UI sends the wildcard accept
+ * (any type) unless a person picks a response media type, and the strict accept check (§2 rule 3) answers
+ * `406`. This builds a Swagger UI `requestInterceptor` (serialized into the page by
+ * @fastify/swagger-ui, so it is built from source text with the table inlined): a request whose
+ * `accept` is missing or the wildcard gets the first media type of its operation's `200` answer (a
+ * HEAD operation: its GET's). An `accept` a person chose is left alone.
+ *
+ * @param document the OpenAPI document the UI shows.
+ * @returns a function `(request) => request` for the browser.
+ */
+export function acceptInterceptor(document: OpenAPIV3.Document): RequestInterceptor {
+  // A local `$ref` ('#/components/responses/StatusOk') stands for what it points at.
+  const resolve = (node: unknown): unknown => {
+    const ref = (node as { $ref?: unknown } | undefined)?.$ref
+    if (typeof ref !== 'string' || !ref.startsWith('#/')) return node
+    return resolve(ref.slice(2).split('/').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], document))
+  }
+  const table: Array<[string, string, string]> = []
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    const mediaType = (method: string) => {
+      const answer = resolve((item as Record<string, OpenAPIV3.OperationObject | undefined>)[method]?.responses?.['200']) as OpenAPIV3.ResponseObject | undefined
+      return Object.keys(answer?.content ?? {})[0]
+    }
+    for (const method of ['get', 'head', 'post', 'put', 'delete']) {
+      if (!(item as Record<string, unknown>)[method]) continue
+      const type = mediaType(method) ?? (method === 'head' ? mediaType('get') : undefined)
+      // A path template's `{name}` matches one segment.
+      const pattern = '^' + path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+') + '$'
+      if (type) table.push([pattern, method.toUpperCase(), type])
+    }
+  }
+  return new Function('request', `
+    var table = ${JSON.stringify(table)};
+    var accept = request.headers.accept || request.headers.Accept;
+    if (accept && accept !== '*/*') return request;
+    var path = new URL(request.url, window.location.href).pathname;
+    for (var i = 0; i < table.length; i++) {
+      if (table[i][1] === request.method && new RegExp(table[i][0]).test(path)) {
+        delete request.headers.Accept;
+        request.headers.accept = table[i][2];
+        break;
+      }
+    }
+    return request;`) as RequestInterceptor
 }
