@@ -111,6 +111,14 @@ export class AdminClient {
     await this.#call('DELETE', `/tasks/${encodeURIComponent(id)}`)
   }
 
+  /**
+   * Deletes every task, the seeded ones too (`reset()` brings those back); in a namespace, only
+   * that org's tasks.
+   */
+  async deleteTasks(): Promise<void> {
+    await this.#call('DELETE', '/tasks')
+  }
+
   /** Registers credentials for strict auth (global, even in a namespace). */
   async addOrg(org: OrgSpec): Promise<void> {
     await this.#call('POST', '/orgs', org)

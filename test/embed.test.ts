@@ -49,6 +49,8 @@ t.test('startMockServer: port 0, manual clock, no logs; every AdminClient call',
   await admin.clearRequests()
   t.same(await admin.requests({ limit: 5 }), [])
 
+  await admin.deleteTasks()
+  t.same(await admin.listTasks(), [], 'every task deleted, the seeded ones too')
   await admin.reset()
   t.equal((await admin.listTasks()).length, 8)
   t.equal((await admin.getClock()).mode, 'system', 'reset: system mode')
