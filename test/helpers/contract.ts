@@ -210,7 +210,9 @@ export function checkedFetch(original: typeof fetch): typeof fetch {
     const headers: Record<string, string> = {}
     res.headers.forEach((value, name) => (headers[name] = value))
     const body = Buffer.from(await res.clone().arrayBuffer())
-    checkResponse({ method: (init?.method ?? 'GET').toUpperCase(), url: url.pathname + url.search, status: res.status, headers, body })
+    // A client may pass a Request (openapi-fetch does): its method, unless init overrides it.
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET')
+    checkResponse({ method: method.toUpperCase(), url: url.pathname + url.search, status: res.status, headers, body })
     return res
   }
 }
