@@ -126,7 +126,8 @@ t.test('refresh keeps the token with a new expiry; logout ends it everywhere; un
   clock.advance(40 * 60_000)
   t.equal((await statusAs(send, ORG1, token)).statusCode, 200, 'still valid past the first expiry')
 
-  const out = await send({ method: 'POST', url: LOGOUT, headers: { authorization: `Bearer ${token}` } })
+  // Logout takes no body: one sent, even past MAX_BODY_SIZE and not JSON, is ignored (§16).
+  const out = await send({ method: 'POST', url: LOGOUT, headers: { authorization: `Bearer ${token}`, ...json }, payload: '{'.repeat(2 * 1024 * 1024) })
   t.same([out.statusCode, out.body], [200, ''])
   t.same((await statusAs(send, ORG1, token)).json(), errorOf('err-invalid-token', 'Authorization'))
   t.same((await statusAs(send, ORG2, token, TASK.org2)).json(), errorOf('err-invalid-token', 'Authorization'))
