@@ -101,34 +101,31 @@ t.test('--version and --help print to stdout and exit 0', async (t) => {
   t.match(help.stdout, /^Usage: enriched-tasks-mock \[flags\]/)
 })
 
-t.test('each bad setting stops the process with one line naming it and exit code 2', async (t) => {
-  const { spawn } = await import('node:child_process')
+t.test('each bad setting stops start-up with one line naming it and exit code 2', async (t) => {
+  const { spawnSync } = await import('node:child_process')
   const { SERVER_JS } = await import('./helpers/server.js')
   const { SETTINGS } = await import('../src/config.js')
+  const { main } = await import('../src/cli.js')
   const bad: Record<string, string> = {
     PORT: 'eighty', HOST: '', LOG_LEVEL: 'loud', TASK_TTL: 'forever', AUTH_MODE: 'maybe', ACCEPT_MODE: 'any',
     STATUS_SHAPE: 'round', RETRY_AFTER_S: '0', FIXTURES_DIR: '', ADMIN_TOKEN: '', MAX_TASKS: '0', JOURNAL_SIZE: '-5',
     SHUTDOWN_GRACE: 'soon', REQUEST_TIMEOUT: '1y', KEEP_ALIVE_TIMEOUT: '0', CONNECTION_TIMEOUT: 'x', MAX_HEADER_SIZE: '1', MAX_BODY_SIZE: '1', MAX_PAYLOAD_SIZE: 'big',
     STORE: 'mysql://db', REDIS_URL: 'http://cache', STORE_PREFIX: 'a b', SEED: 'sometimes'
   }
-  const run = (env: Record<string, string>) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [SERVER_JS], { env: { ...process.env, PORT: '0', ...env } })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-      child.on('exit', (code) => resolve({ code, stdout, stderr }))
-    })
-  const results = await Promise.all(SETTINGS.map((def) => run({ [def.env]: bad[def.env] as string })))
-  SETTINGS.forEach((def, i) => {
-    const { code, stdout, stderr } = results[i] as { code: number | null; stdout: string; stderr: string }
-    t.equal(code, 2, def.env)
-    t.equal(stderr, `enriched-tasks-mock: invalid ${def.env}=${JSON.stringify(bad[def.env])}: expected ${def.accepted}\n`, def.env)
-    t.equal(stdout, '', def.env)
-  })
-  const fixtures = await run({ FIXTURES_DIR: '/nonexistent' })
-  t.same([fixtures.code, fixtures.stderr], [2, 'enriched-tasks-mock: fixture /nonexistent/credentials.json: ENOENT\n'])
+  // Every setting through the entry point's own main() (what server.ts runs), in this process.
+  const run = async (env: Record<string, string>) => {
+    const out: string[] = []
+    const err: string[] = []
+    const code = await main([], { PORT: '0', ...env }, { out: (line) => void out.push(line), err: (line) => void err.push(line) })
+    return { code, out, err }
+  }
+  for (const def of SETTINGS) {
+    t.same(await run({ [def.env]: bad[def.env] as string }), { code: 2, out: [], err: [`enriched-tasks-mock: invalid ${def.env}=${JSON.stringify(bad[def.env])}: expected ${def.accepted}`] }, def.env)
+  }
+  t.same(await run({ FIXTURES_DIR: '/nonexistent' }), { code: 2, out: [], err: ['enriched-tasks-mock: fixture /nonexistent/credentials.json: ENOENT'] })
+  // And once as a real process: the line on stderr, nothing on stdout, exit code 2.
+  const child = spawnSync(process.execPath, [SERVER_JS], { env: { ...process.env, PORT: '0', MAX_TASKS: '0' }, encoding: 'utf8' })
+  t.same([child.status, child.stdout, child.stderr], [2, '', `enriched-tasks-mock: invalid MAX_TASKS="0": expected ${SETTINGS.find((def) => def.env === 'MAX_TASKS')?.accepted}\n`])
 })
 
 t.test('without ADMIN_TOKEN beyond loopback, start-up logs a warning', async (t) => {
