@@ -50,7 +50,7 @@ export function acceptInterceptor(document: OpenAPIV3.Document): RequestIntercep
     return resolve(ref.slice(2).split('/').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], document))
   }
   const table: Array<[string, string, string]> = []
-  for (const [path, item] of Object.entries(document.paths ?? {})) {
+  for (const [path, item] of Object.entries(document.paths)) {
     const mediaType = (method: string) => {
       const answer = resolve((item as Record<string, OpenAPIV3.OperationObject | undefined>)[method]?.responses?.['200']) as OpenAPIV3.ResponseObject | undefined
       return Object.keys(answer?.content ?? {})[0]
