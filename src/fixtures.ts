@@ -11,11 +11,12 @@ import { createPrivateKey, randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Credential } from './credentials.js'
-import { ISO_8601, MAX_TIME_MS, parseDateTime } from './clock.js'
+import { MAX_TIME_MS } from './clock.js'
 import { GSTIN_PATTERN } from './gstin.js'
 import { BUILT_IN_OPERATIONS } from './operations/index.js'
 import { OperationRegistry, type CustomOperationSpec } from './operations/registry.js'
-import { InvalidSpecError, taskFromSpec, validator, type SpecDefaults } from './task-spec.js'
+import { taskFromSpec, type SpecDefaults } from './task-spec.js'
+import { instantOf, InvalidSpecError, ISO_8601, notADateTime, validator } from './validation.js'
 import { userSpecSchema, type UserSpec } from './users.js'
 import type { Task } from './task.js'
 
@@ -88,8 +89,8 @@ const validateCredentials = validator<CredentialSpec[]>({ type: 'array', items: 
 export function credentialFromSpec(spec: CredentialSpec): Credential {
   let expiresAt: number | null = null
   if (typeof spec.expiresAt === 'string') {
-    const parsed = parseDateTime(spec.expiresAt)
-    if (parsed === undefined || parsed > MAX_TIME_MS) throw new InvalidSpecError([{ path: '/expiresAt', message: 'must be a valid ISO-8601 date-time' }])
+    const parsed = instantOf(spec.expiresAt)
+    if (parsed === undefined) throw new InvalidSpecError([notADateTime('/expiresAt')])
     expiresAt = parsed
   } else if (typeof spec.expiresAt === 'number') {
     expiresAt = spec.expiresAt

@@ -10,7 +10,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import type { Clock, Clocks } from './clock.js'
 import type { Credentials } from './credentials.js'
 import { ContractError } from './errors.js'
-import { validator } from './task-spec.js'
+import { validator } from './validation.js'
 
 /** `email` or `mobile`: what the handle is (upstream's `handleType`). */
 export type HandleType = 'email' | 'mobile'

@@ -5,7 +5,8 @@
  * fixtures all go through it, so built-in and custom operations take the same path.
  */
 import { randomUUID } from 'node:crypto'
-import { InvalidSpecError, isUuid, taskFromSpec, taskSpecSchema, timelineOrder, validator, DEFAULT_TIMELINE, type TaskSpec } from '../task-spec.js'
+import { taskFromSpec, taskSpecSchema, timelineOrder, DEFAULT_TIMELINE, type TaskSpec } from '../task-spec.js'
+import { InvalidSpecError, validator } from '../validation.js'
 import { TaskExistsError } from '../task-store.js'
 import type { Outcome, Phase } from '../task.js'
 import { MAX_ITEMS, type Derived, type Envelope, type Operation, type OperationRequest, type ProducerMethod } from './operation.js'

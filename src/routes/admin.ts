@@ -10,10 +10,11 @@ import { ContractError, routeNotFound } from '../errors.js'
 import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../fixtures.js'
 import type { Mock } from '../mock.js'
 import type { SharedState } from '../shared-state.js'
-import { ISO_8601, MAX_TIME_MS, parseDateTime } from '../clock.js'
-import { InvalidSpecError, isUuid, taskFromSpec, validator } from '../task-spec.js'
+import { MAX_TIME_MS } from '../clock.js'
+import { taskFromSpec } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
 import { validateUser } from '../users.js'
+import { InvalidSpecError, ISO_8601, isUuid, notADateTime, parseDateTime, validator } from '../validation.js'
 
 /** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
 export interface TaskView {
@@ -241,7 +242,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       await mock.store.update(['clock'], (state) => setTo(state, state.clocks.for(org).now() + ms))
     } else if (change.set !== undefined) {
       const at = parseDateTime(change.set)
-      if (at === undefined) throw new InvalidSpecError([{ path: '/set', message: 'must be a valid ISO-8601 date-time' }])
+      if (at === undefined) throw new InvalidSpecError([notADateTime('/set')])
       if (at > MAX_TIME_MS) throw tooLate('/set')
       await mock.store.update(['clock'], (state) => setTo(state, at))
     } else {

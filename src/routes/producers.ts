@@ -13,7 +13,7 @@ import { accepts } from '../accept.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import type { Mock } from '../mock.js'
 import type { Envelope, Operation, OperationRoute } from '../operations/operation.js'
-import { InvalidSpecError, MAX_JSON_DEPTH, nestsDeeperThan } from '../task-spec.js'
+import { InvalidSpecError, MAX_JSON_DEPTH, nestsDeeperThan } from '../validation.js'
 import { applyFault, journalRequest } from './hooks.js'
 
 /** What a producer request resolved to: the operation, the route and its path parameters. */

@@ -11,8 +11,8 @@ import { accepts } from '../accept.js'
 import { taskArchive } from '../archive.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import type { Mock } from '../mock.js'
-import { isUuid } from '../task-spec.js'
 import { isTerminal, type Task, type TaskState } from '../task.js'
+import { isUuid } from '../validation.js'
 import { applyFault, journalRequest } from './hooks.js'
 
 /** The only active `flynn-version` (§1). */
