@@ -10,13 +10,11 @@
 import { createPrivateKey, randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Credential } from './credentials.js'
-import { MAX_TIME_MS } from './clock.js'
-import { GSTIN_PATTERN } from './gstin.js'
+import { credentialFromSpec, credentialSchema, type Credential, type CredentialSpec } from './credentials.js'
 import { BUILT_IN_OPERATIONS } from './operations/index.js'
 import { OperationRegistry, type CustomOperationSpec } from './operations/registry.js'
 import { taskFromSpec, type SpecDefaults } from './task-spec.js'
-import { instantOf, InvalidSpecError, ISO_8601, notADateTime, validator } from './validation.js'
+import { InvalidSpecError, validator } from './validation.js'
 import { userSpecSchema, type UserSpec } from './users.js'
 import type { Task } from './task.js'
 
@@ -45,59 +43,7 @@ export class FixtureError extends Error {
   }
 }
 
-/** The JSON Schema of an org credential (`credentials.json` items, `POST /__admin/orgs`). */
-export const credentialSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['orgId', 'token'],
-  properties: {
-    orgId: { type: 'string', minLength: 1, maxLength: 200 },
-    token: { type: 'string', minLength: 1, maxLength: 1000 },
-    expiresAt: {
-      anyOf: [
-        { type: 'string', pattern: ISO_8601 },
-        { type: 'integer', minimum: 0, maximum: MAX_TIME_MS },
-        { type: 'null' }
-      ]
-    },
-    gstin: { type: 'string', pattern: GSTIN_PATTERN },
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    taxIdentifier: { type: 'string', pattern: '^[A-Z]{5}[0-9]{4}[A-Z]$' }
-  }
-} as const
-
-/**
- * A credential as sent: `expiresAt` is ISO-8601, epoch ms, null or absent (never expires);
- * `gstin` is the org's GSTIN, used by the gstn operations (§10); `name` and `taxIdentifier` (its
- * PAN) appear in the login answer (§14).
- */
-export interface CredentialSpec {
-  orgId: string
-  token: string
-  expiresAt?: string | number | null
-  gstin?: string
-  name?: string
-  taxIdentifier?: string
-}
-
 const validateCredentials = validator<CredentialSpec[]>({ type: 'array', items: credentialSchema })
-
-/**
- * Turns a validated credential spec into a {@link Credential}.
- * @throws {InvalidSpecError} when `expiresAt` is not a real date
- */
-export function credentialFromSpec(spec: CredentialSpec): Credential {
-  let expiresAt: number | null = null
-  if (typeof spec.expiresAt === 'string') {
-    const parsed = instantOf(spec.expiresAt)
-    if (parsed === undefined) throw new InvalidSpecError([notADateTime('/expiresAt')])
-    expiresAt = parsed
-  } else if (typeof spec.expiresAt === 'number') {
-    expiresAt = spec.expiresAt
-  }
-  const { orgId, token, expiresAt: _given, ...info } = spec
-  return { orgId, token, expiresAt, ...info }
-}
 
 async function readJson(file: string): Promise<unknown> {
   let text: string
