@@ -9,9 +9,8 @@ import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { ControlledClock, FollowedTime } from './clock.js'
 import { defaultSettings, type Settings } from './config.js'
-import { ContractError, errorBody, routeNotFound, type ErrorCode } from './errors.js'
+import { answerOf, ContractError, internalError, routeNotFound } from './errors.js'
 import { loadFixtures, type Fixtures } from './fixtures.js'
-import { InvalidSpecError } from './validation.js'
 import { redact, RequestLogController } from './logging.js'
 import { Mock } from './mock.js'
 import { adminRoutes, tokenMatches } from './routes/admin.js'
@@ -24,7 +23,7 @@ import { BUILT_IN_OPERATIONS } from './operations/index.js'
 import { SharedState } from './shared-state.js'
 import { Signer } from './signing.js'
 import { MemoryStore } from './store/memory.js'
-import { StoreUnavailableError, type Store, type TaskRebuilder } from './store/store.js'
+import type { Store, TaskRebuilder } from './store/store.js'
 
 /** One registered route: its methods and its URL pattern (Fastify syntax, `:param`). */
 export interface RouteEntry {
@@ -204,56 +203,21 @@ async function createStore(settings: Settings, shared: SharedState, log: Fastify
 /** URLs under the control API's prefix, whose unknown paths routes/admin.ts answers. */
 const ADMIN_SCOPE = /^\/__admin(?:[/?]|$)/
 
-/** Domain errors (by their stable `code`) and the contract error each one answers (§7). */
-const DOMAIN_ERRORS: Record<string, ErrorCode> = {
-  ERR_TASK_EXISTS: 'err-task-exists',
-  ERR_TASK_LIMIT: 'err-task-limit',
-  ERR_INVALID_TRANSITION: 'err-invalid-transition',
-  ERR_CLOCK_BACKWARDS: 'err-clock-backwards',
-  ERR_OPERATION_EXISTS: 'err-operation-exists',
-  ERR_OPERATION_BUILT_IN: 'err-operation-built-in',
-  ERR_USER_EXISTS: 'err-user-exists'
-}
-
 /**
- * Answers an error with the contract's body. A {@link ContractError} answers as it says; body
- * size and parse errors of the control API map to their codes; anything else is a `500` whose
- * details go to the log only.
+ * Answers an error with its body (errors.ts says which); anything it does not know is a `500`
+ * whose details go to the log only.
  */
 function sendError(error: FastifyError, reply: FastifyReply, logUnexpected: (error: unknown) => void): FastifyReply {
   // Headers a success would have carried must not survive into an error.
   reply.removeHeader('content-disposition')
   reply.removeHeader('retry-after')
   reply.removeHeader('content-length')
-  if (error instanceof ContractError) {
-    reply.headers(error.headers)
-    return reply.code(error.status).type('application/json; charset=utf-8').send(error.body)
-  }
-  if (error instanceof StoreUnavailableError) {
-    // §11: the store is away; nothing was written. Clients retry after a second.
-    reply.header('retry-after', '1')
-    return reply.code(503).type('application/json; charset=utf-8').send(errorBody('err-service-unavailable'))
-  }
-  const domain = DOMAIN_ERRORS[error.code]
-  if (domain) {
-    const contract = new ContractError(domain)
-    return reply.code(contract.status).send(contract.body)
-  }
-  if (error instanceof InvalidSpecError) {
-    return reply.code(400).send(errorBody('err-invalid-request', { details: error.details }))
-  }
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return reply.code(413).send(errorBody('err-payload-too-large'))
-  }
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return reply.code(400).send(errorBody('err-invalid-request', { details: [{ path: '', message: 'content type must be application/json' }] }))
-  }
-  if (error.statusCode === 400) {
-    // The JSON parser's errors (syntax, prototype poisoning) and other malformed requests.
-    return reply.code(400).send(errorBody('err-invalid-request', { details: [{ path: '', message: 'must be valid JSON' }] }))
-  }
+  const answer = answerOf(error)
+  if (answer) return reply.code(answer.status).headers(answer.headers).type('application/json; charset=utf-8').send(answer.body)
   logUnexpected(error)
-  return reply.code(500).send(errorBody('err-internal-server-error'))
+  // The type is left to Fastify, as it always was here: after a zip stream fails before its first
+  // byte, the raw response still says application/zip, and Fastify answers with its own 500.
+  return reply.code(500).send(internalError().body)
 }
 
 /**

@@ -4,6 +4,7 @@
  * Nothing else in `src/` reads `Date.now()`: tasks, tokens, the journal and the sweep all ask a
  * {@link Clock}. Tests hand the app a manual clock and move it instead of sleeping.
  */
+import { MockError } from './errors.js'
 
 /**
  * The latest instant the mock handles: 9999-12-31T23:59:59.999Z, the last one with a four-digit
@@ -13,10 +14,9 @@
 export const MAX_TIME_MS = 253_402_300_799_999
 
 /** Thrown by {@link ControlledClock.advance} and {@link ControlledClock.set} past {@link MAX_TIME_MS}. */
-export class ClockRangeError extends Error {
-  readonly code = 'ERR_CLOCK_RANGE'
+export class ClockRangeError extends MockError {
   constructor(readonly requested: number) {
-    super(`the clock cannot go past ${MAX_TIME_MS}`)
+    super('ERR_CLOCK_RANGE', `the clock cannot go past ${MAX_TIME_MS}`)
   }
 }
 
@@ -30,10 +30,9 @@ export interface Clock {
 export type ClockMode = 'system' | 'manual'
 
 /** Thrown by {@link ControlledClock.set} when asked to go back in time. */
-export class ClockBackwardsError extends Error {
-  readonly code = 'ERR_CLOCK_BACKWARDS'
+export class ClockBackwardsError extends MockError {
   constructor(readonly requested: number, readonly now: number) {
-    super(`the clock cannot go back from ${now} to ${requested}`)
+    super('ERR_CLOCK_BACKWARDS', `the clock cannot go back from ${now} to ${requested}`)
   }
 }
 

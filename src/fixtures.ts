@@ -11,6 +11,7 @@ import { createPrivateKey, randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { credentialFromSpec, credentialSchema, type Credential, type CredentialSpec } from './credentials.js'
+import { MockError } from './errors.js'
 import { BUILT_IN_OPERATIONS } from './operations/index.js'
 import { OperationRegistry, type CustomOperationSpec } from './operations/registry.js'
 import { taskFromSpec, type SpecDefaults } from './task-spec.js'
@@ -35,11 +36,10 @@ export interface Fixtures {
 const BUNDLED_SIGNING_KEY = new URL('../fixtures/signing-key.pem', import.meta.url)
 
 /** A fixtures file that cannot be read or is invalid. */
-export class FixtureError extends Error {
-  readonly code = 'ERR_FIXTURE'
+export class FixtureError extends MockError {
   constructor(readonly file: string, reason: string) {
     // One line, whatever the reason quotes from the file.
-    super(`fixture ${file}: ${reason.replace(/\s+/g, ' ')}`)
+    super('ERR_FIXTURE', `fixture ${file}: ${reason.replace(/\s+/g, ' ')}`)
   }
 }
 

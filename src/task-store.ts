@@ -5,21 +5,20 @@
  * by {@link TaskStore.sweep}, which the app runs on an unref'd timer.
  */
 import type { Clock } from './clock.js'
+import { MockError } from './errors.js'
 import type { Task } from './task.js'
 
 /** Thrown by {@link TaskStore.add} when the id is taken (§7 `409 err-task-exists`). */
-export class TaskExistsError extends Error {
-  readonly code = 'ERR_TASK_EXISTS'
+export class TaskExistsError extends MockError {
   constructor(readonly id: string) {
-    super(`task ${id} exists`)
+    super('ERR_TASK_EXISTS', `task ${id} exists`)
   }
 }
 
 /** Thrown by {@link TaskStore.add} when the store holds `maxTasks` live tasks (§7/§8 `507`). */
-export class TaskLimitError extends Error {
-  readonly code = 'ERR_TASK_LIMIT'
+export class TaskLimitError extends MockError {
   constructor(readonly max: number) {
-    super(`the store holds its maximum of ${max} tasks`)
+    super('ERR_TASK_LIMIT', `the store holds its maximum of ${max} tasks`)
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv'
 import { MAX_TIME_MS } from './clock.js'
+import { MockError } from './errors.js'
 
 /** Canonical 8-4-4-4-12 hex UUID, any case (§2 rule 4). */
 export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
@@ -77,10 +78,9 @@ export interface ValidationDetail {
 }
 
 /** Thrown when a spec or other control-API body is invalid (§7 `400 err-invalid-request`). */
-export class InvalidSpecError extends Error {
-  readonly code = 'ERR_INVALID_SPEC'
+export class InvalidSpecError extends MockError {
   constructor(readonly details: ValidationDetail[]) {
-    super(details.map((d) => `${d.path || '/'} ${d.message}`).join('; '))
+    super('ERR_INVALID_SPEC', details.map((d) => `${d.path || '/'} ${d.message}`).join('; '))
   }
 }
 

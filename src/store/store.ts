@@ -12,6 +12,7 @@
  * - **Records**: tasks (content built from a JSON {@link TaskSource} plus {@link TaskFacts} that
  *   change), issued IRNs and the request journal, each behind its own repository.
  */
+import { MockError } from '../errors.js'
 import type { JournalEntry, JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedState } from '../shared-state.js'
@@ -30,10 +31,9 @@ export const ALL_DOCS: readonly DocName[] = ['clock', 'faults', 'auth', 'operati
  * Thrown by any store call when the store cannot be reached (Redis down, §11): answered `503`
  * `err-service-unavailable` with `Retry-After: 1`. Nothing was written.
  */
-export class StoreUnavailableError extends Error {
-  readonly code = 'ERR_STORE_UNAVAILABLE'
+export class StoreUnavailableError extends MockError {
   constructor(readonly reason: string) {
-    super(`the store is unavailable: ${reason}`)
+    super('ERR_STORE_UNAVAILABLE', `the store is unavailable: ${reason}`)
   }
 }
 
