@@ -9,7 +9,6 @@ import { parseDuration } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../credentials.js'
 import type { Mock } from '../mock.js'
-import type { SharedState } from '../shared-state.js'
 import { MAX_TIME_MS } from '../clock.js'
 import { taskFromSpec } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
@@ -232,19 +231,26 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     const change = validateClock(body(request))
     // In a namespace, the org's own clock (§15); globally, the global one, with every org's along.
     const org = namespace(request)
-    const setTo = (state: SharedState, at: number): void => (org ? void state.clocks.own(org).set(at) : state.clocks.setGlobal(at))
-    const tooLate = (path: string): InvalidSpecError =>
-      new InvalidSpecError([{ path, message: `must keep the clock at or before ${iso(MAX_TIME_MS)}` }])
+    /**
+     * Moves the clock to `to(now)`, refused with a 400 on `path` past {@link MAX_TIME_MS} (judged
+     * on this replica's copy, then applied to the shared one).
+     */
+    const moveTo = async (path: string, to: (now: number) => number): Promise<void> => {
+      if (to(mock.clockFor(org).now()) > MAX_TIME_MS) throw new InvalidSpecError([{ path, message: `must keep the clock at or before ${iso(MAX_TIME_MS)}` }])
+      await mock.store.update(['clock'], (state) => {
+        const at = to(state.clocks.for(org).now())
+        if (org) state.clocks.own(org).set(at)
+        else state.clocks.setGlobal(at)
+      })
+    }
     if (change.advance !== undefined) {
       const ms = typeof change.advance === 'number' ? change.advance : parseDuration(change.advance)
       if (ms === undefined) throw new InvalidSpecError([{ path: '/advance', message: 'must be a duration such as 90s, 15m, 7d, or milliseconds' }])
-      if (mock.clockFor(org).now() + ms > MAX_TIME_MS) throw tooLate('/advance')
-      await mock.store.update(['clock'], (state) => setTo(state, state.clocks.for(org).now() + ms))
+      await moveTo('/advance', (now) => now + ms)
     } else if (change.set !== undefined) {
       const at = parseDateTime(change.set)
       if (at === undefined) throw new InvalidSpecError([notADateTime('/set')])
-      if (at > MAX_TIME_MS) throw tooLate('/set')
-      await mock.store.update(['clock'], (state) => setTo(state, at))
+      await moveTo('/set', () => at)
     } else {
       const mode = change.mode as 'system' | 'manual'
       await mock.store.update(['clock'], (state) => (org ? state.clocks.own(org) : state.clock).setMode(mode))
