@@ -12,7 +12,7 @@ import { defaultSettings, type Settings } from './config.js'
 import { answerOf, ContractError, internalError, routeNotFound } from './errors.js'
 import { loadFixtures, type Fixtures } from './fixtures.js'
 import { redact, RequestLogController } from './logging.js'
-import { Mock } from './mock.js'
+import { MockState } from './mock-state.js'
 import { adminRoutes, tokenMatches } from './routes/admin.js'
 import { authRoutes } from './routes/auth.js'
 import { openapiRoutes } from './routes/openapi.js'
@@ -33,8 +33,8 @@ export interface RouteEntry {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The mock's state: settings, clock, credentials and tasks. */
-    mock: Mock
+    /** The mock's state (mock-state.ts): settings, store, fixtures and signer, and the steps that change them. */
+    mock: MockState
     /** Every route the app answers (the contract test compares it with the OpenAPI document). */
     routeList: readonly RouteEntry[]
   }
@@ -132,9 +132,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   const shared = new SharedState({ builtIn: BUILT_IN_OPERATIONS, fixtureOperations: fixtures.operations }, clock)
   // The mock rebuilds tasks a shared store read back; it exists by the time the store reads any.
-  let mock: Mock | undefined
-  const store = await createStore(settings, shared, app.log, time, (id, orgId, createdAt, source) => (mock as Mock).rebuild(id, orgId, createdAt, source))
-  mock = new Mock(settings, store, fixtures, await Signer.fromPem(fixtures.signingKey))
+  let mock: MockState | undefined
+  const store = await createStore(settings, shared, app.log, time, (id, orgId, createdAt, source) => (mock as MockState).rebuild(id, orgId, createdAt, source))
+  mock = new MockState(settings, store, fixtures, await Signer.fromPem(fixtures.signingKey))
   app.decorate('mock', mock)
   app.addHook('onClose', async () => store.close())
   try {
@@ -174,7 +174,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   if (sweepIntervalMs > 0) {
     const sweep = setInterval(() => {
       // A store that is away is swept once it is back.
-      ;(mock as Mock).sweep().catch((error: unknown) => app.log.warn({ err: error }, 'sweep failed'))
+      ;(mock as MockState).sweep().catch((error: unknown) => app.log.warn({ err: error }, 'sweep failed'))
     }, sweepIntervalMs)
     sweep.unref()
     app.addHook('onClose', async () => clearInterval(sweep))

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseDuration } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../credentials.js'
-import type { Mock } from '../mock.js'
+import type { MockState } from '../mock-state.js'
 import { MAX_TIME_MS } from '../clock.js'
 import { taskFromSpec } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
@@ -39,7 +39,7 @@ export interface ClockView {
 const iso = (ms: number): string => new Date(ms).toISOString()
 
 /** The TaskView of a task at the clock's now. */
-export function taskView(mock: Mock, task: Task): TaskView {
+export function taskView(mock: MockState, task: Task): TaskView {
   const state = task.observe(mock.clockFor(task.orgId).now())
   return {
     id: task.id,

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { accepts } from '../accept.js'
 import { taskArchive } from '../archive.js'
 import { ContractError, routeNotFound } from '../errors.js'
-import type { Mock } from '../mock.js'
+import type { MockState } from '../mock-state.js'
 import { isTerminal, type Task, type TaskState } from '../task.js'
 import { isUuid } from '../validation.js'
 import { applyFault, journalRequest } from './hooks.js'
@@ -95,7 +95,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
 }
 
 /** Rules 2 to 7 of §2, then the success answer of §3. */
-async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply: FastifyReply): Promise<unknown> {
+async function answer(mock: MockState, route: TaskRoute, request: TaskRequest, reply: FastifyReply): Promise<unknown> {
   const { settings } = mock
   const headers = request.headers
   // Node joins a repeated custom header into one string, so these are never arrays.
@@ -156,7 +156,7 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
 }
 
 /** The task's zip, cut midway when a `mid-download` fault says so. */
-function zipStream(mock: Mock, task: Task, state: TaskState, request: FastifyRequest): Readable {
+function zipStream(mock: MockState, task: Task, state: TaskState, request: FastifyRequest): Readable {
   const archive = mock.trackDownload(taskArchive(task, state.finishedAt as number))
   if (request.fault?.drop !== 'mid-download') return archive
   // pipeline destroys the archive too when the cut connection destroys the last stream.
@@ -183,7 +183,7 @@ function cutMidway(request: FastifyRequest): Transform {
 }
 
 /** The Status API's `200` (§3), in the configured shape, with `Retry-After` while not terminal. */
-function sendStatus(mock: Mock, task: Task, state: TaskState, now: number, reply: FastifyReply): unknown {
+function sendStatus(mock: MockState, task: Task, state: TaskState, now: number, reply: FastifyReply): unknown {
   const { retryAfterS, statusShape } = mock.settings
   if (!isTerminal(state.status)) {
     let seconds = retryAfterS

@@ -58,7 +58,7 @@ export interface RedisStoreOptions {
   maxTasks: number
   /** Journal entries kept (§8 `JOURNAL_SIZE`). */
   journalSize: number
-  /** Builds a task's content from its source (the mock's). */
+  /** Builds a task's content from its source (the mock state's). */
   rebuild: TaskRebuilder
   /** Where connection trouble is reported (never with the URL's password). */
   log: FastifyBaseLogger
