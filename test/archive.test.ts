@@ -27,10 +27,10 @@ t.test('the zip holds result.json, every page and the task files, with exact con
   const returns = await unzip(await download(send, TASK.returns))
   t.same(returns.map((e) => e.name), ['result.json', 'pages/0.json', 'pages/1.json', 'pages/2.json'])
   t.same(asJson(returns[0]!.content), { pages: 3 }, 'result.json is the Result API data')
-  const task = (await app.mock.store.tasks.get(TASK.returns))!
+  const task = (await app.mock.store.tasks.find(TASK.returns))!
   for (let k = 0; k < 3; k++) t.same(asJson(returns[k + 1]!.content), task.pages!.page(k), `pages/${k}.json`)
 
-  const ewaybill = (await app.mock.store.tasks.get(TASK.ewaybill))!
+  const ewaybill = (await app.mock.store.tasks.find(TASK.ewaybill))!
   const entries = await unzip(await download(send, TASK.ewaybill))
   t.same(entries.map((e) => e.name), ['result.json', ...ewaybill.files.map((f) => f.name)])
   t.same(asJson(entries[0]!.content), ewaybill.result)
@@ -38,7 +38,7 @@ t.test('the zip holds result.json, every page and the task files, with exact con
     t.ok(entries.find((e) => e.name === file.name)?.content.equals(file.content as Buffer), `${file.name} byte for byte`)
   }
 
-  const einvoices = (await app.mock.store.tasks.get(TASK.einvoices))!
+  const einvoices = (await app.mock.store.tasks.find(TASK.einvoices))!
   const invoiceEntries = await unzip(await download(send, TASK.einvoices))
   t.same(invoiceEntries.map((e) => e.name), ['result.json', ...einvoices.files.map((f) => f.name)])
 })

@@ -63,7 +63,7 @@ t.test('respond faults answer the error envelope with Retry-After, before auth, 
     [502, 'err-bad-gateway', 'Runtime', 0],
     [503, 'err-service-unavailable', 'Runtime', 120]
   ]
-  const before = (await app.mock.store.tasks.get(TASK.processing))?.polls
+  const before = (await app.mock.store.tasks.find(TASK.processing))?.polls
   for (const [status, message, type, retryAfter] of cases) {
     await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'status', taskId: TASK.processing, respond: { status, retryAfter } } })
     const res = await send({ url: path.status(TASK.processing), headers: JSON_ACCEPT })
@@ -74,7 +74,7 @@ t.test('respond faults answer the error envelope with Retry-After, before auth, 
     t.equal(res.headers['cache-control'], 'no-store')
     t.match(res.headers['x-call-id'], UUID_RE)
   }
-  t.equal((await app.mock.store.tasks.get(TASK.processing))?.polls, before, 'no poll counted')
+  t.equal((await app.mock.store.tasks.find(TASK.processing))?.polls, before, 'no poll counted')
   const after = await send({ url: path.status(TASK.processing), headers })
   t.equal(after.statusCode, 200, 'faults used up: normal answers again')
 })

@@ -261,7 +261,7 @@ t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it
   const own = await startRedis(t)
   const { send, app } = await makeApp({ store: own.url, storePrefix: 'down:' })
   t.teardown(() => app.close())
-  const held = await app.mock.store.tasks.get(TASK.returns)
+  const held = await app.mock.store.tasks.find(TASK.returns)
   await own.stop()
   await t.rejects(app.mock.store.tasks.poll(held as Task, T0), { code: 'ERR_STORE_UNAVAILABLE' }, 'a write without the store fails whole')
   for (const request of [
@@ -371,17 +371,17 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
     return id
   }
   const ids = [await sized(6_000), await sized(6_000), await sized(20_000)]
-  for (const id of [...ids, ...ids]) t.equal((await store.tasks.get(id))?.id, id)
+  for (const id of [...ids, ...ids]) t.equal((await store.tasks.find(id))?.id, id)
 
   // Data in Redis that cannot be read (written by hand or by a bug) is skipped, not a 500 everywhere.
   const broken = randomUUID()
   await store.tasks.add(app.mock.rebuild(broken, AUTH1['x-flynn-n-org-id'], T0, { spec: { id: broken } }))
   await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{'))
-  t.equal(await store.tasks.get(broken), undefined, 'a task with bad facts reads as absent')
+  t.equal(await store.tasks.find(broken), undefined, 'a task with bad facts reads as absent')
   await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{"polls":"lots"}', 'uid', 'another'))
-  t.equal(await store.tasks.get(broken), undefined, 'facts of the wrong shape too')
+  t.equal(await store.tasks.find(broken), undefined, 'facts of the wrong shape too')
   await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{"polls":0,"readsInPhase":0,"pollPhaseEnds":[]}', 'src', 'not json', 'uid', 'yet another'))
-  t.equal(await store.tasks.get(broken), undefined, 'and a source that is not JSON')
+  t.equal(await store.tasks.find(broken), undefined, 'and a source that is not JSON')
   t.ok((await store.tasks.list()).length > 0, 'the list holds the others')
   await store.run((r) => r.mset(store.key('doc:faults'), 'not json', store.key('ver:faults'), 'changed by hand'))
   await store.sync()
@@ -397,32 +397,32 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
   // Each add is a new creation of the same id (a new uid in Redis).
   const add = () => b.tasks.add(app.mock.rebuild(id, AUTH1['x-flynn-n-org-id'], T0, { spec: { id, timeline: [{ status: 'processing', polls: 100 }], outcome: 'completed' } }))
   await add()
-  const first = (await store.tasks.get(id)) as Task
+  const first = (await store.tasks.find(id)) as Task
   t.equal(await store.tasks.poll(first, T0).then((s) => s?.status), 'processing')
-  await b.tasks.poll((await b.tasks.get(id)) as Task, T0)
+  await b.tasks.poll((await b.tasks.find(id)) as Task, T0)
   t.equal((await store.tasks.poll(first, T0))?.status, 'processing', 'a conflict with the other replica: read again, applied once')
-  t.equal(((await b.tasks.get(id)) as Task).polls, 3)
+  t.equal(((await b.tasks.find(id)) as Task).polls, 3)
   await b.tasks.delete(id)
   t.equal(await store.tasks.poll(first, T0), undefined, 'deleted on the other replica: gone')
   await add()
-  const second = (await store.tasks.get(id)) as Task
+  const second = (await store.tasks.find(id)) as Task
   const polls = [store.tasks.poll(second, T0), store.tasks.poll(first, T0), store.tasks.poll(second, T0)]
   t.same((await Promise.all(polls)).map((s) => s?.status), ['processing', undefined, 'processing'], 'a batch answers each caller for the task it read')
-  t.equal(((await b.tasks.get(id)) as Task).polls, 2)
+  t.equal(((await b.tasks.find(id)) as Task).polls, 2)
   await b.tasks.delete(id)
   await add()
-  await store.tasks.get(id)
+  await store.tasks.find(id)
   t.equal(await store.tasks.poll(second, T0), undefined, 'created again since it was read: gone')
   await b.tasks.delete(id)
   t.equal(await store.tasks.poll(second, T0), undefined, 'created again and deleted since it was read: gone')
   // One connection: the delete reaches Redis between the read of the facts and that of the content.
-  const uncached = store.tasks.get(TASK.processing)
+  const uncached = store.tasks.find(TASK.processing)
   void store.tasks.delete(TASK.processing)
   t.equal(await uncached, undefined, 'removed between reading its facts and its content: absent')
   await add()
-  const third = (await store.tasks.get(id)) as Task
+  const third = (await store.tasks.find(id)) as Task
   await t.rejects(store.tasks.move(third, 'queued', T0), { code: 'ERR_INVALID_TRANSITION' }, 'a change that fails changes nothing')
-  t.equal(((await b.tasks.get(id)) as Task).polls, 0)
+  t.equal(((await b.tasks.find(id)) as Task).polls, 0)
 
   // A task deleted on another replica between a status read's lookup and its poll.
   const send = (await makeApp(onRedis(`rs:${randomUUID()}:`)))

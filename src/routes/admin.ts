@@ -13,7 +13,7 @@ import { MAX_TIME_MS } from '../clock.js'
 import { taskFromSpec } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
 import { validateUser } from '../users.js'
-import { InvalidSpecError, ISO_8601, isUuid, notADateTime, parseDateTime, validator } from '../validation.js'
+import { InvalidSpecError, ISO_8601, notADateTime, parseDateTime, validator } from '../validation.js'
 
 /** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
 export interface TaskView {
@@ -163,12 +163,10 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   })
   /* c8 ignore stop */
 
-  const findTask = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<Task> => {
-    const { id } = request.params
-    const task = isUuid(id) ? await mock.store.tasks.get(id) : undefined
-    const org = namespace(request)
+  const taskOf = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<Task> => {
     // Another org's task is not there for a namespace (§15).
-    if (!task || (org && task.orgId !== org)) throw routeNotFound()
+    const task = await mock.store.tasks.find(request.params.id, namespace(request))
+    if (!task) throw routeNotFound()
     return task
   }
   // No body at all counts as {}; a JSON null is a body, and not an object.
@@ -194,17 +192,17 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return { tasks }
   })
 
-  app.get<{ Params: { id: string } }>('/tasks/:id', async (request) => ({ task: taskView(mock, await findTask(request)) }))
+  app.get<{ Params: { id: string } }>('/tasks/:id', async (request) => ({ task: taskView(mock, await taskOf(request)) }))
 
   app.post<{ Params: { id: string } }>('/tasks/:id/transition', async (request) => {
-    const task = await findTask(request)
+    const task = await taskOf(request)
     const { status } = validateTransition(body(request))
     if (!(await mock.move(task, status))) throw routeNotFound()
     return { task: taskView(mock, task) }
   })
 
   app.delete<{ Params: { id: string } }>('/tasks/:id', async (request, reply) => {
-    if (!(await mock.store.tasks.delete((await findTask(request)).id))) throw routeNotFound()
+    if (!(await mock.store.tasks.delete((await taskOf(request)).id))) throw routeNotFound()
     return reply.code(204).send()
   })
 
@@ -306,7 +304,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.post('/operations/:name/next', async (request: Named, reply) => {
     const spec = body(request)
     const id = (spec as { id?: unknown } | null)?.id
-    const taken = typeof id === 'string' && isUuid(id) && (await mock.store.tasks.get(id)) !== undefined
+    const taken = typeof id === 'string' && (await mock.store.tasks.find(id)) !== undefined
     const next = known(await mock.store.update(['operations'], (state) => state.operations.queueNext(request.params.name, spec, () => taken, namespace(request))))
     return reply.code(201).send({ next })
   })

@@ -12,7 +12,6 @@ import { taskArchive } from '../archive.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import type { MockState } from '../mock-state.js'
 import { isTerminal, type Task, type TaskState } from '../task.js'
-import { isUuid } from '../validation.js'
 import { applyFault, journalRequest } from './hooks.js'
 
 /** The only active `flynn-version` (§1). */
@@ -44,10 +43,13 @@ interface TaskParams {
 
 type TaskRequest = FastifyRequest<{ Params: TaskParams }>
 
+/** A task read started before the sync, judged for the caller's org (rule 4). */
+type TaskRead = (orgId: string) => Promise<Task | undefined>
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The task route's read of its task, started before the sync (see TaskRepository.prefetch). */
-    taskRead: (() => Promise<Task | undefined>) | null
+    taskRead: TaskRead | null
   }
 }
 
@@ -71,7 +73,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       }
       // From here on, mock state as every replica wrote it (§11). The task is read in the same
       // round trip as the sync (with Redis), and judged after it.
-      if (isUuid(request.params.taskId)) request.taskRead = mock.store.tasks.prefetch(request.params.taskId)
+      request.taskRead = mock.store.tasks.prefetch(request.params.taskId)
       await mock.store.sync()
       await applyFault(mock, route.name, request.params.taskId, request, reply)
     }
@@ -113,9 +115,8 @@ async function answer(mock: MockState, route: TaskRoute, request: TaskRequest, r
   }
 
   const { taskId, pageNumber } = request.params
-  const found = request.taskRead ? await request.taskRead() : undefined
   // Unknown, expired and another org's tasks are indistinguishable (rule 4).
-  const task = found?.orgId === orgId ? found : undefined
+  const task = await (request.taskRead as TaskRead)(orgId)
   const taskNotFound = (): ContractError => new ContractError('err-resource-not-found', { 'task-id': taskId })
   if (!task) throw taskNotFound()
 

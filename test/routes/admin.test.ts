@@ -243,7 +243,7 @@ t.test('POST /__admin/reset restores the start-up state', async (t) => {
   t.equal(app.mock.clock.mode, 'system')
   t.ok(Math.abs(app.mock.clock.now() - Date.now()) < 5_000, 'offset cleared')
   t.equal((await app.mock.store.tasks.list()).length, 8)
-  t.equal((await app.mock.store.tasks.get(TASK.returns))?.createdAt, (await app.mock.store.tasks.get(TASK.org2))?.createdAt, 're-seeded at one now')
+  t.equal((await app.mock.store.tasks.find(TASK.returns))?.createdAt, (await app.mock.store.tasks.find(TASK.org2))?.createdAt, 're-seeded at one now')
   t.same(await app.mock.store.journal.list(), [])
   t.same(app.mock.faults.list(), [])
   const org = await send({ url: path.status(TASK.returns), headers: { 'x-flynn-n-org-id': 'o', 'x-flynn-n-user-token': 't', ...JSON_ACCEPT } })

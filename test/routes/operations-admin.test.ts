@@ -123,10 +123,10 @@ t.test('custom operations: registered at run time, served through the dispatcher
   t.same((await send({ url: path.result(id), headers: { ...AUTH1, ...JSON_ACCEPT } })).json(), { data: { taxpayers: [] } })
   const arrayBody = await fetch(url, { method: 'POST', headers: SUBMIT, body: '[1,2]' })
   const arrayId = ((await arrayBody.json()) as { data: { 'task-id': string } }).data['task-id']
-  t.equal((await app.mock.store.tasks.get(arrayId))?.jobs, 2, 'or the body when it is an array')
+  t.equal((await app.mock.store.tasks.find(arrayId))?.jobs, 2, 'or the body when it is an array')
   const objectBody = await fetch(url, { method: 'POST', headers: SUBMIT, body: '{"x":1}' })
   const objectId = ((await objectBody.json()) as { data: { 'task-id': string } }).data['task-id']
-  t.equal((await app.mock.store.tasks.get(objectId))?.jobs, 2, 'else the spec\'s jobs')
+  t.equal((await app.mock.store.tasks.find(objectId))?.jobs, 2, 'else the spec\'s jobs')
   const emptyList = await fetch(url, { method: 'POST', headers: SUBMIT, body: '{"payload":[]}' })
   t.same([emptyList.status, await emptyList.json()], [400, invalid([{ path: '/payload', message: 'must have 1 to 1000 items' }])])
   const get = await fetch(url, { headers: SUBMIT })

@@ -137,7 +137,7 @@ t.test('a duplicate IRN fails with the existing Irn, AckNo and AckDt: earlier in
   t.same(again.invoices[0].error, duplicate, 'by a task still held, with the first AckDt')
   const otherOrg = await send({ method: 'POST', url: producerPath.generate(), headers: { ...SUBMIT, 'x-flynn-n-org-id': ORG2 }, payload: JSON.stringify({ payload: [invoice('D-1')] }) })
   const otherId = otherOrg.json().data['task-id']
-  t.equal((await app.mock.store.tasks.get(otherId))?.result && ((await app.mock.store.tasks.get(otherId))?.result as any).invoices[0].status, 'success', 'another org may issue the same IRN')
+  t.equal((await app.mock.store.tasks.find(otherId))?.result && ((await app.mock.store.tasks.find(otherId))?.result as any).invoices[0].status, 'success', 'another org may issue the same IRN')
   await send({ method: 'DELETE', url: `/__admin/tasks/${firstId}` })
   const afterDelete = await result(send, await submit(send, producerPath.generate(), { payload: [invoice('D-1')] }))
   t.equal(afterDelete.invoices[0].status, 'success', 'once the issuing task is gone, the IRN is free again')

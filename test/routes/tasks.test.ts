@@ -374,7 +374,7 @@ t.test('§3 result and pages', async (t) => {
   const paged = await send({ url: path.result(TASK.returns), headers: json })
   t.equal(paged.body, JSON.stringify({ data: { pages: 3 } }))
   const plain = await send({ url: path.result(TASK.cancellation), headers: json })
-  const task = (await app.mock.store.tasks.get(TASK.cancellation))
+  const task = (await app.mock.store.tasks.find(TASK.cancellation))
   t.equal(plain.statusCode, 200)
   t.same(plain.json(), { data: task?.result })
   const entries = (plain.json() as { data: Array<{ status: boolean; details?: string; error?: object }> }).data
@@ -383,7 +383,7 @@ t.test('§3 result and pages', async (t) => {
   for (let k = 0; k < 3; k++) {
     const page = await send({ url: path.page(TASK.returns, k), headers: json })
     t.equal(page.statusCode, 200)
-    t.same(page.json(), { data: (await app.mock.store.tasks.get(TASK.returns))?.pages?.page(k) })
+    t.same(page.json(), { data: (await app.mock.store.tasks.find(TASK.returns))?.pages?.page(k) })
   }
 })
 
@@ -418,7 +418,7 @@ t.test('a request body and Content-Type on a task route are ignored', async (t) 
 
 t.test('an unexpected failure answers the contract 500 without details', { skip: ONLY_MEMORY }, async (t) => {
   const { send, app } = await makeApp()
-  const task = (await app.mock.store.tasks.get(TASK.returns))
+  const task = (await app.mock.store.tasks.find(TASK.returns))
   t.ok(task)
   Object.defineProperty(task, 'result', { get: () => { throw new Error('boom at /secret/path.ts') } })
   const res = await send({ url: path.result(TASK.returns), headers: json })
