@@ -8,53 +8,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseDuration } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../credentials.js'
-import type { MockState } from '../mock-state.js'
 import { MAX_TIME_MS } from '../clock.js'
 import { taskFromSpec } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
 import { validateUser } from '../users.js'
+import { clockView, iso, taskView } from '../views.js'
 import { InvalidSpecError, ISO_8601, notADateTime, parseDateTime, validator } from '../validation.js'
-
-/** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
-export interface TaskView {
-  id: string
-  orgId: string
-  kind: string
-  status: TaskStatus
-  jobs: { total: number; pending: number }
-  createdAt: string
-  expiresAt: string
-  /** Page count, or null for an unpaged task. */
-  pages: number | null
-  /** Status reads that answered 200 so far. */
-  polls: number
-}
-
-/** The clock as the control API shows it. */
-export interface ClockView {
-  now: string
-  mode: 'system' | 'manual'
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString()
-
-/** The TaskView of a task at the clock's now. */
-export function taskView(mock: MockState, task: Task): TaskView {
-  const state = task.observe(mock.clockFor(task.orgId).now())
-  return {
-    id: task.id,
-    orgId: task.orgId,
-    kind: task.kind,
-    status: state.status,
-    jobs: state.jobs,
-    createdAt: iso(task.createdAt),
-    // Every time shown fits the four-digit year of ISO_8601: a task made near the end of time
-    // shows that end as its expiry (it never expires before it).
-    expiresAt: iso(Math.min(MAX_TIME_MS, mock.expiresAt(task))),
-    pages: task.pages?.count ?? null,
-    polls: task.polls
-  }
-}
 
 const STATUSES = ['queued', 'processing', 'completed', 'failed'] as const
 
@@ -220,11 +179,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send({ credential: { orgId: credential.orgId, expiresAt } })
   })
 
-  const clockView = (org: string | null): ClockView => {
-    const clock = mock.clockFor(org)
-    return { now: iso(clock.now()), mode: clock.mode }
-  }
-  app.get('/clock', async (request) => clockView(namespace(request)))
+  app.get('/clock', async (request) => clockView(mock.clockFor(namespace(request))))
   app.post('/clock', async (request) => {
     const change = validateClock(body(request))
     // In a namespace, the org's own clock (§15); globally, the global one, with every org's along.
@@ -253,7 +208,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       const mode = change.mode as 'system' | 'manual'
       await mock.store.update(['clock'], (state) => (org ? state.clocks.own(org) : state.clock).setMode(mode))
     }
-    return clockView(org)
+    return clockView(mock.clockFor(org))
   })
 
   app.get('/requests', async (request) => {
