@@ -8,7 +8,7 @@ import { gstinCheckChar } from '../src/synthetic.js'
 import { makeApp, ORG1, ORG2, T0, TASK } from './helpers/app.js'
 
 t.test('§6: the eight seeded tasks, their orgs and states at start-up', async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const expected: Array<[string, string, string, number, number, number | null]> = [
     [TASK.einvoices, ORG1, 'completed', 3, 0, null],
     [TASK.processing, ORG1, 'processing', 10, 10, null],
@@ -37,7 +37,7 @@ t.test('§6: the eight seeded tasks, their orgs and states at start-up', async (
 })
 
 t.test('§6: content is realistic and synthetic', async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const einvoices = (await app.mock.store.tasks.find(TASK.einvoices))
   t.ok((einvoices?.files.length ?? 0) >= 1, 'e-invoice zip adds one JSON file per invoice')
   t.ok(einvoices?.files.every((f) => f.name.endsWith('.json')))

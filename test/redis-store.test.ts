@@ -26,12 +26,11 @@ const STATUS = { ...AUTH1, ...JSON_ACCEPT }
 /** Settings of a replica on the test Redis under `prefix`. */
 const onRedis = (prefix: string, settings: Partial<Settings> = {}): Partial<Settings> => ({ store: redis.url, storePrefix: prefix, ...settings })
 
-/** `n` replicas sharing one fresh keyspace (the first one seeds it), closed when the test ends. */
+/** `n` replicas sharing one fresh keyspace (the first one seeds it), closed when the test ends (makeApp). */
 async function replicas(t: Test, n = 2, settings: Partial<Settings> = {}): Promise<TestApp[]> {
   const prefix = `rs:${randomUUID()}:`
   const apps: TestApp[] = []
-  for (let i = 0; i < n; i++) apps.push(await makeApp(onRedis(prefix, settings)))
-  t.teardown(() => Promise.all(apps.map(({ app }) => app.close())))
+  for (let i = 0; i < n; i++) apps.push(await makeApp(t, onRedis(prefix, settings)))
   return apps
 }
 
@@ -50,7 +49,7 @@ t.test('a task created on one replica is served by the other; concurrent polls o
   t.same(await view(b.send, id), created.json().task, 'the other replica sees the same task')
 
   // The same 200 reads in memory, one at a time, give the reference answers.
-  const memory = await makeApp({ store: 'memory' })
+  const memory = await makeApp(t, { store: 'memory' })
   await memory.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { ...spec, id } })
   const expected: string[] = []
   for (let i = 0; i < 200; i++) expected.push((await memory.send({ url: path.status(id), headers: STATUS })).json().data.task.status)
@@ -184,17 +183,15 @@ t.test('the journal is shared: a wait on one replica resolves when a request lan
 
 t.test('reset on one replica re-seeds for all; a restarted replica finds everything; SEED', async (t) => {
   const prefix = `rs:${randomUUID()}:`
-  const a = await makeApp(onRedis(prefix))
-  const b = await makeApp(onRedis(prefix))
-  t.teardown(() => b.app.close())
+  const a = await makeApp(t, onRedis(prefix))
+  const b = await makeApp(t, onRedis(prefix))
   const id = randomUUID()
   await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id, timeline: [{ status: 'processing', polls: 5 }], outcome: 'completed' } })
   for (let i = 0; i < 3; i++) await a.send({ url: path.status(id), headers: STATUS })
   await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: '2h' } })
   await a.app.close()
 
-  const restarted = await makeApp(onRedis(prefix))
-  t.teardown(() => restarted.app.close())
+  const restarted = await makeApp(t, onRedis(prefix))
   t.match(await view(restarted.send, id), { polls: 3, status: 'processing' }, 'a restart loses nothing (SEED=if-empty leaves a seeded keyspace alone)')
   t.equal((await restarted.send({ url: '/__admin/clock' })).json().now, new Date(T0 + 2 * 3_600_000).toISOString())
 
@@ -204,12 +201,10 @@ t.test('reset on one replica re-seeds for all; a restarted replica finds everyth
   t.same((await restarted.send({ url: '/__admin/clock' })).json().mode, 'system', 'the clock is back in system mode')
 
   await restarted.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id } })
-  const never = await makeApp(onRedis(prefix, { seed: 'never' }))
-  t.teardown(() => never.app.close())
+  const never = await makeApp(t, onRedis(prefix, { seed: 'never' }))
   t.equal((await never.send({ url: path.status(id), headers: STATUS })).statusCode, 200, 'SEED=never keeps what is there')
   await never.send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'result', delayMs: 1 } })
-  const always = await makeApp(onRedis(prefix, { seed: 'always' }))
-  t.teardown(() => always.app.close())
+  const always = await makeApp(t, onRedis(prefix, { seed: 'always' }))
   t.equal((await never.send({ url: path.status(id), headers: STATUS })).statusCode, 404, 'SEED=always seeds again, for every replica')
   t.same((await never.send({ url: '/__admin/faults' })).json(), { faults: [] }, 'with no faults')
   t.same((await never.send({ url: '/__admin/clock' })).json(), { now: new Date(T0).toISOString(), mode: 'manual' }, 'and the seeding replica\'s clock')
@@ -259,8 +254,7 @@ t.test('the sweep frees expired tasks and their IRNs, and seeds expired fixture 
 
 t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it reconnects by itself', async (t) => {
   const own = await startRedis(t)
-  const { send, app } = await makeApp({ store: own.url, storePrefix: 'down:' })
-  t.teardown(() => app.close())
+  const { send, app } = await makeApp(t, { store: own.url, storePrefix: 'down:' })
   const held = await app.mock.store.tasks.find(TASK.returns)
   await own.stop()
   await t.rejects(app.mock.store.tasks.poll(held as Task, T0), { code: 'ERR_STORE_UNAVAILABLE' }, 'a write without the store fails whole')
@@ -294,8 +288,7 @@ t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it
 
 t.test('a Redis that hangs (paused): 503 after the command timeout, /readyz 503 until it answers again', async (t) => {
   const own = await startRedis(t)
-  const { send, app } = await makeApp({ store: own.url, storePrefix: 'paused:' })
-  t.teardown(() => app.close())
+  const { send, app } = await makeApp(t, { store: own.url, storePrefix: 'paused:' })
   t.teardown(() => own.resume())
   own.pause()
   const res = await send({ url: path.status(TASK.returns), headers: STATUS })
@@ -337,8 +330,7 @@ t.test('the system time of a replica follows Redis TIME, read again periodically
 })
 
 t.test('store internals: conflicts, errors from Redis, the content cache', async (t) => {
-  const { app } = await makeApp(onRedis(`rs:${randomUUID()}:`))
-  t.teardown(() => app.close())
+  const { app } = await makeApp(t, onRedis(`rs:${randomUUID()}:`))
   const store = app.mock.store as RedisStore
   await t.rejects(store.run((r) => r.incr(store.key('doc:clock'))), { name: 'ReplyError' }, 'a Redis error that is not an outage is not a 503')
   // Two updates of one document racing from two stores: both land.
@@ -425,8 +417,7 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
   t.equal(((await b.tasks.find(id)) as Task).polls, 0)
 
   // A task deleted on another replica between a status read's lookup and its poll.
-  const send = (await makeApp(onRedis(`rs:${randomUUID()}:`)))
-  t.teardown(() => send.app.close())
+  const send = (await makeApp(t, onRedis(`rs:${randomUUID()}:`)))
   send.app.mock.store.tasks.poll = async () => undefined
   const gone = await send.send({ url: path.status(TASK.returns), headers: STATUS })
   t.same([gone.statusCode, gone.json()], [404, errorOf('err-resource-not-found', 'ResourceNotFound', { 'task-id': TASK.returns })])

@@ -99,7 +99,7 @@ t.test('delete and clear', async (t) => {
 })
 
 t.test('over HTTP: every route answers the rule-4 404 from the TTL on', async (t) => {
-  const { send, clock } = await makeApp()
+  const { send, clock } = await makeApp(t)
   const routes = [path.status(TASK.returns), path.result(TASK.returns), path.page(TASK.returns, 0), path.download(TASK.returns)]
   clock.advance(7 * DAY - 1)
   for (const url of routes) {
@@ -112,7 +112,7 @@ t.test('over HTTP: every route answers the rule-4 404 from the TTL on', async (t
     t.equal(res.statusCode, 404, `at the TTL: ${url}`)
     t.same(res.json(), taskNotFound(TASK.returns))
   }
-  const custom = await makeApp({ taskTtlMs: 1000 })
+  const custom = await makeApp(t, { taskTtlMs: 1000 })
   custom.clock.advance(1000)
   const res = await custom.send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.equal(res.statusCode, 404, 'TASK_TTL is honoured')
