@@ -3,43 +3,26 @@
  * `inject`; `server.ts` and `startMockServer` make it listen.
  */
 import { randomUUID } from 'node:crypto'
-import http from 'node:http'
-import type { Socket } from 'node:net'
-import type { Duplex } from 'node:stream'
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import type { Server } from 'node:http'
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { ControlledClock, FollowedTime } from './clock.js'
 import { defaultSettings, type Settings } from './config.js'
-import { ContractError, errorBody, routeNotFound, type ErrorCode } from './errors.js'
 import { loadFixtures, type Fixtures } from './fixtures.js'
-import { InvalidSpecError } from './task-spec.js'
 import { redact, RequestLogController } from './logging.js'
-import { Mock } from './mock.js'
-import { adminRoutes, tokenMatches } from './routes/admin.js'
+import { answerClientError, edges } from './plugins/edges.js'
+import { errors } from './plugins/errors.js'
+import { mockState, openMockState } from './plugins/mock-state.js'
+import { answerRoutingError, notFound } from './plugins/not-found.js'
+import { routeList } from './plugins/route-list.js'
+import { sweep } from './plugins/sweep.js'
+import { adminRoutes } from './routes/admin.js'
 import { authRoutes } from './routes/auth.js'
-import { openapiRoutes } from './routes/openapi.js'
 import { healthRoutes } from './routes/health.js'
+import { openapiRoutes } from './routes/openapi.js'
 import { producerRoutes } from './routes/producers.js'
 import { taskRoutes } from './routes/tasks.js'
-import { BUILT_IN_OPERATIONS } from './operations/index.js'
-import { SharedState } from './shared-state.js'
-import { Signer } from './signing.js'
-import { MemoryStore } from './store/memory.js'
-import { StoreUnavailableError, type Store, type TaskRebuilder } from './store/store.js'
 
-/** One registered route: its methods and its URL pattern (Fastify syntax, `:param`). */
-export interface RouteEntry {
-  methods: string[]
-  url: string
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The mock's state: settings, clock, credentials and tasks. */
-    mock: Mock
-    /** Every route the app answers (the contract test compares it with the OpenAPI document). */
-    routeList: readonly RouteEntry[]
-  }
-}
+export type { RouteEntry } from './plugins/route-list.js'
 
 /** The start-up log line, given to `listen({ listenTextResolver })`: the one line with the URL. */
 export const listeningText = (address: string): string => `enriched-tasks-mock listening on ${address}`
@@ -62,7 +45,8 @@ export interface AppOptions {
 }
 
 /**
- * Builds the app: loads the fixtures, seeds the tasks and registers every route.
+ * Builds the app: loads the fixtures, opens the store and seeds it, and registers every plugin
+ * and route (plugins/ for what acts on the whole app, routes/ for the routes).
  * @returns a ready instance (not listening)
  * @throws {FixtureError} when the fixtures folder is missing or invalid
  */
@@ -73,8 +57,30 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const clock = options.clock ?? new ControlledClock(time ? { system: time.now } : {})
   const fixtures = options.fixtures ?? (await loadFixtures(settings.fixturesDir))
 
-  const app = Fastify({
-    logger: options.logger ?? { level: settings.logLevel, redact },
+  const app = Fastify(serverOptions(settings, options.logger))
+  // Before any route: they see every method, are listed, and find the mock's state.
+  await app.register(edges)
+  await app.register(routeList)
+  await app.register(mockState, { mock: await openMockState({ settings, clock, time, fixtures, log: app.log }) })
+  await app.register(notFound)
+  await app.register(errors)
+
+  await app.register(taskRoutes)
+  await app.register(producerRoutes)
+  await app.register(authRoutes, { prefix: '/theodore/apis/v1' })
+  await app.register(adminRoutes, { prefix: '/__admin' })
+  await app.register(healthRoutes)
+  await app.register(openapiRoutes)
+
+  await app.register(sweep, { intervalMs: options.sweepIntervalMs ?? 60_000 })
+  await app.ready()
+  return app
+}
+
+/** Fastify's options: the limits and timeouts of §8, request ids, routing, and the edges' own answers. */
+function serverOptions(settings: Settings, logger: FastifyServerOptions['logger']): FastifyHttpOptions<Server> {
+  return {
+    logger: logger ?? { level: settings.logLevel, redact },
     logController: new RequestLogController(),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
@@ -98,172 +104,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
     // While closing, requests on open connections are still answered (readyz says 503 itself).
     return503OnClosing: false,
-    // Errors met while routing (a path that cannot be percent-decoded, FST_ERR_BAD_URL; and, were
-    // they configured, over-long parameters or async constraints) all mean the path matches no
-    // route: rule 1's 404.
-    frameworkErrors: (_error, request, reply) => {
-      // Under /__admin the token is checked first, as for every other path there (§7).
-      const token = settings.adminToken
-      const locked = token !== undefined && ADMIN_SCOPE.test(request.url) && !tokenMatches(request.headers.authorization, token)
-      const answer = locked ? new ContractError('err-admin-unauthorized') : routeNotFound()
-      void (reply as FastifyReply).header('x-call-id', request.id).code(answer.status).send(answer.body)
-    },
+    frameworkErrors: (_error, request, reply) => answerRoutingError(settings, request as FastifyRequest, reply as FastifyReply),
     clientErrorHandler: answerClientError
-  })
-
-  // Every method Node parses reaches the router, so a task route can answer 405 to all of them.
-  // CONNECT included: Node hands it to a 'connect' listener instead, which passes it on below.
-  for (const method of http.METHODS) {
-    if (!app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true })
   }
-  app.server.on('connect', (request: http.IncomingMessage, socket: Socket) => {
-    const response = new http.ServerResponse(request)
-    // The socket is closed after this one answer (Node has handed it over): say so.
-    response.shouldKeepAlive = false
-    response.assignSocket(socket)
-    response.once('finish', () => socket.destroySoon())
-    app.server.emit('request', request, response)
-  })
-
-  const routes: RouteEntry[] = []
-  app.addHook('onRoute', (route) => {
-    routes.push({ methods: ([] as string[]).concat(route.method), url: route.url })
-  })
-  app.decorate('routeList', routes)
-
-  const shared = new SharedState({ builtIn: BUILT_IN_OPERATIONS, fixtureOperations: fixtures.operations }, clock)
-  // The mock rebuilds tasks a shared store read back; it exists by the time the store reads any.
-  let mock: Mock | undefined
-  const store = await createStore(settings, shared, app.log, time, (id, orgId, createdAt, source) => (mock as Mock).rebuild(id, orgId, createdAt, source))
-  mock = new Mock(settings, store, fixtures, await Signer.fromPem(fixtures.signingKey))
-  app.decorate('mock', mock)
-  app.addHook('onClose', async () => store.close())
-  try {
-    await mock.open()
-  } catch (error) {
-    await store.close()
-    throw error
-  }
-  app.decorateRequest('fault', null)
-
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-call-id', request.id)
-    // An unknown path answers rule 1's 404 before any body is read or parsed (under /__admin,
-    // after the admin token check: see routes/admin.ts).
-    if (request.is404) {
-      if (!ADMIN_SCOPE.test(request.url)) throw routeNotFound()
-    }
-  })
-
-  app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, reply, (err) => request.log.error({ err }, 'unexpected error')))
-  // Unreachable: the onRequest hook above answers every unknown path before body parsing. Kept
-  // so that Fastify's default 404 body can never be sent.
-  /* c8 ignore start */
-  app.setNotFoundHandler(() => {
-    throw routeNotFound()
-  })
-  /* c8 ignore stop */
-
-  await app.register(taskRoutes)
-  await app.register(producerRoutes)
-  await app.register(authRoutes, { prefix: '/theodore/apis/v1' })
-  await app.register(adminRoutes, { prefix: '/__admin' })
-  await app.register(healthRoutes)
-  await app.register(openapiRoutes)
-
-  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
-  if (sweepIntervalMs > 0) {
-    const sweep = setInterval(() => {
-      // A store that is away is swept once it is back.
-      ;(mock as Mock).sweep().catch((error: unknown) => app.log.warn({ err: error }, 'sweep failed'))
-    }, sweepIntervalMs)
-    sweep.unref()
-    app.addHook('onClose', async () => clearInterval(sweep))
-  }
-
-  app.addHook('preClose', async () => {
-    mock.ready = false
-  })
-  await app.ready()
-  mock.ready = true
-  return app
-}
-
-/**
- * The store `STORE` names (§11): memory, or Redis (loaded only then).
- * @param time the clock's system time, kept on Redis's `TIME` (absent: the clock was given)
- * @param rebuild builds a task from what a shared store kept
- */
-async function createStore(settings: Settings, shared: SharedState, log: FastifyBaseLogger, time: FollowedTime | undefined, rebuild: TaskRebuilder): Promise<Store> {
-  const options = { ttlMs: settings.taskTtlMs, maxTasks: settings.maxTasks, journalSize: settings.journalSize }
-  if (settings.store === 'memory') return new MemoryStore(shared, options)
-  const { RedisStore } = await import('./store/redis.js')
-  return new RedisStore(shared, { ...options, url: settings.store, prefix: settings.storePrefix, rebuild, log, ...(time ? { time } : {}) })
-}
-
-/** URLs under the control API's prefix, whose unknown paths routes/admin.ts answers. */
-const ADMIN_SCOPE = /^\/__admin(?:[/?]|$)/
-
-/** Domain errors (by their stable `code`) and the contract error each one answers (§7). */
-const DOMAIN_ERRORS: Record<string, ErrorCode> = {
-  ERR_TASK_EXISTS: 'err-task-exists',
-  ERR_TASK_LIMIT: 'err-task-limit',
-  ERR_INVALID_TRANSITION: 'err-invalid-transition',
-  ERR_CLOCK_BACKWARDS: 'err-clock-backwards',
-  ERR_OPERATION_EXISTS: 'err-operation-exists',
-  ERR_OPERATION_BUILT_IN: 'err-operation-built-in',
-  ERR_USER_EXISTS: 'err-user-exists'
-}
-
-/**
- * Answers an error with the contract's body. A {@link ContractError} answers as it says; body
- * size and parse errors of the control API map to their codes; anything else is a `500` whose
- * details go to the log only.
- */
-function sendError(error: FastifyError, reply: FastifyReply, logUnexpected: (error: unknown) => void): FastifyReply {
-  // Headers a success would have carried must not survive into an error.
-  reply.removeHeader('content-disposition')
-  reply.removeHeader('retry-after')
-  reply.removeHeader('content-length')
-  if (error instanceof ContractError) {
-    reply.headers(error.headers)
-    return reply.code(error.status).type('application/json; charset=utf-8').send(error.body)
-  }
-  if (error instanceof StoreUnavailableError) {
-    // §11: the store is away; nothing was written. Clients retry after a second.
-    reply.header('retry-after', '1')
-    return reply.code(503).type('application/json; charset=utf-8').send(errorBody('err-service-unavailable'))
-  }
-  const domain = DOMAIN_ERRORS[error.code]
-  if (domain) {
-    const contract = new ContractError(domain)
-    return reply.code(contract.status).send(contract.body)
-  }
-  if (error instanceof InvalidSpecError) {
-    return reply.code(400).send(errorBody('err-invalid-request', { details: error.details }))
-  }
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return reply.code(413).send(errorBody('err-payload-too-large'))
-  }
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return reply.code(400).send(errorBody('err-invalid-request', { details: [{ path: '', message: 'content type must be application/json' }] }))
-  }
-  if (error.statusCode === 400) {
-    // The JSON parser's errors (syntax, prototype poisoning) and other malformed requests.
-    return reply.code(400).send(errorBody('err-invalid-request', { details: [{ path: '', message: 'must be valid JSON' }] }))
-  }
-  logUnexpected(error)
-  return reply.code(500).send(errorBody('err-internal-server-error'))
-}
-
-/**
- * Answers a request Node's parser refused (malformed, headers over MAX_HEADER_SIZE, too slow) the
- * way Node itself does: a bare status line and `Connection: close`, no body (§2 rule 1: "Node's
- * 431"), instead of Fastify's JSON body.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`)
-  socket.destroy()
 }

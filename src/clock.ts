@@ -4,6 +4,7 @@
  * Nothing else in `src/` reads `Date.now()`: tasks, tokens, the journal and the sweep all ask a
  * {@link Clock}. Tests hand the app a manual clock and move it instead of sleeping.
  */
+import { MockError } from './errors.js'
 
 /**
  * The latest instant the mock handles: 9999-12-31T23:59:59.999Z, the last one with a four-digit
@@ -12,38 +13,10 @@
  */
 export const MAX_TIME_MS = 253_402_300_799_999
 
-/** An ISO-8601 date-time with a zone (`2026-01-15T10:00:00Z`, `2026-01-15T15:30:00.5+05:30`). */
-export const ISO_8601 = '^(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,3}))?)?(Z|[+-]\\d{2}:\\d{2})$'
-const ISO_8601_RE = new RegExp(ISO_8601)
-
-/**
- * Parses an ISO-8601 date-time (see {@link ISO_8601}) that names a real instant: no 30 February,
- * no hour 24, no offset past ±23:59.
- * @returns epoch ms, or undefined when the text is not such a date-time
- */
-export function parseDateTime(text: string): number | undefined {
-  const match = ISO_8601_RE.exec(text)
-  if (!match) return undefined
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number]
-  const ms = Number((match[7] ?? '0').padEnd(3, '0'))
-  const zone = match[8] as string
-  const wallClock = Date.UTC(year, month - 1, day, hour, minute, second, ms)
-  const check = new Date(wallClock)
-  const real =
-    check.getUTCFullYear() === year && check.getUTCMonth() === month - 1 && check.getUTCDate() === day &&
-    check.getUTCHours() === hour && check.getUTCMinutes() === minute && check.getUTCSeconds() === second
-  if (!real) return undefined
-  if (zone === 'Z') return wallClock
-  const [zoneHours, zoneMinutes] = zone.slice(1).split(':').map(Number) as [number, number]
-  if (zoneHours > 23 || zoneMinutes > 59) return undefined
-  return wallClock - (zone.startsWith('-') ? -1 : 1) * (zoneHours * 60 + zoneMinutes) * 60_000
-}
-
 /** Thrown by {@link ControlledClock.advance} and {@link ControlledClock.set} past {@link MAX_TIME_MS}. */
-export class ClockRangeError extends Error {
-  readonly code = 'ERR_CLOCK_RANGE'
+export class ClockRangeError extends MockError {
   constructor(readonly requested: number) {
-    super(`the clock cannot go past ${MAX_TIME_MS}`)
+    super('ERR_CLOCK_RANGE', `the clock cannot go past ${MAX_TIME_MS}`)
   }
 }
 
@@ -57,10 +30,9 @@ export interface Clock {
 export type ClockMode = 'system' | 'manual'
 
 /** Thrown by {@link ControlledClock.set} when asked to go back in time. */
-export class ClockBackwardsError extends Error {
-  readonly code = 'ERR_CLOCK_BACKWARDS'
+export class ClockBackwardsError extends MockError {
   constructor(readonly requested: number, readonly now: number) {
-    super(`the clock cannot go back from ${now} to ${requested}`)
+    super('ERR_CLOCK_BACKWARDS', `the clock cannot go back from ${now} to ${requested}`)
   }
 }
 

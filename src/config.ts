@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { AcceptMode } from './accept.js'
 import type { AuthMode } from './credentials.js'
+import { MockError } from './errors.js'
 
 /** The status response's shape: upstream's documented one, or the provider's machine-readable spec's. */
 export type StatusShape = 'docs' | 'atlas'
@@ -46,10 +47,9 @@ export interface Settings {
 }
 
 /** A setting with a bad value; `message` is the one line to print. */
-export class ConfigError extends Error {
-  readonly code = 'ERR_CONFIG'
+export class ConfigError extends MockError {
   constructor(readonly setting: string, value: string, accepted: string) {
-    super(`invalid ${setting}=${JSON.stringify(value)}: expected ${accepted}`)
+    super('ERR_CONFIG', `invalid ${setting}=${JSON.stringify(value)}: expected ${accepted}`)
   }
 }
 

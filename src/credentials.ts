@@ -1,9 +1,12 @@
 /**
  * Org ids and user tokens, and the authentication rule of the task routes
- * (reference-behaviour.md §2 rule 2, §7 `POST /__admin/orgs`).
+ * (reference-behaviour.md §2 rule 2, §7 `POST /__admin/orgs`): the credential spec as
+ * `credentials.json` and `POST /__admin/orgs` give it, and the registry it is added to.
  */
-import type { Clock } from './clock.js'
+import { MAX_TIME_MS, type Clock } from './clock.js'
 import { ContractError } from './errors.js'
+import { GSTIN_PATTERN } from './gstin.js'
+import { instantOf, InvalidSpecError, ISO_8601, notADateTime } from './validation.js'
 
 /** `strict`: registered credentials only; `any`: any non-empty pair; `off`: headers ignored. */
 export type AuthMode = 'strict' | 'any' | 'off'
@@ -30,6 +33,58 @@ export interface Credential extends OrgInfo {
 export interface CredentialsState {
   orgs: Array<[string, Array<[string, number | null]>]>
   info: Array<[string, OrgInfo]>
+}
+
+/** The JSON Schema of an org credential (`credentials.json` items, `POST /__admin/orgs`). */
+export const credentialSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['orgId', 'token'],
+  properties: {
+    orgId: { type: 'string', minLength: 1, maxLength: 200 },
+    token: { type: 'string', minLength: 1, maxLength: 1000 },
+    expiresAt: {
+      anyOf: [
+        { type: 'string', pattern: ISO_8601 },
+        { type: 'integer', minimum: 0, maximum: MAX_TIME_MS },
+        { type: 'null' }
+      ]
+    },
+    gstin: { type: 'string', pattern: GSTIN_PATTERN },
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    taxIdentifier: { type: 'string', pattern: '^[A-Z]{5}[0-9]{4}[A-Z]$' }
+  }
+} as const
+
+/**
+ * A credential as sent: `expiresAt` is ISO-8601, epoch ms, null or absent (never expires);
+ * `gstin` is the org's GSTIN, used by the gstn operations (§10); `name` and `taxIdentifier` (its
+ * PAN) appear in the login answer (§14).
+ */
+export interface CredentialSpec {
+  orgId: string
+  token: string
+  expiresAt?: string | number | null
+  gstin?: string
+  name?: string
+  taxIdentifier?: string
+}
+
+/**
+ * Turns a validated credential spec into a {@link Credential}.
+ * @throws {InvalidSpecError} when `expiresAt` is not a real date
+ */
+export function credentialFromSpec(spec: CredentialSpec): Credential {
+  let expiresAt: number | null = null
+  if (typeof spec.expiresAt === 'string') {
+    const parsed = instantOf(spec.expiresAt)
+    if (parsed === undefined) throw new InvalidSpecError([notADateTime('/expiresAt')])
+    expiresAt = parsed
+  } else if (typeof spec.expiresAt === 'number') {
+    expiresAt = spec.expiresAt
+  }
+  const { orgId, token, expiresAt: _given, ...info } = spec
+  return { orgId, token, expiresAt, ...info }
 }
 
 /** The org every request acts as when auth is `off`, and the control API's default org (§6 org 1). */

@@ -9,21 +9,19 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, listeningText, type AppOptions } from './app.js'
 import { ControlledClock, type ClockMode } from './clock.js'
 import type { Settings } from './config.js'
-import type { ErrorBody } from './errors.js'
+import { MockError, type ErrorBody } from './errors.js'
 import type { Fault } from './faults.js'
 import type { JournalEntry } from './journal.js'
 import type { CustomOperationSpec, NextOverride, OperationSettings, OperationView } from './operations/registry.js'
-import type { ClockView, TaskView } from './routes/admin.js'
+import type { ClockView, TaskView } from './views.js'
 import type { TaskSpec } from './task-spec.js'
 import type { TaskStatus } from './task.js'
 import type { UserSpec, UserView } from './users.js'
 
 /** A control-API call that did not succeed: the HTTP status and the error envelope. */
-export class AdminError extends Error {
-  readonly code = 'ERR_ADMIN'
+export class AdminError extends MockError {
   constructor(readonly status: number, readonly body: ErrorBody | null, method: string, path: string) {
-    super(`${method} ${path} answered ${status}${body ? ` ${body.error.message}` : ''}`)
-    this.name = 'AdminError'
+    super('ERR_ADMIN', `${method} ${path} answered ${status}${body ? ` ${body.error.message}` : ''}`)
   }
 }
 

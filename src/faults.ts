@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { ErrorCode } from './errors.js'
-import { InvalidSpecError, UUID_PATTERN, validator } from './task-spec.js'
+import { InvalidSpecError, UUID_PATTERN, validator } from './validation.js'
 
 /**
  * The routes a fault can be scoped to: a task route, `*` (any of the four task routes, never a

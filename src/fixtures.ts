@@ -10,12 +10,12 @@
 import { createPrivateKey, randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Credential } from './credentials.js'
-import { ISO_8601, MAX_TIME_MS, parseDateTime } from './clock.js'
-import { GSTIN_PATTERN } from './gstin.js'
+import { credentialFromSpec, credentialSchema, type Credential, type CredentialSpec } from './credentials.js'
+import { MockError } from './errors.js'
 import { BUILT_IN_OPERATIONS } from './operations/index.js'
 import { OperationRegistry, type CustomOperationSpec } from './operations/registry.js'
-import { InvalidSpecError, taskFromSpec, validator, type SpecDefaults } from './task-spec.js'
+import { taskFromSpec, type SpecDefaults } from './task-spec.js'
+import { InvalidSpecError, validator } from './validation.js'
 import { userSpecSchema, type UserSpec } from './users.js'
 import type { Task } from './task.js'
 
@@ -36,67 +36,14 @@ export interface Fixtures {
 const BUNDLED_SIGNING_KEY = new URL('../fixtures/signing-key.pem', import.meta.url)
 
 /** A fixtures file that cannot be read or is invalid. */
-export class FixtureError extends Error {
-  readonly code = 'ERR_FIXTURE'
+export class FixtureError extends MockError {
   constructor(readonly file: string, reason: string) {
     // One line, whatever the reason quotes from the file.
-    super(`fixture ${file}: ${reason.replace(/\s+/g, ' ')}`)
+    super('ERR_FIXTURE', `fixture ${file}: ${reason.replace(/\s+/g, ' ')}`)
   }
-}
-
-/** The JSON Schema of an org credential (`credentials.json` items, `POST /__admin/orgs`). */
-export const credentialSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['orgId', 'token'],
-  properties: {
-    orgId: { type: 'string', minLength: 1, maxLength: 200 },
-    token: { type: 'string', minLength: 1, maxLength: 1000 },
-    expiresAt: {
-      anyOf: [
-        { type: 'string', pattern: ISO_8601 },
-        { type: 'integer', minimum: 0, maximum: MAX_TIME_MS },
-        { type: 'null' }
-      ]
-    },
-    gstin: { type: 'string', pattern: GSTIN_PATTERN },
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    taxIdentifier: { type: 'string', pattern: '^[A-Z]{5}[0-9]{4}[A-Z]$' }
-  }
-} as const
-
-/**
- * A credential as sent: `expiresAt` is ISO-8601, epoch ms, null or absent (never expires);
- * `gstin` is the org's GSTIN, used by the gstn operations (§10); `name` and `taxIdentifier` (its
- * PAN) appear in the login answer (§14).
- */
-export interface CredentialSpec {
-  orgId: string
-  token: string
-  expiresAt?: string | number | null
-  gstin?: string
-  name?: string
-  taxIdentifier?: string
 }
 
 const validateCredentials = validator<CredentialSpec[]>({ type: 'array', items: credentialSchema })
-
-/**
- * Turns a validated credential spec into a {@link Credential}.
- * @throws {InvalidSpecError} when `expiresAt` is not a real date
- */
-export function credentialFromSpec(spec: CredentialSpec): Credential {
-  let expiresAt: number | null = null
-  if (typeof spec.expiresAt === 'string') {
-    const parsed = parseDateTime(spec.expiresAt)
-    if (parsed === undefined || parsed > MAX_TIME_MS) throw new InvalidSpecError([{ path: '/expiresAt', message: 'must be a valid ISO-8601 date-time' }])
-    expiresAt = parsed
-  } else if (typeof spec.expiresAt === 'number') {
-    expiresAt = spec.expiresAt
-  }
-  const { orgId, token, expiresAt: _given, ...info } = spec
-  return { orgId, token, expiresAt, ...info }
-}
 
 async function readJson(file: string): Promise<unknown> {
   let text: string

@@ -3,22 +3,10 @@
  * control API and by the fixtures alike: its schema, the checks a schema cannot express, and the
  * step from a valid spec to a {@link Task}.
  */
-import { Ajv, type ErrorObject } from 'ajv'
-import { ISO_8601, MAX_TIME_MS, parseDateTime } from './clock.js'
+import { MAX_TIME_MS } from './clock.js'
 import { generatedPage } from './synthetic.js'
 import { Task, type PageSource, type Phase, type TaskFile } from './task.js'
-
-/** Canonical 8-4-4-4-12 hex UUID, any case (§2 rule 4). */
-export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-const UUID = new RegExp(UUID_PATTERN)
-
-/** True when `value` is a UUID in canonical form (any case). */
-export function isUuid(value: string): boolean {
-  return UUID.test(value)
-}
-
-/** How deep JSON given for a result, a page or a file may nest (deeper is refused with 400). */
-export const MAX_JSON_DEPTH = 64
+import { instantOf, InvalidSpecError, ISO_8601, MAX_JSON_DEPTH, nestsDeeperThan, notADateTime, UUID_PATTERN, validator, type ValidationDetail } from './validation.js'
 
 /**
  * Most pages a generated task may have: enough to pass 65,535 zip entries (ZIP64), few enough
@@ -26,18 +14,6 @@ export const MAX_JSON_DEPTH = 64
  * peak) stays within a few hundred MiB.
  */
 export const MAX_GENERATED_PAGES = 70_000
-
-/** True when `value` nests arrays and objects deeper than `max` levels (checked without recursion). */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]]
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [unknown, number]
-    if (node === null || typeof node !== 'object') continue
-    if (depth >= max) return true
-    for (const child of Object.values(node)) stack.push([child, depth + 1])
-  }
-  return false
-}
 
 /** The JSON Schema of a task spec (the body of `POST /__admin/tasks`). */
 export const taskSpecSchema = {
@@ -116,51 +92,6 @@ export interface TaskSpec {
   files?: Array<{ name: string; json?: unknown; text?: string; base64?: string }>
 }
 
-/** One reason a body is invalid: a JSON pointer into the body and what is wrong there. */
-export interface ValidationDetail {
-  path: string
-  message: string
-}
-
-/** Thrown when a spec or other control-API body is invalid (§7 `400 err-invalid-request`). */
-export class InvalidSpecError extends Error {
-  readonly code = 'ERR_INVALID_SPEC'
-  constructor(readonly details: ValidationDetail[]) {
-    super(details.map((d) => `${d.path || '/'} ${d.message}`).join('; '))
-  }
-}
-
-// strictRequired is off: `not: { required: [...] }` names properties defined beside it, not inside.
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true })
-
-/**
- * Compiles a JSON Schema into a function that returns the body typed as `T`.
- * @throws {InvalidSpecError} listing every violation
- */
-export function validator<T>(schema: object): (body: unknown) => T {
-  const validate = ajv.compile(schema)
-  return (body) => {
-    if (validate(body)) return body as T
-    // A failed oneOf/anyOf reports each branch's errors too; its own error says it all.
-    const errors = (validate.errors as ErrorObject[]).filter((e) => !/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath))
-    throw new InvalidSpecError(errors.map(toDetail))
-  }
-}
-
-function toDetail(error: ErrorObject): ValidationDetail {
-  const path = error.instancePath
-  if (error.keyword === 'additionalProperties') {
-    return { path, message: `must not have property '${String(error.params.additionalProperty)}'` }
-  }
-  if (error.keyword === 'not' && path.startsWith('/timeline/')) {
-    return { path, message: 'must not have both ms and polls' }
-  }
-  if (error.keyword === 'oneOf' && path.startsWith('/files/')) {
-    return { path, message: 'must have exactly one of json, text or base64' }
-  }
-  return { path, message: String(error.message) }
-}
-
 const validateShape = validator<TaskSpec>(taskSpecSchema)
 
 /** Defaults the spec leaves out (§7). */
@@ -207,8 +138,8 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
   details.push(...timelineOrder(timeline))
   let createdAt = defaults.now
   if (typeof spec.createdAt === 'string') {
-    const parsed = parseDateTime(spec.createdAt)
-    if (parsed === undefined || parsed > MAX_TIME_MS) details.push({ path: '/createdAt', message: 'must be a valid ISO-8601 date-time' })
+    const parsed = instantOf(spec.createdAt)
+    if (parsed === undefined) details.push(notADateTime('/createdAt'))
     else createdAt = parsed
   } else if (typeof spec.createdAt === 'number') {
     createdAt = spec.createdAt

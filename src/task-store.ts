@@ -1,25 +1,24 @@
 /**
  * The in-memory task store (reference-behaviour.md §2 rule 4, §5).
  *
- * O(1) lookup by lower-case id, scoped by org; a task past its TTL reads as absent and is freed
- * by {@link TaskStore.sweep}, which the app runs on an unref'd timer.
+ * O(1) lookup by lower-case id; a task past its TTL reads as absent and is freed by
+ * {@link TaskStore.sweep}, which the app runs on an unref'd timer.
  */
 import type { Clock } from './clock.js'
+import { MockError } from './errors.js'
 import type { Task } from './task.js'
 
 /** Thrown by {@link TaskStore.add} when the id is taken (§7 `409 err-task-exists`). */
-export class TaskExistsError extends Error {
-  readonly code = 'ERR_TASK_EXISTS'
+export class TaskExistsError extends MockError {
   constructor(readonly id: string) {
-    super(`task ${id} exists`)
+    super('ERR_TASK_EXISTS', `task ${id} exists`)
   }
 }
 
 /** Thrown by {@link TaskStore.add} when the store holds `maxTasks` live tasks (§7/§8 `507`). */
-export class TaskLimitError extends Error {
-  readonly code = 'ERR_TASK_LIMIT'
+export class TaskLimitError extends MockError {
   constructor(readonly max: number) {
-    super(`the store holds its maximum of ${max} tasks`)
+    super('ERR_TASK_LIMIT', `the store holds its maximum of ${max} tasks`)
   }
 }
 
@@ -33,7 +32,7 @@ export interface TaskStoreOptions {
   maxTasks: number
 }
 
-/** Holds every task, keyed by lower-case id. */
+/** Holds every task, keyed by its id (lower-case). */
 export class TaskStore {
   readonly #tasks = new Map<string, Task>()
   readonly #clockFor: (orgId: string) => Clock
@@ -67,17 +66,11 @@ export class TaskStore {
   }
 
   /**
-   * The live task with this id (any case) owned by `orgId`, or undefined when it is unknown,
-   * another org's or expired (§2 rule 4: all three are indistinguishable).
+   * The live task held under this id (lower-case, as tasks hold it), whatever its org; undefined
+   * when unknown or expired. Rule 4 (any case, the org) is the store's `find` (store/store.ts).
    */
-  find(orgId: string, id: string): Task | undefined {
-    const task = this.get(id)
-    return task && task.orgId === orgId ? task : undefined
-  }
-
-  /** The live task with this id (any case), whatever its org; undefined when unknown or expired. */
   get(id: string): Task | undefined {
-    const task = this.#tasks.get(id.toLowerCase())
+    const task = this.#tasks.get(id)
     return task && !this.#expired(task) ? task : undefined
   }
 
@@ -86,10 +79,10 @@ export class TaskStore {
     return [...this.#tasks.values()].filter((task) => !this.#expired(task))
   }
 
-  /** Removes the task with this id; true when a live one was removed. */
+  /** Removes the task held under this id (lower-case); true when a live one was removed. */
   delete(id: string): boolean {
     const task = this.get(id)
-    this.#tasks.delete(id.toLowerCase())
+    this.#tasks.delete(id)
     return task !== undefined
   }
 

@@ -5,6 +5,7 @@
  * the status reads recorded so far (a pure function of those facts). The only facts that change
  * after creation are the reads (`recordPoll`) and a move made through the control API (`moveTo`).
  */
+import { MockError } from './errors.js'
 
 /** Every state a task can be in. `queued` and `failed` are extensions to upstream (§4). */
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed'
@@ -72,10 +73,9 @@ export interface TaskState {
 }
 
 /** Thrown by {@link Task.moveTo} for a move backwards or out of a terminal state (§4, §7 `409`). */
-export class InvalidTransitionError extends Error {
-  readonly code = 'ERR_INVALID_TRANSITION'
+export class InvalidTransitionError extends MockError {
   constructor(readonly from: TaskStatus, readonly to: TaskStatus) {
-    super(`cannot move a task from ${from} to ${to}`)
+    super('ERR_INVALID_TRANSITION', `cannot move a task from ${from} to ${to}`)
   }
 }
 

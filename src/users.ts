@@ -9,8 +9,8 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import type { Clock, Clocks } from './clock.js'
 import type { Credentials } from './credentials.js'
-import { ContractError } from './errors.js'
-import { validator } from './task-spec.js'
+import { ContractError, MockError } from './errors.js'
+import { validator } from './validation.js'
 
 /** `email` or `mobile`: what the handle is (upstream's `handleType`). */
 export type HandleType = 'email' | 'mobile'
@@ -91,10 +91,9 @@ function hash(password: string, salt: Buffer): Promise<Buffer> {
 }
 
 /** Thrown by {@link Users.add} when the handle is taken (§14, `409 err-user-exists`). */
-export class UserExistsError extends Error {
-  readonly code = 'ERR_USER_EXISTS'
+export class UserExistsError extends MockError {
   constructor(readonly handle: string) {
-    super(`a user with handle ${handle} exists`)
+    super('ERR_USER_EXISTS', `a user with handle ${handle} exists`)
   }
 }
 
@@ -497,12 +496,10 @@ function derivedPan(orgId: string): string {
 
 /**
  * Thrown for an 11th live session of one user (§14): answered `401` with the upstream's body,
- * `{"error":{"message":"err-active-tokens-limit-exceeded","args":{}}}` (no `type`).
+ * `{"error":{"message":"err-active-tokens-limit-exceeded","args":{}}}` (no `type`; see errors.ts).
  */
-export class SessionLimitError extends Error {
-  readonly code = 'ERR_ACTIVE_TOKENS_LIMIT'
-  readonly body = { error: { message: 'err-active-tokens-limit-exceeded', args: {} } }
+export class SessionLimitError extends MockError {
   constructor() {
-    super('err-active-tokens-limit-exceeded')
+    super('ERR_ACTIVE_TOKENS_LIMIT', 'err-active-tokens-limit-exceeded')
   }
 }

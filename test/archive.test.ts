@@ -23,14 +23,14 @@ function dos(ms: number): { dosDate: number; dosTime: number } {
 }
 
 t.test('the zip holds result.json, every page and the task files, with exact contents', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   const returns = await unzip(await download(send, TASK.returns))
   t.same(returns.map((e) => e.name), ['result.json', 'pages/0.json', 'pages/1.json', 'pages/2.json'])
   t.same(asJson(returns[0]!.content), { pages: 3 }, 'result.json is the Result API data')
-  const task = (await app.mock.store.tasks.get(TASK.returns))!
+  const task = (await app.mock.store.tasks.find(TASK.returns))!
   for (let k = 0; k < 3; k++) t.same(asJson(returns[k + 1]!.content), task.pages!.page(k), `pages/${k}.json`)
 
-  const ewaybill = (await app.mock.store.tasks.get(TASK.ewaybill))!
+  const ewaybill = (await app.mock.store.tasks.find(TASK.ewaybill))!
   const entries = await unzip(await download(send, TASK.ewaybill))
   t.same(entries.map((e) => e.name), ['result.json', ...ewaybill.files.map((f) => f.name)])
   t.same(asJson(entries[0]!.content), ewaybill.result)
@@ -38,13 +38,13 @@ t.test('the zip holds result.json, every page and the task files, with exact con
     t.ok(entries.find((e) => e.name === file.name)?.content.equals(file.content as Buffer), `${file.name} byte for byte`)
   }
 
-  const einvoices = (await app.mock.store.tasks.get(TASK.einvoices))!
+  const einvoices = (await app.mock.store.tasks.find(TASK.einvoices))!
   const invoiceEntries = await unzip(await download(send, TASK.einvoices))
   t.same(invoiceEntries.map((e) => e.name), ['result.json', ...einvoices.files.map((f) => f.name)])
 })
 
 t.test('entries are dated with the completion time in UTC, whatever the time zone; same bytes every time', async (t) => {
-  const { send, clock, app } = await makeApp()
+  const { send, clock, app } = await makeApp(t)
   const before = process.env.TZ
   t.teardown(() => {
     if (before === undefined) delete process.env.TZ
@@ -61,7 +61,7 @@ t.test('entries are dated with the completion time in UTC, whatever the time zon
   for (const entry of await unzip(first)) t.same({ dosDate: entry.dosDate, dosTime: entry.dosTime }, dos(T0), entry.name)
 
   // A task that completes later carries its own completion time.
-  const later = await makeApp()
+  const later = await makeApp(t)
   later.clock.advance(30_000)
   const seven = await unzip(await download(later.send, TASK.thirtySeconds))
   t.same({ dosDate: seven[0]!.dosDate, dosTime: seven[0]!.dosTime }, dos(T0 + 30_000))
@@ -69,7 +69,7 @@ t.test('entries are dated with the completion time in UTC, whatever the time zon
 })
 
 t.test('entry names are UTF-8 with the UTF-8 flag', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   const task = taskFromSpec(
     { id: 'd0000000-0000-4000-8000-000000000001', timeline: [], files: [{ name: 'रसीद/बिल-१.txt', text: 'नमस्ते' }] },
     { ...app.mock.specDefaults(), orgId: ORG1 }
@@ -90,7 +90,7 @@ async function addGenerated(app: TestApp['app'], id: string, pages: number, item
 }
 
 t.test('a 10,000-page generated task streams over a socket with bounded memory', { timeout: 180_000 }, async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const id = 'd0000000-0000-4000-8000-000000010000'
   await addGenerated(app, id, 10_000, 100)
   const port = await listen(app, t)
@@ -130,7 +130,7 @@ t.test('a 10,000-page generated task streams over a socket with bounded memory',
 })
 
 t.test('a generated page is answered without materialising the others', async (t) => {
-  const { app, send } = await makeApp()
+  const { app, send } = await makeApp(t)
   const id = 'd0000000-0000-4000-8000-000000010001'
   const task = await addGenerated(app, id, 10_000, 100)
   const res = await send({ url: path.page(id, 9_999), headers: { ...AUTH1, ...JSON_ACCEPT } })
@@ -142,7 +142,7 @@ t.test('a generated page is answered without materialising the others', async (t
 })
 
 t.test('a client that aborts mid-download leaves the server healthy and the stream destroyed', async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const id = 'd0000000-0000-4000-8000-000000010002'
   await addGenerated(app, id, 10_000, 100)
   const port = await listen(app, t)
@@ -173,7 +173,7 @@ t.test('a client that aborts mid-download leaves the server healthy and the stre
 })
 
 t.test('an archive destroyed mid-way stops appending and raises nothing', async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const task = taskFromSpec({ timeline: [], generate: { pages: 50, itemsPerPage: 5 } }, app.mock.specDefaults())
   const { taskArchive } = await import('../src/archive.js')
   const archive = taskArchive(task, T0)
@@ -187,7 +187,7 @@ t.test('an archive destroyed mid-way stops appending and raises nothing', async 
 })
 
 t.test('past 65,535 entries the zip uses ZIP64', { timeout: 180_000 }, async (t) => {
-  const { app, send } = await makeApp()
+  const { app, send } = await makeApp(t)
   const id = 'd0000000-0000-4000-8000-000000070000'
   await addGenerated(app, id, 70_000, 1)
   const zip = await download(send, id)
@@ -202,7 +202,7 @@ t.test('past 65,535 entries the zip uses ZIP64', { timeout: 180_000 }, async (t)
 })
 
 t.test('a lazy entry that fails cuts the download; the process stays up and serves the next one', { skip: ONLY_MEMORY }, async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const made = async (): Promise<Buffer> => {
     throw new RangeError('made too late')
   }

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { ClockBackwardsError, ControlledClock, FollowedTime, MAX_TIME_MS, parseDateTime } from '../src/clock.js'
+import { ClockBackwardsError, ControlledClock, FollowedTime, MAX_TIME_MS } from '../src/clock.js'
+import { parseDateTime } from '../src/validation.js'
 
 t.test('system mode follows system time plus the offset', async (t) => {
   let system = 1_000

@@ -42,7 +42,7 @@ t.test('faults are scoped, consumed after times uses, first added first', async 
 })
 
 t.test('POST, GET and DELETE /__admin/faults', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'status', respond: { status: 429, retryAfter: 7 } } })
   t.equal(res.statusCode, 201)
   const { fault } = res.json() as { fault: { id: string } }
@@ -56,14 +56,14 @@ t.test('POST, GET and DELETE /__admin/faults', async (t) => {
 })
 
 t.test('respond faults answer the error envelope with Retry-After, before auth, without counting a poll', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   const cases: Array<[number, string, string, number | undefined]> = [
     [429, 'err-too-many-requests', 'ClientRequest', 30],
     [500, 'err-internal-server-error', 'Runtime', undefined],
     [502, 'err-bad-gateway', 'Runtime', 0],
     [503, 'err-service-unavailable', 'Runtime', 120]
   ]
-  const before = (await app.mock.store.tasks.get(TASK.processing))?.polls
+  const before = (await app.mock.store.tasks.find(TASK.processing))?.polls
   for (const [status, message, type, retryAfter] of cases) {
     await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'status', taskId: TASK.processing, respond: { status, retryAfter } } })
     const res = await send({ url: path.status(TASK.processing), headers: JSON_ACCEPT })
@@ -74,13 +74,13 @@ t.test('respond faults answer the error envelope with Retry-After, before auth, 
     t.equal(res.headers['cache-control'], 'no-store')
     t.match(res.headers['x-call-id'], UUID_RE)
   }
-  t.equal((await app.mock.store.tasks.get(TASK.processing))?.polls, before, 'no poll counted')
+  t.equal((await app.mock.store.tasks.find(TASK.processing))?.polls, before, 'no poll counted')
   const after = await send({ url: path.status(TASK.processing), headers })
   t.equal(after.statusCode, 200, 'faults used up: normal answers again')
 })
 
 t.test('faults scope: route and task; times; no fault on 404/405 of rule 1', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'result', taskId: TASK.returns, times: 2, respond: { status: 503 } } })
   t.equal((await send({ url: path.status(TASK.returns), headers })).statusCode, 200, 'another route')
   t.equal((await send({ url: path.result(TASK.cancellation), headers })).statusCode, 200, 'another task')
@@ -94,7 +94,7 @@ t.test('faults scope: route and task; times; no fault on 404/405 of rule 1', asy
 })
 
 t.test('a delay fault waits, then answers normally', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'status', delayMs: 150 } })
   const started = performance.now()
   const res = await send({ url: path.status(TASK.returns), headers })
@@ -118,7 +118,7 @@ function get(port: number, url: string, accept: string): Promise<{ status?: numb
 }
 
 t.test('drop faults over a real socket: before the response, and in the middle of a zip', async (t) => {
-  const { app, send } = await makeApp()
+  const { app, send } = await makeApp(t)
   const port = await listen(app, t)
 
   await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'status', drop: 'before-response' } })

@@ -8,7 +8,7 @@ import { gstinCheckChar } from '../src/synthetic.js'
 import { makeApp, ORG1, ORG2, T0, TASK } from './helpers/app.js'
 
 t.test('§6: the eight seeded tasks, their orgs and states at start-up', async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const expected: Array<[string, string, string, number, number, number | null]> = [
     [TASK.einvoices, ORG1, 'completed', 3, 0, null],
     [TASK.processing, ORG1, 'processing', 10, 10, null],
@@ -21,7 +21,7 @@ t.test('§6: the eight seeded tasks, their orgs and states at start-up', async (
   ]
   t.equal((await app.mock.store.tasks.list()).length, expected.length)
   for (const [id, org, status, total, pending, pages] of expected) {
-    const task = (await app.mock.store.tasks.get(id))
+    const task = (await app.mock.store.tasks.find(id))
     t.ok(task, id)
     if (!task) continue
     t.equal(task.orgId, org, id)
@@ -30,18 +30,18 @@ t.test('§6: the eight seeded tasks, their orgs and states at start-up', async (
     t.same([state.status, state.jobs], [status, { total, pending }], id)
     t.equal(task.pages?.count ?? null, pages, id)
   }
-  const seven = (await app.mock.store.tasks.get(TASK.thirtySeconds))
+  const seven = (await app.mock.store.tasks.find(TASK.thirtySeconds))
   t.equal(seven?.observe(T0 + 29_999).status, 'processing')
   t.equal(seven?.observe(T0 + 30_000).status, 'completed', 'completed 30 s after start-up')
-  t.equal((await app.mock.store.tasks.get(TASK.processing))?.observe(T0 + 10 ** 9).status, 'processing', 'processing indefinitely')
+  t.equal((await app.mock.store.tasks.find(TASK.processing))?.observe(T0 + 10 ** 9).status, 'processing', 'processing indefinitely')
 })
 
 t.test('§6: content is realistic and synthetic', async (t) => {
-  const { app } = await makeApp()
-  const einvoices = (await app.mock.store.tasks.get(TASK.einvoices))
+  const { app } = await makeApp(t)
+  const einvoices = (await app.mock.store.tasks.find(TASK.einvoices))
   t.ok((einvoices?.files.length ?? 0) >= 1, 'e-invoice zip adds one JSON file per invoice')
   t.ok(einvoices?.files.every((f) => f.name.endsWith('.json')))
-  const ewaybill = (await app.mock.store.tasks.get(TASK.ewaybill))
+  const ewaybill = (await app.mock.store.tasks.find(TASK.ewaybill))
   const pdf = ewaybill?.files.find((f) => f.name.endsWith('.pdf'))
   t.ok(pdf, 'a PDF file')
   t.equal((pdf?.content as Buffer).subarray(0, 5).toString('latin1'), '%PDF-')

@@ -45,7 +45,7 @@ t.test('waits resolve at once, later, at the timeout, or on abort', async (t) =>
 })
 
 t.test('over HTTP: task-route requests are recorded, redacted; admin and health ones are not', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT, authorization: 'Basic abc', 'proxy-authorization': 'Basic cHJveHk6c2VjcmV0', cookie: 'session=s3cret' } })
   await send({ method: 'POST', url: path.result('nope') })
   await send({ url: path.status(TASK.returns, 'v9') })
@@ -81,14 +81,14 @@ t.test('over HTTP: task-route requests are recorded, redacted; admin and health 
 })
 
 t.test('JOURNAL_SIZE bounds the journal', async (t) => {
-  const { send } = await makeApp({ journalSize: 2 })
+  const { send } = await makeApp(t, { journalSize: 2 })
   for (const id of [TASK.returns, TASK.einvoices, TASK.failed]) await send({ url: path.status(id), headers: { ...AUTH1, ...JSON_ACCEPT } })
   const { requests } = (await send({ url: '/__admin/requests' })).json() as { requests: JournalEntry[] }
   t.same(requests.map((r) => r.url), [path.status(TASK.einvoices), path.status(TASK.failed)])
 })
 
 t.test('GET /__admin/requests/wait answers early, or 408 at its timeout', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const waiting = send({ url: `/__admin/requests/wait?path=${encodeURIComponent(path.status(TASK.returns))}&count=2&timeoutMs=5000` })
   await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })
   await send({ url: path.status(TASK.returns), headers: JSON_ACCEPT })
@@ -105,7 +105,7 @@ t.test('GET /__admin/requests/wait answers early, or 408 at its timeout', async 
 })
 
 t.test('a client that leaves stops its wait', async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const port = await listen(app, t)
   const controller = new AbortController()
   const pending = fetch(`http://127.0.0.1:${port}/__admin/requests/wait?count=5&timeoutMs=60000`, { signal: controller.signal }).catch(() => 'aborted')

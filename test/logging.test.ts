@@ -10,7 +10,7 @@ function sink() {
 
 t.test('one log line per request, with the X-CALL-ID, method, route, status and time; no secrets', async (t) => {
   const { lines, stream } = sink()
-  const { send } = await makeApp({}, { logger: { level: 'info', stream } })
+  const { send } = await makeApp(t, {}, { logger: { level: 'info', stream } })
   const res = await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT, authorization: 'Bearer x' } })
   t.equal(lines.length, 1)
   t.match(lines[0], {

@@ -7,7 +7,7 @@ import { AUTH1, errorOf, listen, makeApp, NOT_FOUND, path, TASK } from './helper
 import { rawExchange, rawRequest } from './helpers/http.js'
 
 async function listening(t: Parameters<typeof listen>[1]) {
-  const test = await makeApp()
+  const test = await makeApp(t)
   return { ...test, port: await listen(test.app, t) }
 }
 
@@ -38,7 +38,7 @@ t.test('CONNECT on a task route gets the 405 of rule 1; elsewhere the route 404'
 })
 
 t.test('a path that matches no route answers 404 before its body is parsed', async (t) => {
-  const { send } = await makeApp({ maxBodySize: 1024 })
+  const { send } = await makeApp(t, { maxBodySize: 1024 })
   const cases: Array<[string, string, Record<string, string>, string]> = [
     ['POST', '/nope', { 'content-type': 'application/json' }, '{x'],
     ['POST', '/healthz', { 'content-type': 'application/json' }, '{"__proto__":{}}'],

@@ -23,7 +23,7 @@ const admin = (send: TestApp['send'], ns: Record<string, string> | undefined, me
   send({ method, url: `/__admin${url}`, headers: { ...(ns ?? {}), ...(payload === undefined ? {} : json) }, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) })
 
 t.test('an org\'s clock: its move expires only its tasks; a global move keeps every offset', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const moved = await admin(send, in2, 'POST', '/clock', { advance: '8d' })
   t.same(moved.json(), { now: iso(T0 + 8 * DAY), mode: 'manual' })
   t.same((await admin(send, in2, 'GET', '/clock')).json(), { now: iso(T0 + 8 * DAY), mode: 'manual' })
@@ -46,7 +46,7 @@ t.test('an org\'s clock: its move expires only its tasks; a global move keeps ev
 })
 
 t.test('faults, journal and tasks are scoped both ways', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   await admin(send, undefined, 'DELETE', '/requests')
   const fault = (await admin(send, in2, 'POST', '/faults', { route: 'status', respond: { status: 503 }, times: 5 })).json().fault
   t.same(fault, { id: fault.id, route: 'status', respond: { status: 503 }, orgId: ORG2, times: 5 })
@@ -85,7 +85,7 @@ t.test('faults, journal and tasks are scoped both ways', async (t) => {
 })
 
 t.test('operations: an org\'s settings and next queue serve only its submits', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const name = 'einvoice-bulk-generation'
   t.equal((await admin(send, in2, 'PUT', `/operations/${name}`, { outcome: 'failed', timeline: [] })).statusCode, 200)
   t.same((await admin(send, in2, 'GET', `/operations/${name}`)).json().operation.outcome, 'failed')
@@ -101,7 +101,7 @@ t.test('operations: an org\'s settings and next queue serve only its submits', a
 })
 
 t.test('reset in a namespace resets only that org; logins expire on each org\'s clock', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   await admin(send, in1, 'POST', '/faults', { route: 'result', delayMs: 1 })
   await admin(send, in2, 'POST', '/faults', { route: 'result', delayMs: 1 })
   const mine = (await admin(send, in1, 'POST', '/tasks', {})).json().task.id
@@ -130,7 +130,7 @@ t.test('reset in a namespace resets only that org; logins expire on each org\'s 
 })
 
 t.test('the journal keeps JOURNAL_SIZE entries per org: one team cannot evict another\'s', async (t) => {
-  const { send, app } = await makeApp({ journalSize: 3 })
+  const { send, app } = await makeApp(t, { journalSize: 3 })
   await send({ url: path.status(TASK.org2), headers: STATUS2 })
   for (let i = 0; i < 5; i++) await send({ url: path.status(TASK.returns), headers: STATUS1 })
   t.equal((await admin(send, in1, 'GET', '/requests')).json().requests.length, 3)
@@ -155,7 +155,7 @@ t.test('the journal keeps JOURNAL_SIZE entries per org: one team cannot evict an
 })
 
 t.test('bad namespaces, fixture ids taken by another org, clocks at the end of time', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   for (const org of ['', 'x'.repeat(201)]) {
     const res = await admin(send, { 'x-flynn-n-org-id': org }, 'POST', '/reset')
     t.same([res.statusCode, res.json()], [400, errorOf('err-invalid-request', 'ClientRequest', { details: [{ path: 'X-FLYNN-N-ORG-ID', message: 'must be an org id of 1 to 200 characters' }] })], `${org.length} characters: not a global reset`)
@@ -179,7 +179,7 @@ t.test('bad namespaces, fixture ids taken by another org, clocks at the end of t
 })
 
 t.test('AdminClient with orgId acts only in its org\'s namespace', async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const url = `http://127.0.0.1:${await listen(app, t)}`
   t.throws(() => new AdminClient(url, { orgId: '' }), TypeError, 'an empty org is no namespace')
   const team2 = new AdminClient(url, { orgId: ORG2 })
@@ -220,7 +220,7 @@ t.test('two teams at once, in random interleavings, see exactly what each sees a
   const teams = [team(ORG1, AUTH1, TASK.returns), team(ORG2, AUTH2, TASK.org2)]
   const alone: string[][] = []
   for (const steps of teams) {
-    const { send } = await makeApp()
+    const { send } = await makeApp(t)
     const seen: string[] = []
     for (const step of steps) seen.push(await step(send))
     alone.push(seen)
@@ -228,7 +228,7 @@ t.test('two teams at once, in random interleavings, see exactly what each sees a
   let seed = 42
   const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
   for (let run = 0; run < 10; run++) {
-    const { send } = await makeApp()
+    const { send } = await makeApp(t)
     const seen: string[][] = [[], []]
     const next = [0, 0]
     // One step at a time, the team chosen at random; some steps of both run at once.

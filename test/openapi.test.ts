@@ -8,7 +8,7 @@ import { document, templateOf } from './helpers/contract.js'
 import { makeApp, TASK } from './helpers/app.js'
 
 t.test('GET /openapi.yaml answers the document\'s exact bytes', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ url: '/openapi.yaml' })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'application/yaml')
@@ -16,7 +16,7 @@ t.test('GET /openapi.yaml answers the document\'s exact bytes', async (t) => {
 })
 
 t.test('GET /openapi.json answers the same document as JSON', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ url: '/openapi.json' })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/json/)
@@ -24,7 +24,7 @@ t.test('GET /openapi.json answers the same document as JSON', async (t) => {
 })
 
 t.test('GET /documentation serves the interactive UI, its assets included', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ url: '/documentation' })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/html/)
@@ -79,7 +79,7 @@ t.test('the document is valid OpenAPI 3.1', async (t) => {
 })
 
 t.test('every route the server answers is in the document', async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const placeholder = (url: string) => url.replace(/:[^/]+|\{[^}]+\}/g, '{}')
   const documented = new Set(Object.entries(document.paths).flatMap(([path, item]) =>
     Object.keys(item).filter((k) => ['get', 'head', 'post', 'put', 'delete'].includes(k)).map((m) => `${m.toUpperCase()} ${placeholder(path)}`)))

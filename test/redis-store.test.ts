@@ -26,12 +26,11 @@ const STATUS = { ...AUTH1, ...JSON_ACCEPT }
 /** Settings of a replica on the test Redis under `prefix`. */
 const onRedis = (prefix: string, settings: Partial<Settings> = {}): Partial<Settings> => ({ store: redis.url, storePrefix: prefix, ...settings })
 
-/** `n` replicas sharing one fresh keyspace (the first one seeds it), closed when the test ends. */
+/** `n` replicas sharing one fresh keyspace (the first one seeds it), closed when the test ends (makeApp). */
 async function replicas(t: Test, n = 2, settings: Partial<Settings> = {}): Promise<TestApp[]> {
   const prefix = `rs:${randomUUID()}:`
   const apps: TestApp[] = []
-  for (let i = 0; i < n; i++) apps.push(await makeApp(onRedis(prefix, settings)))
-  t.teardown(() => Promise.all(apps.map(({ app }) => app.close())))
+  for (let i = 0; i < n; i++) apps.push(await makeApp(t, onRedis(prefix, settings)))
   return apps
 }
 
@@ -50,7 +49,7 @@ t.test('a task created on one replica is served by the other; concurrent polls o
   t.same(await view(b.send, id), created.json().task, 'the other replica sees the same task')
 
   // The same 200 reads in memory, one at a time, give the reference answers.
-  const memory = await makeApp({ store: 'memory' })
+  const memory = await makeApp(t, { store: 'memory' })
   await memory.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { ...spec, id } })
   const expected: string[] = []
   for (let i = 0; i < 200; i++) expected.push((await memory.send({ url: path.status(id), headers: STATUS })).json().data.task.status)
@@ -184,17 +183,15 @@ t.test('the journal is shared: a wait on one replica resolves when a request lan
 
 t.test('reset on one replica re-seeds for all; a restarted replica finds everything; SEED', async (t) => {
   const prefix = `rs:${randomUUID()}:`
-  const a = await makeApp(onRedis(prefix))
-  const b = await makeApp(onRedis(prefix))
-  t.teardown(() => b.app.close())
+  const a = await makeApp(t, onRedis(prefix))
+  const b = await makeApp(t, onRedis(prefix))
   const id = randomUUID()
   await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id, timeline: [{ status: 'processing', polls: 5 }], outcome: 'completed' } })
   for (let i = 0; i < 3; i++) await a.send({ url: path.status(id), headers: STATUS })
   await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: '2h' } })
   await a.app.close()
 
-  const restarted = await makeApp(onRedis(prefix))
-  t.teardown(() => restarted.app.close())
+  const restarted = await makeApp(t, onRedis(prefix))
   t.match(await view(restarted.send, id), { polls: 3, status: 'processing' }, 'a restart loses nothing (SEED=if-empty leaves a seeded keyspace alone)')
   t.equal((await restarted.send({ url: '/__admin/clock' })).json().now, new Date(T0 + 2 * 3_600_000).toISOString())
 
@@ -204,12 +201,10 @@ t.test('reset on one replica re-seeds for all; a restarted replica finds everyth
   t.same((await restarted.send({ url: '/__admin/clock' })).json().mode, 'system', 'the clock is back in system mode')
 
   await restarted.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id } })
-  const never = await makeApp(onRedis(prefix, { seed: 'never' }))
-  t.teardown(() => never.app.close())
+  const never = await makeApp(t, onRedis(prefix, { seed: 'never' }))
   t.equal((await never.send({ url: path.status(id), headers: STATUS })).statusCode, 200, 'SEED=never keeps what is there')
   await never.send({ method: 'POST', url: '/__admin/faults', headers: json, payload: { route: 'result', delayMs: 1 } })
-  const always = await makeApp(onRedis(prefix, { seed: 'always' }))
-  t.teardown(() => always.app.close())
+  const always = await makeApp(t, onRedis(prefix, { seed: 'always' }))
   t.equal((await never.send({ url: path.status(id), headers: STATUS })).statusCode, 404, 'SEED=always seeds again, for every replica')
   t.same((await never.send({ url: '/__admin/faults' })).json(), { faults: [] }, 'with no faults')
   t.same((await never.send({ url: '/__admin/clock' })).json(), { now: new Date(T0).toISOString(), mode: 'manual' }, 'and the seeding replica\'s clock')
@@ -259,9 +254,8 @@ t.test('the sweep frees expired tasks and their IRNs, and seeds expired fixture 
 
 t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it reconnects by itself', async (t) => {
   const own = await startRedis(t)
-  const { send, app } = await makeApp({ store: own.url, storePrefix: 'down:' })
-  t.teardown(() => app.close())
-  const held = await app.mock.store.tasks.get(TASK.returns)
+  const { send, app } = await makeApp(t, { store: own.url, storePrefix: 'down:' })
+  const held = await app.mock.store.tasks.find(TASK.returns)
   await own.stop()
   await t.rejects(app.mock.store.tasks.poll(held as Task, T0), { code: 'ERR_STORE_UNAVAILABLE' }, 'a write without the store fails whole')
   for (const request of [
@@ -294,8 +288,7 @@ t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it
 
 t.test('a Redis that hangs (paused): 503 after the command timeout, /readyz 503 until it answers again', async (t) => {
   const own = await startRedis(t)
-  const { send, app } = await makeApp({ store: own.url, storePrefix: 'paused:' })
-  t.teardown(() => app.close())
+  const { send, app } = await makeApp(t, { store: own.url, storePrefix: 'paused:' })
   t.teardown(() => own.resume())
   own.pause()
   const res = await send({ url: path.status(TASK.returns), headers: STATUS })
@@ -337,8 +330,7 @@ t.test('the system time of a replica follows Redis TIME, read again periodically
 })
 
 t.test('store internals: conflicts, errors from Redis, the content cache', async (t) => {
-  const { app } = await makeApp(onRedis(`rs:${randomUUID()}:`))
-  t.teardown(() => app.close())
+  const { app } = await makeApp(t, onRedis(`rs:${randomUUID()}:`))
   const store = app.mock.store as RedisStore
   await t.rejects(store.run((r) => r.incr(store.key('doc:clock'))), { name: 'ReplyError' }, 'a Redis error that is not an outage is not a 503')
   // Two updates of one document racing from two stores: both land.
@@ -371,17 +363,17 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
     return id
   }
   const ids = [await sized(6_000), await sized(6_000), await sized(20_000)]
-  for (const id of [...ids, ...ids]) t.equal((await store.tasks.get(id))?.id, id)
+  for (const id of [...ids, ...ids]) t.equal((await store.tasks.find(id))?.id, id)
 
   // Data in Redis that cannot be read (written by hand or by a bug) is skipped, not a 500 everywhere.
   const broken = randomUUID()
   await store.tasks.add(app.mock.rebuild(broken, AUTH1['x-flynn-n-org-id'], T0, { spec: { id: broken } }))
   await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{'))
-  t.equal(await store.tasks.get(broken), undefined, 'a task with bad facts reads as absent')
+  t.equal(await store.tasks.find(broken), undefined, 'a task with bad facts reads as absent')
   await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{"polls":"lots"}', 'uid', 'another'))
-  t.equal(await store.tasks.get(broken), undefined, 'facts of the wrong shape too')
+  t.equal(await store.tasks.find(broken), undefined, 'facts of the wrong shape too')
   await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{"polls":0,"readsInPhase":0,"pollPhaseEnds":[]}', 'src', 'not json', 'uid', 'yet another'))
-  t.equal(await store.tasks.get(broken), undefined, 'and a source that is not JSON')
+  t.equal(await store.tasks.find(broken), undefined, 'and a source that is not JSON')
   t.ok((await store.tasks.list()).length > 0, 'the list holds the others')
   await store.run((r) => r.mset(store.key('doc:faults'), 'not json', store.key('ver:faults'), 'changed by hand'))
   await store.sync()
@@ -397,36 +389,35 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
   // Each add is a new creation of the same id (a new uid in Redis).
   const add = () => b.tasks.add(app.mock.rebuild(id, AUTH1['x-flynn-n-org-id'], T0, { spec: { id, timeline: [{ status: 'processing', polls: 100 }], outcome: 'completed' } }))
   await add()
-  const first = (await store.tasks.get(id)) as Task
+  const first = (await store.tasks.find(id)) as Task
   t.equal(await store.tasks.poll(first, T0).then((s) => s?.status), 'processing')
-  await b.tasks.poll((await b.tasks.get(id)) as Task, T0)
+  await b.tasks.poll((await b.tasks.find(id)) as Task, T0)
   t.equal((await store.tasks.poll(first, T0))?.status, 'processing', 'a conflict with the other replica: read again, applied once')
-  t.equal(((await b.tasks.get(id)) as Task).polls, 3)
+  t.equal(((await b.tasks.find(id)) as Task).polls, 3)
   await b.tasks.delete(id)
   t.equal(await store.tasks.poll(first, T0), undefined, 'deleted on the other replica: gone')
   await add()
-  const second = (await store.tasks.get(id)) as Task
+  const second = (await store.tasks.find(id)) as Task
   const polls = [store.tasks.poll(second, T0), store.tasks.poll(first, T0), store.tasks.poll(second, T0)]
   t.same((await Promise.all(polls)).map((s) => s?.status), ['processing', undefined, 'processing'], 'a batch answers each caller for the task it read')
-  t.equal(((await b.tasks.get(id)) as Task).polls, 2)
+  t.equal(((await b.tasks.find(id)) as Task).polls, 2)
   await b.tasks.delete(id)
   await add()
-  await store.tasks.get(id)
+  await store.tasks.find(id)
   t.equal(await store.tasks.poll(second, T0), undefined, 'created again since it was read: gone')
   await b.tasks.delete(id)
   t.equal(await store.tasks.poll(second, T0), undefined, 'created again and deleted since it was read: gone')
   // One connection: the delete reaches Redis between the read of the facts and that of the content.
-  const uncached = store.tasks.get(TASK.processing)
+  const uncached = store.tasks.find(TASK.processing)
   void store.tasks.delete(TASK.processing)
   t.equal(await uncached, undefined, 'removed between reading its facts and its content: absent')
   await add()
-  const third = (await store.tasks.get(id)) as Task
+  const third = (await store.tasks.find(id)) as Task
   await t.rejects(store.tasks.move(third, 'queued', T0), { code: 'ERR_INVALID_TRANSITION' }, 'a change that fails changes nothing')
-  t.equal(((await b.tasks.get(id)) as Task).polls, 0)
+  t.equal(((await b.tasks.find(id)) as Task).polls, 0)
 
   // A task deleted on another replica between a status read's lookup and its poll.
-  const send = (await makeApp(onRedis(`rs:${randomUUID()}:`)))
-  t.teardown(() => send.app.close())
+  const send = (await makeApp(t, onRedis(`rs:${randomUUID()}:`)))
   send.app.mock.store.tasks.poll = async () => undefined
   const gone = await send.send({ url: path.status(TASK.returns), headers: STATUS })
   t.same([gone.statusCode, gone.json()], [404, errorOf('err-resource-not-found', 'ResourceNotFound', { 'task-id': TASK.returns })])

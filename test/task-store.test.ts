@@ -1,6 +1,7 @@
 import { taskFromSpec } from '../src/task-spec.js'
 import t from 'tap'
 import { ControlledClock } from '../src/clock.js'
+import { findTask } from '../src/store/store.js'
 import { TaskStore } from '../src/task-store.js'
 import { Task } from '../src/task.js'
 import { TASK, T0, makeApp, path, AUTH1, JSON_ACCEPT, taskNotFound } from './helpers/app.js'
@@ -19,12 +20,24 @@ function setup(maxTasks = 10) {
 const ID1 = 'c0000000-0000-4000-8000-00000000000a'
 const ID2 = 'c0000000-0000-4000-8000-00000000000b'
 
-t.test('lookup is by lower-case id and scoped by org', async (t) => {
+t.test('rule 4: a UUID in any case finds its task, scoped by org; anything else finds none, unread', async (t) => {
   const { store } = setup()
   store.add(task(ID1))
-  t.equal(store.find('org-a', ID1.toUpperCase())?.id, ID1)
-  t.equal(store.find('org-b', ID1), undefined, 'another org: absent')
-  t.equal(store.find('org-a', ID2), undefined)
+  const reads: string[] = []
+  const find = (id: string, orgId?: string | null) =>
+    findTask(id, (lowerId) => {
+      reads.push(lowerId)
+      return async () => store.get(lowerId)
+    })(orgId)
+  t.equal((await find(ID1.toUpperCase(), 'org-a'))?.id, ID1)
+  t.equal(await find(ID1, 'org-b'), undefined, 'another org: absent')
+  t.equal((await find(ID1))?.orgId, 'org-a', 'no org: any org')
+  t.equal((await find(ID1, null))?.orgId, 'org-a')
+  t.equal(await find(ID2, 'org-a'), undefined, 'unknown: absent')
+  t.same(reads, [ID1, ID1, ID1, ID1, ID2], 'read by the lower-case id')
+  t.equal(await find(`${ID1}x`), undefined, 'not a UUID: absent')
+  t.equal(await find('../etc'), undefined)
+  t.equal(reads.length, 5, 'and never read')
   t.equal(store.get(ID1)?.orgId, 'org-a')
 })
 
@@ -32,10 +45,10 @@ t.test('a task expires exactly at createdAt + TTL', async (t) => {
   const { store, clock } = setup()
   store.add(task(ID1))
   clock.set(T0 + 7 * DAY - 1)
-  t.ok(store.find('org-a', ID1), '1 ms before the TTL')
+  t.ok(store.get(ID1), '1 ms before the TTL')
   t.equal(store.list().length, 1)
   clock.set(T0 + 7 * DAY)
-  t.equal(store.find('org-a', ID1), undefined, 'at the TTL')
+  t.equal(store.get(ID1), undefined, 'at the TTL')
   t.equal(store.list().length, 0)
   t.equal(store.size, 1, 'still held until swept')
 })
@@ -75,7 +88,7 @@ t.test('delete and clear', async (t) => {
   const { store, clock } = setup()
   store.add(task(ID1))
   store.add(task(ID2))
-  t.equal(store.delete(ID1.toUpperCase()), true)
+  t.equal(store.delete(ID1), true)
   t.equal(store.delete(ID1), false)
   clock.advance(7 * DAY)
   t.equal(store.delete(ID2), false, 'an expired task reads as absent')
@@ -86,7 +99,7 @@ t.test('delete and clear', async (t) => {
 })
 
 t.test('over HTTP: every route answers the rule-4 404 from the TTL on', async (t) => {
-  const { send, clock } = await makeApp()
+  const { send, clock } = await makeApp(t)
   const routes = [path.status(TASK.returns), path.result(TASK.returns), path.page(TASK.returns, 0), path.download(TASK.returns)]
   clock.advance(7 * DAY - 1)
   for (const url of routes) {
@@ -99,7 +112,7 @@ t.test('over HTTP: every route answers the rule-4 404 from the TTL on', async (t
     t.equal(res.statusCode, 404, `at the TTL: ${url}`)
     t.same(res.json(), taskNotFound(TASK.returns))
   }
-  const custom = await makeApp({ taskTtlMs: 1000 })
+  const custom = await makeApp(t, { taskTtlMs: 1000 })
   custom.clock.advance(1000)
   const res = await custom.send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.equal(res.statusCode, 404, 'TASK_TTL is honoured')

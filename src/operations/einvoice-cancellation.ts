@@ -10,7 +10,7 @@
  * body too) and `err-cancellation-window-expired`.
  */
 import { ackDateTime, CANCEL_WINDOW_MS, cancelDateTime, IRN_PATTERN } from '../irn.js'
-import { validator } from '../task-spec.js'
+import { validator } from '../validation.js'
 import { bulkSchema, EINV_PARAMS, einvEnvelope } from './einvoice-generation.js'
 import { itemError, type ItemError } from './item-errors.js'
 import type { DeriveContext, Derived, Operation } from './operation.js'

@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto'
 import { gstinProblem } from '../gstin.js'
 import { ackDateTime, cancelDateTime, IRN_PATTERN } from '../irn.js'
-import { validator } from '../task-spec.js'
+import { validator } from '../validation.js'
 import { bulkSchema } from './einvoice-generation.js'
 import { itemError, type ItemError } from './item-errors.js'
 import type { DeriveContext, Derived, Operation } from './operation.js'

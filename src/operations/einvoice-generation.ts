@@ -13,7 +13,7 @@
 import { einvoicePdf } from '../einvoice-pdf.js'
 import { gstinProblem } from '../gstin.js'
 import { ackDateTime, ackNoOf, financialYear, irnOf, parseDocDate } from '../irn.js'
-import { validator } from '../task-spec.js'
+import { validator } from '../validation.js'
 import type { TaskFile } from '../task.js'
 import { itemError, type ItemError } from './item-errors.js'
 import { MAX_ITEMS, type DeriveContext, type Derived, type IssuedIrn, type Operation } from './operation.js'

@@ -16,7 +16,7 @@ import { show, startPdf } from '../einvoice-pdf.js'
 import { seedOf } from '../gstn-records.js'
 import { cancelDateTime } from '../irn.js'
 import { prng, syntheticGstin } from '../synthetic.js'
-import { InvalidSpecError } from '../task-spec.js'
+import { InvalidSpecError } from '../validation.js'
 import type { DeriveContext, Derived, Operation, OperationRequest } from './operation.js'
 
 /** A checked request. */

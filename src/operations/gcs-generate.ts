@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import { gstinProblem } from '../gstin.js'
-import { validator } from '../task-spec.js'
+import { validator } from '../validation.js'
 import { itemError, type ItemError } from './item-errors.js'
 import type { Derived, Operation } from './operation.js'
 

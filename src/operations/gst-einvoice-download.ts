@@ -10,7 +10,7 @@
  */
 import { GSTIN_PATTERN, gstinProblem } from '../gstin.js'
 import { EINVOICE_SUPPLY_TYPES, RET_PERIOD_PATTERN, einvoiceRecords, type EinvoiceSupplyType } from '../gstn-records.js'
-import { InvalidSpecError, validator, type ValidationDetail } from '../task-spec.js'
+import { InvalidSpecError, validator, type ValidationDetail } from '../validation.js'
 import type { Derived, Operation } from './operation.js'
 
 /** A checked body (properties other than these are ignored). */

@@ -10,7 +10,7 @@
  * memory in proportion to its body, not its pages.
  */
 import { RET_PERIOD_PATTERN, RETURN_SECTIONS, periodAt, periodIndex, returnsSection, type GstReturn } from '../gstn-records.js'
-import { InvalidSpecError, validator, type ValidationDetail } from '../task-spec.js'
+import { InvalidSpecError, validator, type ValidationDetail } from '../validation.js'
 import type { PageSource } from '../task.js'
 import { MAX_ITEMS, type DeriveContext, type Derived, type Operation } from './operation.js'
 

@@ -8,7 +8,7 @@
  * kept in upper case; without `status` the download holds records of all four actions.
  */
 import { IMS_PAGE_SIZE, IMS_SECTIONS, IMS_STATUSES, imsPage, imsRecordCount, type ImsSection, type ImsStatus } from '../gstn-records.js'
-import { InvalidSpecError, type ValidationDetail } from '../task-spec.js'
+import { InvalidSpecError, type ValidationDetail } from '../validation.js'
 import type { DeriveContext, Derived, Operation, OperationRequest } from './operation.js'
 
 /** A checked query. */

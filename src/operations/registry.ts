@@ -5,7 +5,9 @@
  * fixtures all go through it, so built-in and custom operations take the same path.
  */
 import { randomUUID } from 'node:crypto'
-import { InvalidSpecError, isUuid, taskFromSpec, taskSpecSchema, timelineOrder, validator, DEFAULT_TIMELINE, type TaskSpec } from '../task-spec.js'
+import { MockError } from '../errors.js'
+import { taskFromSpec, taskSpecSchema, timelineOrder, DEFAULT_TIMELINE, type TaskSpec } from '../task-spec.js'
+import { InvalidSpecError, validator } from '../validation.js'
 import { TaskExistsError } from '../task-store.js'
 import type { Outcome, Phase } from '../task.js'
 import { MAX_ITEMS, type Derived, type Envelope, type Operation, type OperationRequest, type ProducerMethod } from './operation.js'
@@ -66,18 +68,16 @@ export interface OperationView {
 }
 
 /** Thrown when a name or route is taken (§10 `409`). */
-export class OperationExistsError extends Error {
-  readonly code = 'ERR_OPERATION_EXISTS'
+export class OperationExistsError extends MockError {
   constructor(readonly what: string) {
-    super(`${what} is taken`)
+    super('ERR_OPERATION_EXISTS', `${what} is taken`)
   }
 }
 
 /** Thrown when asked to remove a built-in operation (§10 `409`). */
-export class BuiltInOperationError extends Error {
-  readonly code = 'ERR_OPERATION_BUILT_IN'
+export class BuiltInOperationError extends MockError {
   constructor(readonly operation: string) {
-    super(`${operation} is built in`)
+    super('ERR_OPERATION_BUILT_IN', `${operation} is built in`)
   }
 }
 

@@ -7,54 +7,13 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseDuration } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
-import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../fixtures.js'
-import type { Mock } from '../mock.js'
-import type { SharedState } from '../shared-state.js'
-import { ISO_8601, MAX_TIME_MS, parseDateTime } from '../clock.js'
-import { InvalidSpecError, isUuid, taskFromSpec, validator } from '../task-spec.js'
+import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../credentials.js'
+import { MAX_TIME_MS } from '../clock.js'
+import { taskFromSpec } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
 import { validateUser } from '../users.js'
-
-/** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
-export interface TaskView {
-  id: string
-  orgId: string
-  kind: string
-  status: TaskStatus
-  jobs: { total: number; pending: number }
-  createdAt: string
-  expiresAt: string
-  /** Page count, or null for an unpaged task. */
-  pages: number | null
-  /** Status reads that answered 200 so far. */
-  polls: number
-}
-
-/** The clock as the control API shows it. */
-export interface ClockView {
-  now: string
-  mode: 'system' | 'manual'
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString()
-
-/** The TaskView of a task at the clock's now. */
-export function taskView(mock: Mock, task: Task): TaskView {
-  const state = task.observe(mock.clockFor(task.orgId).now())
-  return {
-    id: task.id,
-    orgId: task.orgId,
-    kind: task.kind,
-    status: state.status,
-    jobs: state.jobs,
-    createdAt: iso(task.createdAt),
-    // Every time shown fits the four-digit year of ISO_8601: a task made near the end of time
-    // shows that end as its expiry (it never expires before it).
-    expiresAt: iso(Math.min(MAX_TIME_MS, mock.expiresAt(task))),
-    pages: task.pages?.count ?? null,
-    polls: task.polls
-  }
-}
+import { clockView, iso, taskView } from '../views.js'
+import { InvalidSpecError, ISO_8601, notADateTime, parseDateTime, validator } from '../validation.js'
 
 const STATUSES = ['queued', 'processing', 'completed', 'failed'] as const
 
@@ -163,12 +122,10 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   })
   /* c8 ignore stop */
 
-  const findTask = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<Task> => {
-    const { id } = request.params
-    const task = isUuid(id) ? await mock.store.tasks.get(id) : undefined
-    const org = namespace(request)
+  const taskOf = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<Task> => {
     // Another org's task is not there for a namespace (§15).
-    if (!task || (org && task.orgId !== org)) throw routeNotFound()
+    const task = await mock.store.tasks.find(request.params.id, namespace(request))
+    if (!task) throw routeNotFound()
     return task
   }
   // No body at all counts as {}; a JSON null is a body, and not an object.
@@ -194,17 +151,17 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return { tasks }
   })
 
-  app.get<{ Params: { id: string } }>('/tasks/:id', async (request) => ({ task: taskView(mock, await findTask(request)) }))
+  app.get<{ Params: { id: string } }>('/tasks/:id', async (request) => ({ task: taskView(mock, await taskOf(request)) }))
 
   app.post<{ Params: { id: string } }>('/tasks/:id/transition', async (request) => {
-    const task = await findTask(request)
+    const task = await taskOf(request)
     const { status } = validateTransition(body(request))
     if (!(await mock.move(task, status))) throw routeNotFound()
     return { task: taskView(mock, task) }
   })
 
   app.delete<{ Params: { id: string } }>('/tasks/:id', async (request, reply) => {
-    if (!(await mock.store.tasks.delete((await findTask(request)).id))) throw routeNotFound()
+    if (!(await mock.store.tasks.delete((await taskOf(request)).id))) throw routeNotFound()
     return reply.code(204).send()
   })
 
@@ -222,33 +179,36 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send({ credential: { orgId: credential.orgId, expiresAt } })
   })
 
-  const clockView = (org: string | null): ClockView => {
-    const clock = mock.clockFor(org)
-    return { now: iso(clock.now()), mode: clock.mode }
-  }
-  app.get('/clock', async (request) => clockView(namespace(request)))
+  app.get('/clock', async (request) => clockView(mock.clockFor(namespace(request))))
   app.post('/clock', async (request) => {
     const change = validateClock(body(request))
     // In a namespace, the org's own clock (§15); globally, the global one, with every org's along.
     const org = namespace(request)
-    const setTo = (state: SharedState, at: number): void => (org ? void state.clocks.own(org).set(at) : state.clocks.setGlobal(at))
-    const tooLate = (path: string): InvalidSpecError =>
-      new InvalidSpecError([{ path, message: `must keep the clock at or before ${iso(MAX_TIME_MS)}` }])
+    /**
+     * Moves the clock to `to(now)`, refused with a 400 on `path` past {@link MAX_TIME_MS} (judged
+     * on this replica's copy, then applied to the shared one).
+     */
+    const moveTo = async (path: string, to: (now: number) => number): Promise<void> => {
+      if (to(mock.clockFor(org).now()) > MAX_TIME_MS) throw new InvalidSpecError([{ path, message: `must keep the clock at or before ${iso(MAX_TIME_MS)}` }])
+      await mock.store.update(['clock'], (state) => {
+        const at = to(state.clocks.for(org).now())
+        if (org) state.clocks.own(org).set(at)
+        else state.clocks.setGlobal(at)
+      })
+    }
     if (change.advance !== undefined) {
       const ms = typeof change.advance === 'number' ? change.advance : parseDuration(change.advance)
       if (ms === undefined) throw new InvalidSpecError([{ path: '/advance', message: 'must be a duration such as 90s, 15m, 7d, or milliseconds' }])
-      if (mock.clockFor(org).now() + ms > MAX_TIME_MS) throw tooLate('/advance')
-      await mock.store.update(['clock'], (state) => setTo(state, state.clocks.for(org).now() + ms))
+      await moveTo('/advance', (now) => now + ms)
     } else if (change.set !== undefined) {
       const at = parseDateTime(change.set)
-      if (at === undefined) throw new InvalidSpecError([{ path: '/set', message: 'must be a valid ISO-8601 date-time' }])
-      if (at > MAX_TIME_MS) throw tooLate('/set')
-      await mock.store.update(['clock'], (state) => setTo(state, at))
+      if (at === undefined) throw new InvalidSpecError([notADateTime('/set')])
+      await moveTo('/set', () => at)
     } else {
       const mode = change.mode as 'system' | 'manual'
       await mock.store.update(['clock'], (state) => (org ? state.clocks.own(org) : state.clock).setMode(mode))
     }
-    return clockView(org)
+    return clockView(mock.clockFor(org))
   })
 
   app.get('/requests', async (request) => {
@@ -299,7 +259,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.post('/operations/:name/next', async (request: Named, reply) => {
     const spec = body(request)
     const id = (spec as { id?: unknown } | null)?.id
-    const taken = typeof id === 'string' && isUuid(id) && (await mock.store.tasks.get(id)) !== undefined
+    const taken = typeof id === 'string' && (await mock.store.tasks.find(id)) !== undefined
     const next = known(await mock.store.update(['operations'], (state) => state.operations.queueNext(request.params.name, spec, () => taken, namespace(request))))
     return reply.code(201).send({ next })
   })

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ContractError } from '../errors.js'
 import { FAULT_RESPONSES, type Fault } from '../faults.js'
 import { redactHeaders } from '../journal.js'
-import type { Mock } from '../mock.js'
+import type { MockState } from '../mock-state.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,7 +17,7 @@ declare module 'fastify' {
 }
 
 /** Records the request in the journal once its answer is over (sent, or the connection cut). */
-export function journalRequest(mock: Mock, request: FastifyRequest, reply: FastifyReply): void {
+export function journalRequest(mock: MockState, request: FastifyRequest, reply: FastifyReply): void {
   // On the clock of the org the request names (§15), as the report reads it.
   const at = new Date(mock.clockFor(request.headers['x-flynn-n-org-id'] as string | undefined).now()).toISOString()
   const started = performance.now()
@@ -45,7 +45,7 @@ export function journalRequest(mock: Mock, request: FastifyRequest, reply: Fasti
  * its delay, then cuts the connection, answers its error, or marks the download to be cut.
  * Reads the faults as of the caller's `mock.store.sync()`.
  */
-export async function applyFault(mock: Mock, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function applyFault(mock: MockState, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   // Most requests meet no fault: only then is one taken, atomically across replicas (§11).
   // Faults come before auth (§7): an org's fault (§15) matches the org the request names.
   const orgId = request.headers['x-flynn-n-org-id'] as string | undefined

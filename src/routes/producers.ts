@@ -11,9 +11,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { accepts } from '../accept.js'
 import { ContractError, routeNotFound } from '../errors.js'
-import type { Mock } from '../mock.js'
+import type { MockState } from '../mock-state.js'
 import type { Envelope, Operation, OperationRoute } from '../operations/operation.js'
-import { InvalidSpecError, MAX_JSON_DEPTH, nestsDeeperThan } from '../task-spec.js'
+import { InvalidSpecError, MAX_JSON_DEPTH, nestsDeeperThan } from '../validation.js'
 import { applyFault, journalRequest } from './hooks.js'
 
 /** What a producer request resolved to: the operation, the route and its path parameters. */
@@ -91,7 +91,7 @@ export async function producerRoutes(app: FastifyInstance): Promise<void> {
 }
 
 /** The task-route headers of §3 and the journal entry, for every answer of a matched route. */
-function startAnswer(mock: Mock, request: FastifyRequest, reply: FastifyReply): void {
+function startAnswer(mock: MockState, request: FastifyRequest, reply: FastifyReply): void {
   reply.header('vary', 'Accept').header('cache-control', 'no-store')
   journalRequest(mock, request, reply)
 }
@@ -108,7 +108,7 @@ function builtInTarget(operation: Operation, route: OperationRoute, method: stri
 }
 
 /** The rest of onRequest, before any body is read: fault, auth, accept, request content type. */
-async function checkRequest(mock: Mock, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function checkRequest(mock: MockState, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const { operation } = request.producer as ProducerTarget
   await applyFault(mock, operation.name, undefined, request, reply)
   // A dropped connection (a fault) is hijacked: Fastify runs no handler, so no task is created.
@@ -134,7 +134,7 @@ async function checkRequest(mock: Mock, request: FastifyRequest, reply: FastifyR
 }
 
 /** Checks the body (or query) and creates the task; HEAD creates nothing (§10). */
-async function answer(mock: Mock, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function answer(mock: MockState, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const { operation, envelope, params } = request.producer as ProducerTarget
   const body = hasBody(request.method) ? request.body : undefined
   // Deeper JSON would overflow the stack when it is signed or written into the zip.

@@ -9,9 +9,9 @@ import { pipeline, Readable, Transform } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { accepts } from '../accept.js'
 import { taskArchive } from '../archive.js'
+import type { StatusShape } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
-import type { Mock } from '../mock.js'
-import { isUuid } from '../task-spec.js'
+import type { MockState } from '../mock-state.js'
 import { isTerminal, type Task, type TaskState } from '../task.js'
 import { applyFault, journalRequest } from './hooks.js'
 
@@ -44,10 +44,13 @@ interface TaskParams {
 
 type TaskRequest = FastifyRequest<{ Params: TaskParams }>
 
+/** A task read started before the sync, judged for the caller's org (rule 4). */
+type TaskRead = (orgId: string) => Promise<Task | undefined>
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The task route's read of its task, started before the sync (see TaskRepository.prefetch). */
-    taskRead: (() => Promise<Task | undefined>) | null
+    taskRead: TaskRead | null
   }
 }
 
@@ -71,7 +74,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       }
       // From here on, mock state as every replica wrote it (§11). The task is read in the same
       // round trip as the sync (with Redis), and judged after it.
-      if (isUuid(request.params.taskId)) request.taskRead = mock.store.tasks.prefetch(request.params.taskId)
+      request.taskRead = mock.store.tasks.prefetch(request.params.taskId)
       await mock.store.sync()
       await applyFault(mock, route.name, request.params.taskId, request, reply)
     }
@@ -80,7 +83,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       method: ['GET', 'HEAD'],
       url: route.url,
       onRequest,
-      handler: async (request, reply) => answer(mock, route, request, reply)
+      handler: async (request, reply) => checkRulesAndAnswer(mock, route, request, reply)
     })
     app.route<{ Params: TaskParams }>({
       method: otherMethods,
@@ -94,8 +97,11 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
   }
 }
 
-/** Rules 2 to 7 of §2, then the success answer of §3. */
-async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply: FastifyReply): Promise<unknown> {
+/**
+ * The evaluation order of §2 from rule 2 on (rule 1 ran in onRequest): auth -> accept -> task ->
+ * page number -> task status -> page bounds, each throwing its error; then the success answer of §3.
+ */
+async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: TaskRequest, reply: FastifyReply): Promise<unknown> {
   const { settings } = mock
   const headers = request.headers
   // Node joins a repeated custom header into one string, so these are never arrays.
@@ -113,9 +119,8 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
   }
 
   const { taskId, pageNumber } = request.params
-  const found = request.taskRead ? await request.taskRead() : undefined
   // Unknown, expired and another org's tasks are indistinguishable (rule 4).
-  const task = found?.orgId === orgId ? found : undefined
+  const task = await (request.taskRead as TaskRead)(orgId)
   const taskNotFound = (): ContractError => new ContractError('err-resource-not-found', { 'task-id': taskId })
   if (!task) throw taskNotFound()
 
@@ -133,7 +138,9 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
     const state = request.raw.socket.destroyed ? task.observe(now) : await mock.store.tasks.poll(task, now)
     // Deleted or expired on another replica meanwhile.
     if (!state) throw taskNotFound()
-    return sendStatus(mock, task, state, now, reply)
+    const retryAfter = retryAfterSeconds(settings.retryAfterS, state, now)
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
+    return statusBody(task, state, settings.statusShape)
   }
 
   const state = task.observe(now)
@@ -156,7 +163,7 @@ async function answer(mock: Mock, route: TaskRoute, request: TaskRequest, reply:
 }
 
 /** The task's zip, cut midway when a `mid-download` fault says so. */
-function zipStream(mock: Mock, task: Task, state: TaskState, request: FastifyRequest): Readable {
+function zipStream(mock: MockState, task: Task, state: TaskState, request: FastifyRequest): Readable {
   const archive = mock.trackDownload(taskArchive(task, state.finishedAt as number))
   if (request.fault?.drop !== 'mid-download') return archive
   // pipeline destroys the archive too when the cut connection destroys the last stream.
@@ -182,15 +189,21 @@ function cutMidway(request: FastifyRequest): Transform {
   })
 }
 
-/** The Status API's `200` (§3), in the configured shape, with `Retry-After` while not terminal. */
-function sendStatus(mock: Mock, task: Task, state: TaskState, now: number, reply: FastifyReply): unknown {
-  const { retryAfterS, statusShape } = mock.settings
-  if (!isTerminal(state.status)) {
-    let seconds = retryAfterS
-    if (state.phaseEndsAt !== null) seconds = Math.min(seconds, Math.max(1, Math.ceil((state.phaseEndsAt - now) / 1000)))
-    reply.header('retry-after', String(seconds))
-  }
-  if (statusShape === 'atlas') return { data: { id: task.id, status: state.status, jobs: state.jobs } }
+/**
+ * The Status API's `Retry-After` (§3), in seconds: `RETRY_AFTER_S`, or the time left in the
+ * current phase when that is shorter (at least 1).
+ * @param now epoch ms
+ * @returns undefined once the task is terminal (no header)
+ */
+function retryAfterSeconds(retryAfterS: number, state: TaskState, now: number): number | undefined {
+  if (isTerminal(state.status)) return undefined
+  if (state.phaseEndsAt === null) return retryAfterS
+  return Math.min(retryAfterS, Math.max(1, Math.ceil((state.phaseEndsAt - now) / 1000)))
+}
+
+/** The Status API's `200` body (§3), in the configured shape (`STATUS_SHAPE`). */
+function statusBody(task: Task, state: TaskState, shape: StatusShape): object {
+  if (shape === 'atlas') return { data: { id: task.id, status: state.status, jobs: state.jobs } }
   const paged = state.status === 'completed' && task.pages !== null
   return { data: { task: { id: task.id, status: state.status, ...(paged ? { pages: task.pages?.count } : {}) } } }
 }

@@ -9,7 +9,7 @@ import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedState } from '../shared-state.js'
 import { TaskStore } from '../task-store.js'
 import type { Task, TaskState, TaskStatus } from '../task.js'
-import type { DocName, IrnRepository, JournalRepository, SeedPolicy, Store, TaskEffects, TaskRepository } from './store.js'
+import { findTask, type DocName, type IrnRepository, type JournalRepository, type SeedPolicy, type Store, type TaskEffects, type TaskRepository } from './store.js'
 
 /** Options of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -37,12 +37,12 @@ class MemoryTasks implements TaskRepository {
     for (const { irn, at } of effects.cancel ?? []) this.irns.cancel(task.orgId, irn, at)
   }
 
-  async get(id: string): Promise<Task | undefined> {
-    return this.store.get(id)
+  find(id: string, orgId?: string | null): Promise<Task | undefined> {
+    return this.prefetch(id)(orgId)
   }
 
-  prefetch(id: string): () => Promise<Task | undefined> {
-    return async () => this.store.get(id)
+  prefetch(id: string): (orgId?: string | null) => Promise<Task | undefined> {
+    return findTask(id, (lowerId) => async () => this.store.get(lowerId))
   }
 
   async list(): Promise<Task[]> {

@@ -35,6 +35,7 @@ import { TaskExistsError, TaskLimitError } from '../task-store.js'
 import type { Task, TaskFacts, TaskSource, TaskState, TaskStatus } from '../task.js'
 import {
   ALL_DOCS,
+  findTask,
   StoreUnavailableError,
   type DocName,
   type IrnRepository,
@@ -58,7 +59,7 @@ export interface RedisStoreOptions {
   maxTasks: number
   /** Journal entries kept (§8 `JOURNAL_SIZE`). */
   journalSize: number
-  /** Builds a task's content from its source (the mock's). */
+  /** Builds a task's content from its source (the mock state's). */
   rebuild: TaskRebuilder
   /** Where connection trouble is reported (never with the URL's password). */
   log: FastifyBaseLogger
@@ -292,16 +293,20 @@ class RedisTasks implements TaskRepository {
     if (answer === 'limit') throw new TaskLimitError(maxTasks)
   }
 
-  get(id: string): Promise<Task | undefined> {
-    return this.prefetch(id)()
+  find(id: string, orgId?: string | null): Promise<Task | undefined> {
+    return this.prefetch(id)(orgId)
   }
 
-  prefetch(id: string): () => Promise<Task | undefined> {
-    const lower = id.toLowerCase()
-    const fields = this.store.run((r) => r.hmget(this.store.key(`task:${lower}`), 'uid', 'createdAt', 'facts', 'v', 'org'))
+  prefetch(id: string): (orgId?: string | null) => Promise<Task | undefined> {
+    return findTask(id, (lowerId) => this.#read(lowerId))
+  }
+
+  /** Starts reading the live task held under a lower-case id, whatever its org. */
+  #read(id: string): () => Promise<Task | undefined> {
+    const fields = this.store.run((r) => r.hmget(this.store.key(`task:${id}`), 'uid', 'createdAt', 'facts', 'v', 'org'))
     // A request that ends before it reads the task (a fault, a 401) leaves this unread.
     fields.catch(() => {})
-    return () => this.#built(lower, fields)
+    return () => this.#built(id, fields)
   }
 
   /** The task read as `fields`, live at the clock's now, with its content (built once, cached). */
@@ -363,7 +368,7 @@ class RedisTasks implements TaskRepository {
 
   async list(): Promise<Task[]> {
     const ids = await this.store.run((r) => r.zrange(this.store.key('tasks'), 0, -1))
-    const tasks = await Promise.all(ids.map((id) => this.get(id)))
+    const tasks = await Promise.all(ids.map((id) => this.#read(id)()))
     return tasks.filter((task): task is Task => task !== undefined)
   }
 
@@ -417,7 +422,7 @@ class RedisTasks implements TaskRepository {
     let base = this.#newest(id, batch)
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (!base) {
-        const read = await this.get(id)
+        const read = await this.#read(id)()
         base = read && this.#known.get(read)
       }
       const current = base
@@ -462,8 +467,7 @@ class RedisTasks implements TaskRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    const lower = id.toLowerCase()
-    const [createdAt, org] = await this.store.run((r) => r.deleteTask(this.store.key(`task:${lower}`), this.store.key('tasks'), this.store.key('expiry'), lower))
+    const [createdAt, org] = await this.store.run((r) => r.deleteTask(this.store.key(`task:${id}`), this.store.key('tasks'), this.store.key('expiry'), id))
     return createdAt != null && !this.#expired(Number(createdAt), decodeURIComponent(String(org)))
   }
 

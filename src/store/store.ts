@@ -12,10 +12,12 @@
  * - **Records**: tasks (content built from a JSON {@link TaskSource} plus {@link TaskFacts} that
  *   change), issued IRNs and the request journal, each behind its own repository.
  */
+import { MockError } from '../errors.js'
 import type { JournalEntry, JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedState } from '../shared-state.js'
 import type { Task, TaskSource, TaskState, TaskStatus } from '../task.js'
+import { isUuid } from '../validation.js'
 
 /** Builds a task's content again from what a shared store kept (the mock's `rebuild`). */
 export type TaskRebuilder = (id: string, orgId: string, createdAt: number, source: TaskSource) => Task
@@ -30,10 +32,9 @@ export const ALL_DOCS: readonly DocName[] = ['clock', 'faults', 'auth', 'operati
  * Thrown by any store call when the store cannot be reached (Redis down, §11): answered `503`
  * `err-service-unavailable` with `Retry-After: 1`. Nothing was written.
  */
-export class StoreUnavailableError extends Error {
-  readonly code = 'ERR_STORE_UNAVAILABLE'
+export class StoreUnavailableError extends MockError {
   constructor(readonly reason: string) {
-    super(`the store is unavailable: ${reason}`)
+    super('ERR_STORE_UNAVAILABLE', `the store is unavailable: ${reason}`)
   }
 }
 
@@ -54,14 +55,18 @@ export interface TaskRepository {
    *   {@link StoreUnavailableError}
    */
   add(task: Task, effects?: TaskEffects): Promise<void>
-  /** The live task with this id (any case, any org), or undefined (unknown, expired, bad id). */
-  get(id: string): Promise<Task | undefined>
   /**
-   * Starts reading a task now, so that with Redis the read shares a round trip with the request's
-   * {@link Store.sync} issued right after it (the status route's hot path).
-   * @returns what {@link get} answers, judged when called (after the sync)
+   * The live task a task id names (§2 rule 4, see {@link findTask}): a UUID in any case, of
+   * `orgId` when one is given (else of any org).
+   * @returns undefined when the id is no UUID, or its task is unknown, expired or another org's
    */
-  prefetch(id: string): () => Promise<Task | undefined>
+  find(id: string, orgId?: string | null): Promise<Task | undefined>
+  /**
+   * Starts {@link find} now, so that with Redis the read shares a round trip with the request's
+   * {@link Store.sync} issued right after it (the status route's hot path).
+   * @returns what {@link find} answers for an org (any org when none is given), judged when called (after the sync)
+   */
+  prefetch(id: string): (orgId?: string | null) => Promise<Task | undefined>
   /** Every live task, in creation order. */
   list(): Promise<Task[]>
   /**
@@ -75,12 +80,27 @@ export interface TaskRepository {
    * @throws {InvalidTransitionError} for a move backwards or out of a terminal state
    */
   move(task: Task, status: TaskStatus, now: number): Promise<TaskState | undefined>
-  /** Removes a task; true when a live one was removed. */
+  /** Removes a task, by its id as the task holds it (lower-case); true when a live one was removed. */
   delete(id: string): Promise<boolean>
   /** Removes every task. */
   clear(): Promise<void>
   /** Frees every task expired, each on its org's clock (§15). @returns the ids freed */
   sweep(): Promise<string[]>
+}
+
+/**
+ * Rule 4 of §2, the one place a task id is judged: an id that is not a UUID names no task; a UUID
+ * names the task held under its lower-case form; another org's task reads as absent, as an unknown
+ * or expired one does. Both stores' {@link TaskRepository.find} and {@link TaskRepository.prefetch}.
+ * @param read starts reading the live task held under a lower-case id, whatever its org
+ * @returns the task for an org (any org when none is given), read when called
+ */
+export function findTask(id: string, read: (lowerId: string) => () => Promise<Task | undefined>): (orgId?: string | null) => Promise<Task | undefined> {
+  const reading = isUuid(id) ? read(id.toLowerCase()) : undefined
+  return async (orgId) => {
+    const task = await reading?.()
+    return task && (!orgId || task.orgId === orgId) ? task : undefined
+  }
 }
 
 /** The IRNs issued by tasks still held (§10); issuing and cancelling come with {@link TaskRepository.add}. */

@@ -63,11 +63,20 @@ export function storeSettings(): Partial<Settings> {
  */
 export const ONLY_MEMORY: string | false = process.env.TEST_REDIS_URL ? 'plants code in a task, which a shared store does not keep' : false
 
-/** Builds an app on a manual clock at {@link T0}, without logs or sweep timer. */
-export async function makeApp(settings: Partial<Settings> = {}, options: AppOptions = {}): Promise<TestApp> {
+/** What a test app is closed with: the tap test it belongs to. */
+export interface Teardown {
+  teardown: (fn: () => unknown) => void
+}
+
+/**
+ * Builds an app on a manual clock at {@link T0}, without logs or sweep timer, closed when the test
+ * `t` ends (closing it sooner is fine: a closed app closes again at once).
+ */
+export async function makeApp(t: Teardown, settings: Partial<Settings> = {}, options: AppOptions = {}): Promise<TestApp> {
   const clock = new ControlledClock({ mode: 'manual', start: T0 })
   const app = await buildApp({ logger: false, sweepIntervalMs: 0, clock, ...options, settings: { ...storeSettings(), ...settings } })
-  // Many tests never close their app: a Redis connection must not keep the test process alive.
+  t.teardown(() => app.close())
+  // Until the test ends, a Redis connection must not keep the test process alive.
   const store = app.mock.store as { unref?: () => void }
   store.unref?.()
   const send = async (opts: InjectOptions): Promise<LightMyRequestResponse> => {
@@ -79,7 +88,7 @@ export async function makeApp(settings: Partial<Settings> = {}, options: AppOpti
 }
 
 /** Makes the app listen on a free loopback port, closed when the test ends. @returns the port */
-export async function listen(app: FastifyInstance, t: { teardown: (fn: () => unknown) => void }): Promise<number> {
+export async function listen(app: FastifyInstance, t: Teardown): Promise<number> {
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   return (app.server.address() as { port: number }).port

@@ -1,5 +1,5 @@
 /** Reading the details of a refused spec or body in tests. */
-import { InvalidSpecError } from '../../src/task-spec.js'
+import { InvalidSpecError } from '../../src/validation.js'
 
 /** The details of the InvalidSpecError `run` throws ('no error' when it returns). */
 export function detailsOf(run: () => unknown): unknown {

@@ -7,7 +7,7 @@ const invalid = (details: Array<{ path: string; message: string }>) => errorOf('
 const json = { 'content-type': 'application/json' }
 
 t.test('POST /__admin/tasks with an empty body creates a task with every default', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   for (const headers of [{}, json]) {
     const res = await send({ method: 'POST', url: '/__admin/tasks', headers })
     t.equal(res.statusCode, 201)
@@ -27,7 +27,7 @@ t.test('POST /__admin/tasks with an empty body creates a task with every default
 })
 
 t.test('POST /__admin/tasks with every field', async (t) => {
-  const { send, clock } = await makeApp()
+  const { send, clock } = await makeApp(t)
   const id = 'E0000000-0000-4000-8000-000000000001'
   const res = await send({
     method: 'POST', url: '/__admin/tasks', headers: json,
@@ -47,7 +47,7 @@ t.test('POST /__admin/tasks with every field', async (t) => {
 })
 
 t.test('POST /__admin/tasks rejects invalid specs with details', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const cases: Array<[string, unknown, Array<{ path: string; message: string }>]> = [
     ['not an object', [1], [{ path: '', message: 'must be object' }]],
     ['unknown field', { colour: 'red' }, [{ path: '', message: "must not have property 'colour'" }]],
@@ -84,7 +84,7 @@ t.test('POST /__admin/tasks rejects invalid specs with details', async (t) => {
 })
 
 t.test('POST /__admin/tasks: 409 for a taken id, 507 at MAX_TASKS', async (t) => {
-  const { send } = await makeApp({ maxTasks: 9 })
+  const { send } = await makeApp(t, { maxTasks: 9 })
   const taken = await send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id: TASK.returns.toUpperCase() } })
   t.same([taken.statusCode, taken.json()], [409, errorOf('err-task-exists', 'ClientRequest')])
   t.equal((await send({ method: 'POST', url: '/__admin/tasks' })).statusCode, 201, 'the ninth task fits')
@@ -93,7 +93,7 @@ t.test('POST /__admin/tasks: 409 for a taken id, 507 at MAX_TASKS', async (t) =>
 })
 
 t.test('control-API bodies: JSON only, malformed JSON, over the size limit', async (t) => {
-  const { send } = await makeApp({ maxBodySize: 2048 })
+  const { send } = await makeApp(t, { maxBodySize: 2048 })
   const cases: Array<[string, Record<string, string>, string, number, unknown]> = [
     ['text/plain', { 'content-type': 'text/plain' }, '{}', 400, invalid([{ path: '', message: 'content type must be application/json' }])],
     ['form', { 'content-type': 'application/x-www-form-urlencoded' }, 'a=1', 400, invalid([{ path: '', message: 'content type must be application/json' }])],
@@ -111,7 +111,7 @@ t.test('control-API bodies: JSON only, malformed JSON, over the size limit', asy
 })
 
 t.test('GET /__admin/tasks lists live tasks, filtered by org and status', async (t) => {
-  const { send, clock } = await makeApp()
+  const { send, clock } = await makeApp(t)
   const all = (await send({ url: '/__admin/tasks' })).json() as { tasks: Array<{ id: string; status: string }> }
   t.same(all.tasks.map((x) => x.id), Object.values(TASK))
   const processing = (await send({ url: '/__admin/tasks?status=processing' })).json() as { tasks: Array<{ id: string }> }
@@ -127,7 +127,7 @@ t.test('GET /__admin/tasks lists live tasks, filtered by org and status', async 
 })
 
 t.test('GET and DELETE /__admin/tasks/{id}', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const one = await send({ url: `/__admin/tasks/${TASK.returns.toUpperCase()}` })
   t.same(one.json(), { task: { id: TASK.returns, orgId: ORG1, kind: 'gst-returns-download', status: 'completed', jobs: { total: 1, pending: 0 }, createdAt: iso(T0), expiresAt: iso(T0 + 7 * DAY), pages: 3, polls: 0 } })
   for (const id of ['nope', 'c0000000-0000-4000-8000-000000000000']) {
@@ -146,7 +146,7 @@ t.test('GET and DELETE /__admin/tasks/{id}', async (t) => {
 })
 
 t.test('POST /__admin/tasks/{id}/transition moves forward only', async (t) => {
-  const { send, clock } = await makeApp()
+  const { send, clock } = await makeApp(t)
   const move = (id: string, status: unknown) => send({ method: 'POST', url: `/__admin/tasks/${id}/transition`, headers: json, payload: JSON.stringify({ status }) })
   clock.advance(1000)
   const res = await move(TASK.processing, 'completed')
@@ -171,7 +171,7 @@ t.test('POST /__admin/tasks/{id}/transition moves forward only', async (t) => {
 })
 
 t.test('POST /__admin/orgs registers credentials for strict auth', async (t) => {
-  const { send, clock } = await makeApp()
+  const { send, clock } = await makeApp(t)
   const headers = { 'x-flynn-n-org-id': 'org-new', 'x-flynn-n-user-token': 'tok', ...JSON_ACCEPT }
   const before = await send({ url: path.status(TASK.returns), headers })
   t.same(before.json(), errorOf('err-invalid-org', 'Authorization'))
@@ -190,7 +190,7 @@ t.test('POST /__admin/orgs registers credentials for strict auth', async (t) => 
 })
 
 t.test('the clock: get, advance, set, mode; never backwards', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const post = (payload: unknown) => send({ method: 'POST', url: '/__admin/clock', headers: json, payload: JSON.stringify(payload) })
   t.same((await send({ url: '/__admin/clock' })).json(), { now: iso(T0), mode: 'manual' })
   t.same((await post({ advance: '90s' })).json(), { now: iso(T0 + 90_000), mode: 'manual' })
@@ -223,7 +223,7 @@ t.test('the clock: get, advance, set, mode; never backwards', async (t) => {
 })
 
 t.test('moving the clock 7 days expires the seeded tasks at exactly the TTL', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   await send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: 7 * DAY - 1 } })
   t.equal((await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })).statusCode, 200)
   await send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: 1 } })
@@ -231,7 +231,7 @@ t.test('moving the clock 7 days expires the seeded tasks at exactly the TTL', as
 })
 
 t.test('POST /__admin/reset restores the start-up state', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   await send({ method: 'POST', url: '/__admin/tasks' })
   await send({ method: 'DELETE', url: `/__admin/tasks/${TASK.returns}` })
   await send({ method: 'POST', url: '/__admin/orgs', headers: json, payload: { orgId: 'o', token: 't' } })
@@ -243,7 +243,7 @@ t.test('POST /__admin/reset restores the start-up state', async (t) => {
   t.equal(app.mock.clock.mode, 'system')
   t.ok(Math.abs(app.mock.clock.now() - Date.now()) < 5_000, 'offset cleared')
   t.equal((await app.mock.store.tasks.list()).length, 8)
-  t.equal((await app.mock.store.tasks.get(TASK.returns))?.createdAt, (await app.mock.store.tasks.get(TASK.org2))?.createdAt, 're-seeded at one now')
+  t.equal((await app.mock.store.tasks.find(TASK.returns))?.createdAt, (await app.mock.store.tasks.find(TASK.org2))?.createdAt, 're-seeded at one now')
   t.same(await app.mock.store.journal.list(), [])
   t.same(app.mock.faults.list(), [])
   const org = await send({ url: path.status(TASK.returns), headers: { 'x-flynn-n-org-id': 'o', 'x-flynn-n-user-token': 't', ...JSON_ACCEPT } })
@@ -251,7 +251,7 @@ t.test('POST /__admin/reset restores the start-up state', async (t) => {
 })
 
 t.test('unknown /__admin paths answer the route 404', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   for (const url of ['/__admin', '/__admin/nope', '/__admin/tasks/x/y']) {
     const res = await send({ url })
     t.same([res.statusCode, res.json()], [404, NOT_FOUND], url)
@@ -259,7 +259,7 @@ t.test('unknown /__admin paths answer the route 404', async (t) => {
 })
 
 t.test('ADMIN_TOKEN: every /__admin call needs the bearer token', async (t) => {
-  const { send } = await makeApp({ adminToken: 's3cret' })
+  const { send } = await makeApp(t, { adminToken: 's3cret' })
   const unauthorized = errorOf('err-admin-unauthorized', 'Authorization')
   const calls: Array<{ method: 'GET' | 'POST' | 'DELETE'; url: string }> = [
     { method: 'GET', url: '/__admin/tasks' }, { method: 'POST', url: '/__admin/tasks' }, { method: 'DELETE', url: '/__admin/tasks' },
@@ -288,7 +288,7 @@ t.test('ADMIN_TOKEN: every /__admin call needs the bearer token', async (t) => {
 })
 
 t.test('bodies that would break later answers are refused at creation', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   // Raw JSON text: JSON.stringify itself cannot write 5,000 levels.
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n)
   const cases: Array<[string, string | object | null, Array<{ path: string; message: string }>]> = [
@@ -317,7 +317,7 @@ t.test('bodies that would break later answers are refused at creation', async (t
 })
 
 t.test('the clock stays within writable dates', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const post = (payload: unknown) => send({ method: 'POST', url: '/__admin/clock', headers: json, payload: JSON.stringify(payload) })
   const late = [{ path: '/advance', message: 'must keep the clock at or before 9999-12-31T23:59:59.999Z' }]
   for (const advance of [1e308, '100000000d', 8_640_000_000_000_000]) {
@@ -339,7 +339,7 @@ t.test('the clock stays within writable dates', async (t) => {
 })
 
 t.test('routes that take no body ignore a stray one, whatever its type or size (as GET routes do)', async (t) => {
-  const { send } = await makeApp({ maxBodySize: 1024 })
+  const { send } = await makeApp(t, { maxBodySize: 1024 })
   const stray = [
     { 'content-type': 'application/json', payload: '{bad' },
     { 'content-type': 'text/plain', payload: 'hello' },
@@ -354,7 +354,7 @@ t.test('routes that take no body ignore a stray one, whatever its type or size (
 })
 
 t.test('a task made near the end of time shows that end as its expiry (a four-digit year)', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ method: 'POST', url: '/__admin/tasks', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ createdAt: '9999-12-30T00:00:00.000Z' }) })
   t.same([res.statusCode, res.json().task.createdAt, res.json().task.expiresAt], [201, '9999-12-30T00:00:00.000Z', '9999-12-31T23:59:59.999Z'])
 })

@@ -17,7 +17,7 @@ const statusAs = (send: TestApp['send'], orgId: string, token: string, id: strin
   send({ url: path.status(id), headers: { 'x-flynn-n-org-id': orgId, 'x-flynn-n-user-token': token, ...JSON_ACCEPT } })
 
 t.test('login answers the upstream fields; the token works for each of the user\'s orgs until its expiry on the mock clock', async (t) => {
-  const { send, clock } = await makeApp()
+  const { send, clock } = await makeApp(t)
   const res = await login(send)
   t.equal(res.statusCode, 200)
   t.equal(res.headers['cache-control'], 'no-store')
@@ -54,7 +54,7 @@ t.test('login answers the upstream fields; the token works for each of the user\
 })
 
 t.test('tokenDurationInMins: default 20, capped at 360, refused below 1 or not an integer', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   t.equal((await login(send, { ...DEMO, tokenDurationInMins: 45 })).json().data.expiry, T0 + 45 * 60_000)
   t.equal((await login(send, { ...DEMO, tokenDurationInMins: 1000 })).json().data.expiry, T0 + 360 * 60_000)
   for (const bad of [0, 1.5, '20', null]) {
@@ -64,7 +64,7 @@ t.test('tokenDurationInMins: default 20, capped at 360, refused below 1 or not a
 })
 
 t.test('a missing or malformed field is a 400 naming it, in order', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const cases: Array<[unknown, string]> = [
     [{}, 'handle'],
     [{ handle: '' }, 'handle'],
@@ -87,7 +87,7 @@ t.test('a missing or malformed field is a 400 naming it, in order', async (t) =>
 })
 
 t.test('an unknown handle and a wrong password are indistinguishable; emails match in any case; OTPs from the fixtures', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const wrong = await login(send, { ...DEMO, password: 'nope' })
   const unknown = await login(send, { ...DEMO, handle: 'nobody@example.com' })
   t.same([wrong.statusCode, wrong.json()], [401, INVALID_CREDENTIALS])
@@ -103,7 +103,7 @@ t.test('an unknown handle and a wrong password are indistinguishable; emails mat
 })
 
 t.test('the 11th live session of one user is refused with the upstream body; an expired one frees a place', async (t) => {
-  const { send, clock } = await makeApp()
+  const { send, clock } = await makeApp(t)
   for (let i = 0; i < 9; i++) await login(send)
   clock.advance(60_000)
   t.equal((await login(send)).statusCode, 200, 'the 10th')
@@ -114,7 +114,7 @@ t.test('the 11th live session of one user is refused with the upstream body; an 
 })
 
 t.test('refresh keeps the token with a new expiry; logout ends it everywhere; unknown or expired bearers are the §2 403s', async (t) => {
-  const { send, clock, app } = await makeApp()
+  const { send, clock, app } = await makeApp(t)
   const token = (await login(send)).json().data.token
   clock.advance(15 * 60_000)
   const refreshed = await send({ method: 'PUT', url: LOGIN, headers: { authorization: `Bearer ${token}` } })
@@ -147,7 +147,7 @@ t.test('refresh keeps the token with a new expiry; logout ends it everywhere; un
 
 t.test('other methods answer 405; login requests are journaled without body and with the bearer redacted; no token in logs', async (t) => {
   const lines: string[] = []
-  const { send } = await makeApp({}, { logger: { level: 'info', stream: { write: (line: string) => lines.push(line) } } })
+  const { send } = await makeApp(t, {}, { logger: { level: 'info', stream: { write: (line: string) => lines.push(line) } } })
   const get = await send({ url: LOGIN })
   t.same([get.statusCode, get.headers.allow, get.json()], [405, 'POST, PUT', errorOf('err-method-not-allowed', 'ClientRequest')])
   t.equal((await send({ method: 'GET', url: LOGOUT })).headers.allow, 'POST')
@@ -162,7 +162,7 @@ t.test('other methods answer 405; login requests are journaled without body and 
 })
 
 t.test('users through the control API: add, list, delete (sessions end); a taken handle is 409; reset restores the fixtures', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const spec = { handle: 'ops@example.com', handleType: 'email', password: 'secret', orgIds: [ORG2], givenName: 'Ops' }
   const added = await send({ method: 'POST', url: '/__admin/users', payload: spec })
   t.equal(added.statusCode, 201)
@@ -185,7 +185,7 @@ t.test('users through the control API: add, list, delete (sessions end); a taken
 })
 
 t.test('an org the credentials say little of: its name and PAN are made up, or the PAN comes from its GSTIN', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const bare = '00000000-0000-4000-8000-000000000009'
   const withGstin = '00000000-0000-4000-8000-00000000000a'
   await send({ method: 'POST', url: '/__admin/orgs', payload: { orgId: withGstin, token: 't', gstin: '33AAGCS5127Q1ZY' } })

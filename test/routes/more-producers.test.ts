@@ -13,7 +13,7 @@ async function result(send: TestApp['send'], id: string): Promise<any> {
 }
 
 t.test('e-way bills by IRN over HTTP: the v3 envelope, an e-way bill for an IRN this server issued, item errors otherwise', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const generated = await result(send, await submit(send, producerPath.generate(), { payload: [invoice('W-1'), invoice('W-2')] }))
   const [irn1, irn2] = generated.invoices.map((o: { Irn: string }) => o.Irn)
   await result(send, await submit(send, producerPath.cancel(), { payload: [{ Irn: irn2, CnlRsn: '1' }] }))
@@ -32,7 +32,7 @@ t.test('e-way bills by IRN over HTTP: the v3 envelope, an e-way bill for an IRN 
 })
 
 t.test('consolidated e-way bill over HTTP: GET with the trip sheet number, a zip with a real PDF and its JSON; HEAD creates nothing', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   const res = await send({ url: moreProducerPath.cewbPdf('3310012345', 'ew2'), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.equal(res.statusCode, 200)
   const id = res.json().data['task-id']
@@ -53,7 +53,7 @@ t.test('consolidated e-way bill over HTTP: GET with the trip sheet number, a zip
 })
 
 t.test('GCS scores over HTTP: the v1 envelope, a deterministic score per GSTIN, an item error for a malformed one; 51 GSTINs are 400', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ method: 'POST', url: moreProducerPath.gcs, headers: SUBMIT, payload: JSON.stringify({ gstins: [SELLER, 'bad', SELLER] }) })
   t.same(Object.keys(res.json()), ['data'])
   const entries = await result(send, res.json().data['task-id'])

@@ -13,7 +13,7 @@ const GENERATION = 'einvoice-bulk-generation'
 const ID = 'c0000000-0000-4000-8000-00000000000a'
 
 t.test('GET /__admin/operations lists the eight built-in operations with their routes and defaults', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ url: '/__admin/operations' })
   t.equal(res.statusCode, 200)
   const operations = res.json().operations
@@ -36,7 +36,7 @@ t.test('GET /__admin/operations lists the eight built-in operations with their r
 })
 
 t.test('PUT /__admin/operations/{name} changes the defaults of the tasks it creates from then on; reset restores them', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ method: 'PUT', url: `/__admin/operations/${GENERATION}`, payload: { timeline: [{ status: 'queued', polls: 1 }], outcome: 'failed' } })
   t.equal(res.statusCode, 200)
   t.same([res.json().operation.timeline, res.json().operation.outcome], [[{ status: 'queued', polls: 1 }], 'failed'])
@@ -52,7 +52,7 @@ t.test('PUT /__admin/operations/{name} changes the defaults of the tasks it crea
 })
 
 t.test('POST /__admin/operations/{name}/next queues one-shot overrides, first in first out, with a reserved id', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const queued = await send({ method: 'POST', url: `/__admin/operations/${GENERATION}/next`, payload: { id: ID.toUpperCase(), timeline: [], outcome: 'failed' } })
   t.same([queued.statusCode, queued.json()], [201, { next: { id: ID, timeline: [], outcome: 'failed' } }])
   await send({ method: 'POST', url: `/__admin/operations/${GENERATION}/next`, payload: {} })
@@ -78,7 +78,7 @@ t.test('POST /__admin/operations/{name}/next queues one-shot overrides, first in
 })
 
 t.test('a submit refused for a full store keeps the override queued and issues no IRN', async (t) => {
-  const { send, app } = await makeApp({ maxTasks: 8 })
+  const { send, app } = await makeApp(t, { maxTasks: 8 })
   await send({ method: 'POST', url: `/__admin/operations/${GENERATION}/next`, payload: { id: ID } })
   const full = await send({ method: 'POST', url: producerPath.generate(), headers: SUBMIT, payload: JSON.stringify({ payload: [invoice('L-1')] }) })
   t.same([full.statusCode, full.json()], [507, errorOf('err-task-limit', 'Runtime')])
@@ -97,7 +97,7 @@ const CUSTOM = {
 }
 
 t.test('custom operations: registered at run time, served through the dispatcher with every check, removed, reset', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   const port = await listen(app, t)
   const created = await send({ method: 'POST', url: '/__admin/operations', payload: CUSTOM })
   t.equal(created.statusCode, 201)
@@ -123,10 +123,10 @@ t.test('custom operations: registered at run time, served through the dispatcher
   t.same((await send({ url: path.result(id), headers: { ...AUTH1, ...JSON_ACCEPT } })).json(), { data: { taxpayers: [] } })
   const arrayBody = await fetch(url, { method: 'POST', headers: SUBMIT, body: '[1,2]' })
   const arrayId = ((await arrayBody.json()) as { data: { 'task-id': string } }).data['task-id']
-  t.equal((await app.mock.store.tasks.get(arrayId))?.jobs, 2, 'or the body when it is an array')
+  t.equal((await app.mock.store.tasks.find(arrayId))?.jobs, 2, 'or the body when it is an array')
   const objectBody = await fetch(url, { method: 'POST', headers: SUBMIT, body: '{"x":1}' })
   const objectId = ((await objectBody.json()) as { data: { 'task-id': string } }).data['task-id']
-  t.equal((await app.mock.store.tasks.get(objectId))?.jobs, 2, 'else the spec\'s jobs')
+  t.equal((await app.mock.store.tasks.find(objectId))?.jobs, 2, 'else the spec\'s jobs')
   const emptyList = await fetch(url, { method: 'POST', headers: SUBMIT, body: '{"payload":[]}' })
   t.same([emptyList.status, await emptyList.json()], [400, invalid([{ path: '/payload', message: 'must have 1 to 1000 items' }])])
   const get = await fetch(url, { headers: SUBMIT })
@@ -171,7 +171,7 @@ t.test('custom operations: registered at run time, served through the dispatcher
 })
 
 t.test('custom operation definitions are validated', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const bad = async (change: Record<string, unknown>) => (await send({ method: 'POST', url: '/__admin/operations', payload: { ...CUSTOM, ...change } })).json()
   const pathPattern = 'must match pattern "^/enriched(/((?!\\.\\.?(/|$))[A-Za-z0-9._~-]+|\\{[A-Za-z][A-Za-z0-9_]{0,49}\\})){1,20}$"'
   t.same(await bad({ path: '/other/x' }), invalid([{ path: '/path', message: pathPattern }]))
@@ -192,7 +192,7 @@ t.test('custom operations load from fixtures/operations/*.json and survive a res
   await writeFile(join(dir, 'operations', 'taxpayers.json'), JSON.stringify({ ...CUSTOM, task: { pages: [{ a: 1 }, { a: 2 }] } }))
   const fixtures = await loadFixtures(dir)
   t.equal(fixtures.operations.length, 1)
-  const { send } = await makeApp({}, { fixtures })
+  const { send } = await makeApp(t, {}, { fixtures })
   await send({ method: 'POST', url: '/__admin/reset' })
   const view = (await send({ url: `/__admin/operations/${CUSTOM.name}` })).json().operation
   t.same([view.builtIn, view.timeline], [false, [{ status: 'processing', polls: 1 }]])

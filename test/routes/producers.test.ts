@@ -24,7 +24,7 @@ async function zipOf(send: TestApp['send'], id: string) {
 }
 
 t.test('bulk generation answers a task id in the v1 envelope on v1.0 and the v3 envelope on v3.0, with the task-route headers', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const v1 = await send({ method: 'POST', url: producerPath.generate('v1.0', 'ni1'), headers: SUBMIT, payload: JSON.stringify({ payload: [invoice('A-1')], meta: null }) })
   t.equal(v1.statusCode, 200)
   t.same(Object.keys(v1.json()), ['data'])
@@ -39,7 +39,7 @@ t.test('bulk generation answers a task id in the v1 envelope on v1.0 and the v3 
 })
 
 t.test('a generation task is an ordinary task: kind, jobs, org, the default timeline, the control API and the journal see it', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const id = await submit(send, producerPath.generate(), { payload: [invoice('B-1'), invoice('B-2'), invoice('B-3')] })
   const view = (await send({ url: `/__admin/tasks/${id}` })).json().task
   t.same(view, {
@@ -67,7 +67,7 @@ t.test('a generation task is an ordinary task: kind, jobs, org, the default time
 })
 
 t.test('generation derives per-invoice outcomes: IRN as documented, AckNo, AckDt in IST, in order', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const id = await submit(send, producerPath.generate(), { payload: [invoice('INV/2026/0001'), invoice('INV-0402', (i) => (i.DocDtls.Dt = '02/04/2026'))] })
   const data = await result(send, id)
   const irn1 = expectedIrn(SELLER, '2025-26', 'INV', 'INV/2026/0001')
@@ -93,7 +93,7 @@ t.test('generation derives per-invoice outcomes: IRN as documented, AckNo, AckDt
 })
 
 t.test('each invoice is judged in order: field, GSTIN format and check character, FAIL- switch', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const body = {
     payload: [
       invoice('C-1', (i) => delete i.DocDtls.Dt),
@@ -126,7 +126,7 @@ t.test('each invoice is judged in order: field, GSTIN format and check character
 })
 
 t.test('a duplicate IRN fails with the existing Irn, AckNo and AckDt: earlier in the body, or by a task still held, per org', async (t) => {
-  const { send, clock, app } = await makeApp({ authMode: 'any' })
+  const { send, clock, app } = await makeApp(t, { authMode: 'any' })
   const firstId = await submit(send, producerPath.generate(), { payload: [invoice('D-1'), invoice('D-1')] })
   const first = await result(send, firstId)
   const issued = first.invoices[0]
@@ -137,7 +137,7 @@ t.test('a duplicate IRN fails with the existing Irn, AckNo and AckDt: earlier in
   t.same(again.invoices[0].error, duplicate, 'by a task still held, with the first AckDt')
   const otherOrg = await send({ method: 'POST', url: producerPath.generate(), headers: { ...SUBMIT, 'x-flynn-n-org-id': ORG2 }, payload: JSON.stringify({ payload: [invoice('D-1')] }) })
   const otherId = otherOrg.json().data['task-id']
-  t.equal((await app.mock.store.tasks.get(otherId))?.result && ((await app.mock.store.tasks.get(otherId))?.result as any).invoices[0].status, 'success', 'another org may issue the same IRN')
+  t.equal((await app.mock.store.tasks.find(otherId))?.result && ((await app.mock.store.tasks.find(otherId))?.result as any).invoices[0].status, 'success', 'another org may issue the same IRN')
   await send({ method: 'DELETE', url: `/__admin/tasks/${firstId}` })
   const afterDelete = await result(send, await submit(send, producerPath.generate(), { payload: [invoice('D-1')] }))
   t.equal(afterDelete.invoices[0].status, 'success', 'once the issuing task is gone, the IRN is free again')
@@ -145,7 +145,7 @@ t.test('a duplicate IRN fails with the existing Irn, AckNo and AckDt: earlier in
 })
 
 t.test('the zip holds result.json and one JSON file per invoice; SignedInvoice and SignedQRCode verify with the published key', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const id = await submit(send, producerPath.generate(), { payload: [invoice('E/1'), invoice('FAIL-2')] })
   const entries = await zipOf(send, id)
   t.same(entries.map((e) => e.name), ['result.json', 'invoices/1-E-1.json', 'invoices/2-FAIL-2.json'])
@@ -172,7 +172,7 @@ t.test('the zip holds result.json and one JSON file per invoice; SignedInvoice a
 })
 
 t.test('with meta.generatePdf the zip holds one PDF per success, showing the IRN; the same task gives the same bytes', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const id = await submit(send, producerPath.generate(), { payload: [invoice('P-1'), invoice('FAIL-2')], meta: { generatePdf: true } })
   const entries = await zipOf(send, id)
   t.same(entries.map((e) => e.name), ['result.json', 'invoices/1-P-1.json', 'invoices/1-P-1.pdf', 'invoices/2-FAIL-2.json'])
@@ -190,7 +190,7 @@ t.test('the same body from the same org gives the same content in another server
   const bodies = { payload: [invoice('S-1'), invoice('S-2', (i) => (i.SellerDtls.Gstin = 'bad'))] }
   const contents = []
   for (let i = 0; i < 2; i++) {
-    const { send } = await makeApp()
+    const { send } = await makeApp(t)
     const entries = await zipOf(send, await submit(send, producerPath.generate(), bodies))
     contents.push(entries.map((e) => [e.name, e.content.toString('base64')]))
   }
@@ -198,7 +198,7 @@ t.test('the same body from the same org gives the same content in another server
 })
 
 t.test('cancellation: an issued IRN cancels once within 24 hours; late, twice, unknown or bad items fail with their rule', async (t) => {
-  const { send, clock } = await makeApp()
+  const { send, clock } = await makeApp(t)
   const generated = await result(send, await submit(send, producerPath.generate(), { payload: [invoice('K-1'), invoice('K-2'), invoice('K-3')] }))
   const [irn1, irn2, irn3] = generated.invoices.map((o: { Irn: string }) => o.Irn)
   clock.advance(2 * HOUR)
@@ -233,14 +233,14 @@ t.test('cancellation: an issued IRN cancels once within 24 hours; late, twice, u
 })
 
 t.test('seeded fixture IRNs are not registered as issued', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const seeded = '8bc60f768b2ca93fb34fc1c7198076da79a9f71e6f6923dcda5c9d92ab4a99c6'
   const entries = await result(send, await submit(send, producerPath.cancel(), { payload: [{ Irn: seeded, CnlRsn: '1' }] }))
   t.same(entries[0].error.message, 'err-irn-not-found')
 })
 
 t.test('order of checks: route, method, fault, auth, accept, content type, body size, body', async (t) => {
-  const { send } = await makeApp({ maxPayloadSize: 2048 })
+  const { send } = await makeApp(t, { maxPayloadSize: 2048 })
   const body = JSON.stringify({ payload: [invoice('O-1')] })
   const post = (url: string, headers: Record<string, string>, payload = body) => send({ method: 'POST', url, headers, payload })
   t.same((await post(producerPath.generate('v2.0'), SUBMIT)).json(), NOT_FOUND, 'unknown version')
@@ -273,7 +273,7 @@ t.test('order of checks: route, method, fault, auth, accept, content type, body 
 })
 
 t.test('body shapes: an empty list, more than 1,000 items, a wrong shape are 400; 1,000 invoices are accepted', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const post = (payload: unknown, url = producerPath.generate()) => send({ method: 'POST', url, headers: SUBMIT, payload: JSON.stringify(payload) })
   t.same((await post({ payload: [] })).json(), invalid([{ path: '/payload', message: 'must NOT have fewer than 1 items' }]))
   t.same((await post({ payload: [] }, producerPath.cancel())).json(), invalid([{ path: '/payload', message: 'must NOT have fewer than 1 items' }]))
@@ -299,7 +299,7 @@ t.test('body shapes: an empty list, more than 1,000 items, a wrong shape are 400
 })
 
 t.test('faults match producer routes by operation name; a faulted submit creates no task; "*" never matches them', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   const fault = await send({ method: 'POST', url: '/__admin/faults', payload: { route: 'einvoice-bulk-generation', respond: { status: 503, retryAfter: 2 } } })
   t.equal(fault.statusCode, 201)
   await send({ method: 'POST', url: '/__admin/faults', payload: { route: '*', respond: { status: 500 } } })
@@ -316,7 +316,7 @@ t.test('faults match producer routes by operation name; a faulted submit creates
 })
 
 t.test('a before-response drop on a producer cuts the connection and creates nothing', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   const port = await listen(app, t)
   await send({ method: 'POST', url: '/__admin/faults', payload: { route: 'gst-returns-download', drop: 'before-response' } })
   const before = (await app.mock.store.tasks.list()).length
@@ -329,14 +329,14 @@ t.test('a before-response drop on a producer cuts the connection and creates not
 })
 
 t.test('auth off: producer tasks belong to org 1', async (t) => {
-  const { send } = await makeApp({ authMode: 'off' })
+  const { send } = await makeApp(t, { authMode: 'off' })
   const res = await send({ method: 'POST', url: producerPath.generate(), headers: { accept: 'application/json', 'content-type': 'application/json' }, payload: JSON.stringify({ payload: [invoice('Z-1')] }) })
   const id = res.json().data['task-id']
   t.equal((await send({ url: `/__admin/tasks/${id}` })).json().task.orgId, AUTH1['x-flynn-n-org-id'])
 })
 
 t.test('GST returns download over HTTP: the v3 envelope, one page per period x return x section, for the org\'s GSTIN', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const body = [{ fromRetPeriod: '112025', toRetPeriod: '012026', returns: { gstr1: { b2b: {}, hsn: {} }, gstr2b: { b2b: {} } } }]
   const res = await send({ method: 'POST', url: producerPath.returns, headers: SUBMIT, payload: JSON.stringify(body) })
   const id = res.json().data['task-id']
@@ -360,7 +360,7 @@ t.test('GST returns download over HTTP: the v3 envelope, one page per period x r
 })
 
 t.test('IMS invoices download over HTTP: GET with section and status, pages of 500; HEAD checks and creates nothing', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   const res = await send({ url: producerPath.ims('section=B2B&status=A'), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.equal(res.statusCode, 200)
   const id = res.json().data['task-id']
@@ -381,7 +381,7 @@ t.test('IMS invoices download over HTTP: GET with section and status, pages of 5
 })
 
 t.test('GST e-invoice download over HTTP: the zip holds result.json and the e-invoice files', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const id = await submit(send, producerPath.einvoiceDownload, { retPeriod: '012026', supplyType: 'B2B', gstin: SELLER, recipientGstin: BUYER })
   const entries = await zipOf(send, id)
   const summary = JSON.parse(entries[0]!.content.toString('utf8'))

@@ -24,7 +24,7 @@ import { rawRequest } from '../helpers/http.js'
 const json = { ...AUTH1, ...JSON_ACCEPT }
 
 t.test('every task-route answer carries X-CALL-ID, Vary and Cache-Control, a fresh id each time', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const urls = [path.status(TASK.returns), path.result(TASK.processing), path.status('nope'), path.status(TASK.returns, 'v2.0')]
   const seen = new Set<string>()
   for (const url of urls) {
@@ -40,7 +40,7 @@ t.test('every task-route answer carries X-CALL-ID, Vary and Cache-Control, a fre
 })
 
 t.test('rule 1: routes and versions', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const cases: Array<[string, string]> = [
     ['unknown path', '/enriched/tasks/v1.0/nothing/' + TASK.returns],
     ['root', '/'],
@@ -69,14 +69,14 @@ t.test('rule 1: routes and versions', async (t) => {
 })
 
 t.test('rule 1: percent-encoded path parameters and static parts are decoded', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ url: `/enriched/tasks/v1%2E0/st%61tus/${TASK.returns.replace('a', '%61')}`, headers: json })
   t.equal(res.statusCode, 200)
   t.same(res.json(), { data: { task: { id: TASK.returns, status: 'completed', pages: 3 } } })
 })
 
 t.test('rule 1: any other method gets 405 with Allow, before auth and without reading the body', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const methods = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND', 'PURGE', 'QUERY', 'M-SEARCH'] as const
   for (const route of [path.status(TASK.returns), path.download(TASK.returns), path.result(TASK.returns), path.page(TASK.returns, 0)]) {
     for (const method of methods) {
@@ -96,7 +96,7 @@ t.test('rule 1: any other method gets 405 with Allow, before auth and without re
 })
 
 t.test('rule 2: strict auth, each failure', async (t) => {
-  const { send, clock, app } = await makeApp()
+  const { send, clock, app } = await makeApp(t)
   const url = path.status(TASK.returns)
   const cases: Array<[string, Record<string, string>, string]> = [
     ['org missing', { 'x-flynn-n-user-token': TOKEN1 }, 'err-invalid-org'],
@@ -134,7 +134,7 @@ t.test('rule 2: strict auth, each failure', async (t) => {
 })
 
 t.test('rule 2: auth mode any accepts any non-empty pair and scopes by org', async (t) => {
-  const { send } = await makeApp({ authMode: 'any' })
+  const { send } = await makeApp(t, { authMode: 'any' })
   const anyone = { 'x-flynn-n-org-id': 'someone', 'x-flynn-n-user-token': 'whatever', ...JSON_ACCEPT }
   const res = await send({ url: path.status(TASK.returns), headers: anyone })
   t.equal(res.statusCode, 404, 'another org sees nothing')
@@ -148,7 +148,7 @@ t.test('rule 2: auth mode any accepts any non-empty pair and scopes by org', asy
 })
 
 t.test('rule 2: auth mode off ignores the headers and acts as org 1', async (t) => {
-  const { send } = await makeApp({ authMode: 'off' })
+  const { send } = await makeApp(t, { authMode: 'off' })
   const res = await send({ url: path.status(TASK.returns), headers: JSON_ACCEPT })
   t.equal(res.statusCode, 200)
   const org2 = await send({ url: path.status(TASK.org2), headers: { 'x-flynn-n-org-id': ORG2, 'x-flynn-n-user-token': TOKEN2, ...JSON_ACCEPT } })
@@ -170,7 +170,7 @@ async function checkAccept(t: Test, send: TestApp['send'], cases: Array<[string,
 }
 
 t.test('rule 3: strict accept mode', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const cases: Array<[string, string | undefined, boolean]> = [
     ['missing', undefined, false],
     ['empty', '', false],
@@ -208,7 +208,7 @@ t.test('rule 3: strict accept mode', async (t) => {
 })
 
 t.test('rule 3: lenient accept mode negotiates', async (t) => {
-  const { send } = await makeApp({ acceptMode: 'lenient' })
+  const { send } = await makeApp(t, { acceptMode: 'lenient' })
   const cases: Array<[string, string | undefined, boolean]> = [
     ['missing', undefined, true],
     ['empty', '', false],
@@ -225,7 +225,7 @@ t.test('rule 3: lenient accept mode negotiates', async (t) => {
 })
 
 t.test('rule 3: repeated accept headers are read as one, joined with ", "', async (t) => {
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const port = await listen(app, t)
   const res = await rawRequest(
     port,
@@ -236,7 +236,7 @@ t.test('rule 3: repeated accept headers are read as one, joined with ", "', asyn
 })
 
 t.test('rule 4: task lookup', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const cases: Array<[string, string]> = [
     ['not a UUID', 'not-a-uuid'],
     ['UUID without dashes', TASK.returns.replaceAll('-', '')],
@@ -263,7 +263,7 @@ t.test('rule 4: task lookup', async (t) => {
 })
 
 t.test('rule 5: page numbers', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const bad = ['-1', '+1', '1.0', '1e2', ' 1', 'one', '0x1', '９', '99999999999999999999', '']
   for (const page of bad) {
     const res = await send({ url: path.page(TASK.returns, encodeURIComponent(page)), headers: json })
@@ -278,7 +278,7 @@ t.test('rule 5: page numbers', async (t) => {
 })
 
 t.test('rule 6: download, result and pages need a completed task', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const cases: Array<[string, string, string, object]> = [
     ['processing', TASK.processing, 'processing', { total: 10, pending: 10 }],
     ['failed', TASK.failed, 'failed', { total: 5, pending: 5 }],
@@ -298,7 +298,7 @@ t.test('rule 6: download, result and pages need a completed task', async (t) => 
 })
 
 t.test('rule 7: page bounds', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ url: path.page(TASK.returns, 3), headers: json })
   t.same([res.statusCode, res.json()], [404, pageNotFound(TASK.returns, '3')])
   const huge = await send({ url: path.page(TASK.returns, '9007199254740991'), headers: json })
@@ -308,7 +308,7 @@ t.test('rule 7: page bounds', async (t) => {
 })
 
 t.test('the order of the rules holds when two fail at once', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const cases: Array<[string, { method?: 'GET' | 'POST'; url: string; headers: Record<string, string> }, number, unknown]> = [
     ['version beats method', { method: 'POST', url: path.status('x', 'v9') , headers: {} }, 404, NOT_FOUND],
     ['method beats auth', { method: 'POST', url: path.status('x'), headers: {} }, 405, errorOf('err-method-not-allowed', 'ClientRequest')],
@@ -326,7 +326,7 @@ t.test('the order of the rules holds when two fail at once', async (t) => {
 })
 
 t.test('§3 status: docs shape, pages when completed and paged, Retry-After only while not terminal', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const cases: Array<[string, object, string | undefined]> = [
     [TASK.einvoices, { id: TASK.einvoices, status: 'completed' }, undefined],
     [TASK.returns, { id: TASK.returns, status: 'completed', pages: 3 }, undefined],
@@ -344,7 +344,7 @@ t.test('§3 status: docs shape, pages when completed and paged, Retry-After only
 })
 
 t.test('§3 status: atlas shape', async (t) => {
-  const { send } = await makeApp({ statusShape: 'atlas' })
+  const { send } = await makeApp(t, { statusShape: 'atlas' })
   const done = await send({ url: path.status(TASK.returns), headers: json })
   t.equal(done.body, JSON.stringify({ data: { id: TASK.returns, status: 'completed', jobs: { total: 1, pending: 0 } } }))
   const running = await send({ url: path.status(TASK.processing), headers: json })
@@ -353,7 +353,7 @@ t.test('§3 status: atlas shape', async (t) => {
 })
 
 t.test('§3 Retry-After: the interval, capped by the end of an ms phase', async (t) => {
-  const { send, clock } = await makeApp({ retryAfterS: 10 })
+  const { send, clock } = await makeApp(t, { retryAfterS: 10 })
   const url = path.status(TASK.thirtySeconds)
   const retryAfter = async () => (await send({ url, headers: json })).headers['retry-after']
   t.equal(await retryAfter(), '10', '30 s left: the interval')
@@ -370,11 +370,11 @@ t.test('§3 Retry-After: the interval, capped by the end of an ms phase', async 
 })
 
 t.test('§3 result and pages', async (t) => {
-  const { send, app } = await makeApp()
+  const { send, app } = await makeApp(t)
   const paged = await send({ url: path.result(TASK.returns), headers: json })
   t.equal(paged.body, JSON.stringify({ data: { pages: 3 } }))
   const plain = await send({ url: path.result(TASK.cancellation), headers: json })
-  const task = (await app.mock.store.tasks.get(TASK.cancellation))
+  const task = (await app.mock.store.tasks.find(TASK.cancellation))
   t.equal(plain.statusCode, 200)
   t.same(plain.json(), { data: task?.result })
   const entries = (plain.json() as { data: Array<{ status: boolean; details?: string; error?: object }> }).data
@@ -383,12 +383,12 @@ t.test('§3 result and pages', async (t) => {
   for (let k = 0; k < 3; k++) {
     const page = await send({ url: path.page(TASK.returns, k), headers: json })
     t.equal(page.statusCode, 200)
-    t.same(page.json(), { data: (await app.mock.store.tasks.get(TASK.returns))?.pages?.page(k) })
+    t.same(page.json(), { data: (await app.mock.store.tasks.find(TASK.returns))?.pages?.page(k) })
   }
 })
 
 t.test('§3 download headers; HEAD answers the same status and headers with no body', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const get = await send({ url: path.download(TASK.ewaybill), headers: { ...AUTH1, ...ZIP_ACCEPT } })
   t.equal(get.statusCode, 200)
   t.equal(get.headers['content-type'], 'application/zip')
@@ -411,14 +411,14 @@ t.test('§3 download headers; HEAD answers the same status and headers with no b
 })
 
 t.test('a request body and Content-Type on a task route are ignored', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const res = await send({ url: path.status(TASK.returns), headers: { ...json, 'content-type': 'text/xml' }, payload: '<x' })
   t.equal(res.statusCode, 200)
 })
 
 t.test('an unexpected failure answers the contract 500 without details', { skip: ONLY_MEMORY }, async (t) => {
-  const { send, app } = await makeApp()
-  const task = (await app.mock.store.tasks.get(TASK.returns))
+  const { send, app } = await makeApp(t)
+  const task = (await app.mock.store.tasks.find(TASK.returns))
   t.ok(task)
   Object.defineProperty(task, 'result', { get: () => { throw new Error('boom at /secret/path.ts') } })
   const res = await send({ url: path.result(TASK.returns), headers: json })

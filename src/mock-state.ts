@@ -23,8 +23,13 @@ import { taskFromSpec, type SpecDefaults } from './task-spec.js'
 import { Task, type TaskSource, type TaskStatus } from './task.js'
 import { makeUser, type LoginData, type User, type UserSpec, type UserView } from './users.js'
 
-/** Everything the routes act on. */
-export class Mock {
+/**
+ * The mock's state and the steps that change it, everything the routes act on: the settings, the
+ * store (the shared documents — clock, credentials, users, faults, operations — and the tasks,
+ * issued IRNs and journal), the fixtures it seeds, the demo IRP's signer, whether the server is
+ * ready, and the downloads in flight. The app decorates itself with it as `app.mock`.
+ */
+export class MockState {
   /** False once shutdown has begun (`/readyz` answers 503). */
   ready = false
   /** Zip streams being sent right now; each leaves the set when it closes (ends or is destroyed). */
@@ -188,7 +193,7 @@ export class Mock {
     return this.store.update(['auth'], (s) => s.users.startSession(login, token))
   }
 
-  /** Tracks a download stream in {@link Mock.downloads} until it closes. */
+  /** Tracks a download stream in {@link MockState.downloads} until it closes. */
   trackDownload<T extends Readable>(stream: T): T {
     this.downloads.add(stream)
     stream.once('close', () => this.downloads.delete(stream))
@@ -300,7 +305,7 @@ export class Mock {
   }
 }
 
-/** A producer's source (§10): what {@link Mock.rebuild} builds a task from. */
+/** A producer's source (§10): what {@link MockState.rebuild} builds a task from. */
 type ProducedSource = Exclude<TaskSource, { spec: unknown }>
 
 /** The task an operation's derivation describes, made from its source (the one shape for making and rebuilding it). */

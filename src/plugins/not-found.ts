@@ -1,0 +1,40 @@
+/**
+ * Rule 1's 404 (reference-behaviour.md §2) for a path no route matches, answered before any body
+ * is read; under /__admin, after the admin token check (routes/admin.ts answers those).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Settings } from '../config.js'
+import { ContractError, routeNotFound } from '../errors.js'
+import { tokenMatches } from '../routes/admin.js'
+import { appWide } from './app-wide.js'
+
+/** URLs under the control API's prefix, whose unknown paths routes/admin.ts answers. */
+const ADMIN_SCOPE = /^\/__admin(?:[/?]|$)/
+
+/** Answers an unknown path outside /__admin with the 404 of rule 1. Register it before any route. */
+export const notFound = appWide('not-found', async (app) => {
+  app.addHook('onRequest', async (request) => {
+    if (request.is404 && !ADMIN_SCOPE.test(request.url)) throw routeNotFound()
+  })
+
+  // Unreachable: the onRequest hook above answers every unknown path before body parsing. Kept
+  // so that Fastify's default 404 body can never be sent.
+  /* c8 ignore start */
+  app.setNotFoundHandler(() => {
+    throw routeNotFound()
+  })
+  /* c8 ignore stop */
+})
+
+/**
+ * Fastify's `frameworkErrors`: errors met while routing (a path that cannot be percent-decoded,
+ * FST_ERR_BAD_URL; and, were they configured, over-long parameters or async constraints) all mean
+ * the path matches no route: rule 1's 404. Under /__admin the token is checked first, as for every
+ * other path there (§7).
+ */
+export function answerRoutingError(settings: Settings, request: FastifyRequest, reply: FastifyReply): void {
+  const token = settings.adminToken
+  const locked = token !== undefined && ADMIN_SCOPE.test(request.url) && !tokenMatches(request.headers.authorization, token)
+  const answer = locked ? new ContractError('err-admin-unauthorized') : routeNotFound()
+  void reply.header('x-call-id', request.id).code(answer.status).send(answer.body)
+}

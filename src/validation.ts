@@ -1,0 +1,116 @@
+/**
+ * Request validation, shared by the control API, the producer routes and the fixtures: the one
+ * Ajv instance and the validators it compiles, the error every invalid body answers (§7
+ * `400 err-invalid-request`, with details), and the formats checked by hand (UUIDs, ISO-8601
+ * date-times, nesting depth).
+ */
+import { Ajv, type ErrorObject } from 'ajv'
+import { MAX_TIME_MS } from './clock.js'
+import { MockError } from './errors.js'
+
+/** Canonical 8-4-4-4-12 hex UUID, any case (§2 rule 4). */
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+const UUID = new RegExp(UUID_PATTERN)
+
+/** True when `value` is a UUID in canonical form (any case). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value)
+}
+
+/** An ISO-8601 date-time with a zone (`2026-01-15T10:00:00Z`, `2026-01-15T15:30:00.5+05:30`). */
+export const ISO_8601 = '^(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,3}))?)?(Z|[+-]\\d{2}:\\d{2})$'
+const ISO_8601_RE = new RegExp(ISO_8601)
+
+/**
+ * Parses an ISO-8601 date-time (see {@link ISO_8601}) that names a real instant: no 30 February,
+ * no hour 24, no offset past ±23:59.
+ * @returns epoch ms, or undefined when the text is not such a date-time
+ */
+export function parseDateTime(text: string): number | undefined {
+  const match = ISO_8601_RE.exec(text)
+  if (!match) return undefined
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number]
+  const ms = Number((match[7] ?? '0').padEnd(3, '0'))
+  const zone = match[8] as string
+  const wallClock = Date.UTC(year, month - 1, day, hour, minute, second, ms)
+  const check = new Date(wallClock)
+  const real =
+    check.getUTCFullYear() === year && check.getUTCMonth() === month - 1 && check.getUTCDate() === day &&
+    check.getUTCHours() === hour && check.getUTCMinutes() === minute && check.getUTCSeconds() === second
+  if (!real) return undefined
+  if (zone === 'Z') return wallClock
+  const [zoneHours, zoneMinutes] = zone.slice(1).split(':').map(Number) as [number, number]
+  if (zoneHours > 23 || zoneMinutes > 59) return undefined
+  return wallClock - (zone.startsWith('-') ? -1 : 1) * (zoneHours * 60 + zoneMinutes) * 60_000
+}
+
+/**
+ * The instant a date-time field names (`createdAt`, `expiresAt`), in epoch ms, when it is a real
+ * ISO-8601 instant at or before {@link MAX_TIME_MS}; else undefined (see {@link notADateTime}).
+ */
+export function instantOf(text: string): number | undefined {
+  const at = parseDateTime(text)
+  return at === undefined || at > MAX_TIME_MS ? undefined : at
+}
+
+/** The detail of a date-time field at `path` that names no such instant. */
+export const notADateTime = (path: string): ValidationDetail => ({ path, message: 'must be a valid ISO-8601 date-time' })
+
+/** How deep JSON given for a result, a page, a file or a producer's body may nest (deeper is refused with 400). */
+export const MAX_JSON_DEPTH = 64
+
+/** True when `value` nests arrays and objects deeper than `max` levels (checked without recursion). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number]
+    if (node === null || typeof node !== 'object') continue
+    if (depth >= max) return true
+    for (const child of Object.values(node)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
+/** One reason a body is invalid: a JSON pointer into the body and what is wrong there. */
+export interface ValidationDetail {
+  path: string
+  message: string
+}
+
+/** Thrown when a spec or other control-API body is invalid (§7 `400 err-invalid-request`). */
+export class InvalidSpecError extends MockError {
+  constructor(readonly details: ValidationDetail[]) {
+    super('ERR_INVALID_SPEC', details.map((d) => `${d.path || '/'} ${d.message}`).join('; '))
+  }
+}
+
+// strictRequired is off: `not: { required: [...] }` names properties defined beside it, not inside.
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true })
+
+/**
+ * Compiles a JSON Schema into a function that returns the body typed as `T`.
+ * @throws {InvalidSpecError} listing every violation
+ */
+export function validator<T>(schema: object): (body: unknown) => T {
+  const validate = ajv.compile(schema)
+  return (body) => {
+    if (validate(body)) return body as T
+    // A failed oneOf/anyOf reports each branch's errors too; its own error says it all.
+    const errors = (validate.errors as ErrorObject[]).filter((e) => !/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath))
+    throw new InvalidSpecError(errors.map(toDetail))
+  }
+}
+
+function toDetail(error: ErrorObject): ValidationDetail {
+  const path = error.instancePath
+  if (error.keyword === 'additionalProperties') {
+    return { path, message: `must not have property '${String(error.params.additionalProperty)}'` }
+  }
+  if (error.keyword === 'not' && path.startsWith('/timeline/')) {
+    return { path, message: 'must not have both ms and polls' }
+  }
+  if (error.keyword === 'oneOf' && path.startsWith('/files/')) {
+    return { path, message: 'must have exactly one of json, text or base64' }
+  }
+  return { path, message: String(error.message) }
+}
