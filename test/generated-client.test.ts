@@ -188,7 +188,7 @@ t.test('types generated from the document type-check a strict openapi-fetch clie
   if (diagnostics.length > 0) return
   t.equal(program.emit().diagnostics.length, 0, 'compiled')
 
-  const { app } = await makeApp()
+  const { app } = await makeApp(t)
   const port = await listen(app, t)
   const client = (await import(pathToFileURL(join(dir, 'client.js')).href)) as {
     run: (baseUrl: string) => Promise<{ token: string; created: { taskId: string } } & Record<string, unknown>>

@@ -44,7 +44,7 @@ t.test('GET /documentation serves the interactive UI, its assets included', asyn
 })
 
 t.test('the page loads the document from /documentation/json and /documentation/yaml', async (t) => {
-  const { send } = await makeApp()
+  const { send } = await makeApp(t)
   const json = await send({ url: '/documentation/json' })
   t.equal(json.statusCode, 200)
   t.same(json.json(), document)
