@@ -140,8 +140,6 @@ export function checkResponse(response: CheckedResponse): void {
   }
   // Node's own 431 comes before any route and carries nothing of ours.
   if (status === 431) return
-  // The UI's assets under /documentation/ are served by @fastify/swagger-ui (see openapi.test.ts).
-  if (pathname.startsWith('/documentation/')) return
   const template = templateOf(pathname)
   if (!template) {
     // Behind ADMIN_TOKEN even an unknown /__admin path answers 401 first.
