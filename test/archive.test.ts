@@ -221,3 +221,39 @@ t.test('a lazy entry that fails cuts the download; the process stays up and serv
   const zip = await fetch(`http://127.0.0.1:${port}${path.download(TASK.ewaybill)}`, { headers: { ...AUTH1, ...ZIP_ACCEPT } })
   t.equal((await unzip(Buffer.from(await zip.arrayBuffer()))).length, 3, 'and the next zip is whole')
 })
+
+t.test('MAX_DOWNLOADS zips stream at once; one more answers 503 with Retry-After: 1 before any byte (§16)', async (t) => {
+  const { app } = await makeApp(t, { maxDownloads: 2 })
+  const id = 'd0000000-0000-4000-8000-000000010003'
+  await addGenerated(app, id, 2_000, 100)
+  const port = await listen(app, t)
+  const url = `http://127.0.0.1:${port}${path.download(id)}`
+  // Two downloads that the client stops reading after the first bytes: they stay in flight.
+  const opened = await Promise.all([1, 2].map(() => new Promise<ReturnType<typeof request>>((resolve, reject) => {
+    const req = request(url, { headers: { ...AUTH1, ...ZIP_ACCEPT } }, (res) => {
+      t.equal(res.statusCode, 200)
+      res.once('data', () => { res.pause(); resolve(req) })
+    })
+    req.on('error', reject)
+    req.end()
+  })))
+  t.equal(app.mock.downloads.size, 2)
+  const refused = await fetch(url, { headers: { ...AUTH1, ...ZIP_ACCEPT } })
+  t.equal(refused.status, 503)
+  t.equal(refused.headers.get('retry-after'), '1')
+  t.equal(refused.headers.get('content-type'), 'application/json; charset=utf-8')
+  t.same(await refused.json(), { error: { message: 'err-service-unavailable', type: 'Runtime', args: {} } })
+  const head = await fetch(url, { method: 'HEAD', headers: { ...AUTH1, ...ZIP_ACCEPT } })
+  t.equal(head.status, 200, 'HEAD builds no archive, so it is not counted')
+  const journal = (await app.inject({ url: '/__admin/requests' })).json().requests as Array<{ method: string; status: number }>
+  t.same(journal.slice(-2).map((r) => [r.method, r.status]), [['GET', 503], ['HEAD', 200]], 'the refusal is journaled')
+
+  // One download ends (the client leaves): the next one streams whole.
+  opened[0]?.destroy()
+  await until(() => app.mock.downloads.size === 1)
+  const whole = await fetch(`http://127.0.0.1:${port}${path.download(TASK.ewaybill)}`, { headers: { ...AUTH1, ...ZIP_ACCEPT } })
+  t.equal(whole.status, 200)
+  t.equal((await unzip(Buffer.from(await whole.arrayBuffer()))).length, 3)
+  opened[1]?.destroy()
+  await until(() => app.mock.downloads.size === 0)
+})

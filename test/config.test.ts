@@ -21,6 +21,7 @@ t.test('the defaults of §8', async (t) => {
     maxHeaderSize: 16_384,
     maxBodySize: 1_048_576,
     maxPayloadSize: 5_242_880,
+    maxDownloads: 16,
     store: 'memory',
     storePrefix: 'etm:',
     seed: 'if-empty'
@@ -78,6 +79,7 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
     MAX_HEADER_SIZE: ['100', '2000000'],
     MAX_BODY_SIZE: ['1', 'big'],
     MAX_PAYLOAD_SIZE: ['1023', 'big'],
+    MAX_DOWNLOADS: ['0', '10001', 'many'],
     STORE: ['redis-cluster', 'mysql://db', 'redis://', 'redis://[::1'],
     REDIS_URL: ['localhost:6379', 'http://cache'],
     STORE_PREFIX: ['', 'a b', 'x'.repeat(101)],

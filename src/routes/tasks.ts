@@ -155,9 +155,11 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
       if (!task.pages || page >= task.pages.count) throw pageNotFound()
       return { data: task.pages.page(page) }
     case 'download':
-      reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)
       // HEAD answers the headers without building the archive.
-      if (request.method === 'HEAD') return reply.send(Readable.from([]))
+      if (request.method === 'HEAD') return reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`).send(Readable.from([]))
+      // Each zip in flight holds memory: past MAX_DOWNLOADS, a clear 503 before any byte (§16).
+      if (mock.downloads.size >= settings.maxDownloads) throw new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
+      reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)
       return reply.send(zipStream(mock, task, state, request))
   }
 }
