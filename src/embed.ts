@@ -12,6 +12,7 @@ import type { Settings } from './config.js'
 import { MockError, type ErrorBody } from './errors.js'
 import type { Fault } from './faults.js'
 import type { JournalEntry } from './journal.js'
+import { MAX_PAGE } from './routes/admin.js'
 import type { CustomOperationSpec, NextOverride, OperationSettings, OperationView } from './operations/registry.js'
 import type { ClockView, TaskView } from './views.js'
 import type { TaskSpec } from './task-spec.js'
@@ -96,7 +97,15 @@ export class AdminClient {
 
   /** Every live task, optionally filtered by org and status; in a namespace, only the client's org's. */
   async listTasks(filter: { orgId?: string; status?: TaskStatus } = {}): Promise<TaskView[]> {
-    return (await this.#call<{ tasks: TaskView[] }>('GET', `/tasks${query(filter)}`)).tasks
+    // The list is paged (§16): follow `next` to its end.
+    const tasks: TaskView[] = []
+    for (let cursor: string | undefined, more = true; more;) {
+      const page = await this.#call<{ tasks: TaskView[]; next: string | null }>('GET', `/tasks${query({ ...filter, limit: MAX_PAGE, cursor })}`)
+      tasks.push(...page.tasks)
+      cursor = page.next ?? undefined
+      more = page.next !== null
+    }
+    return tasks
   }
 
   /** Moves a task forward (§4); throws a 409 AdminError for an illegal move (in a namespace, a 404 one for another org's task). */
@@ -162,7 +171,19 @@ export class AdminClient {
 
   /** The request journal, oldest first (`limit`: only the newest n); in a namespace, only requests made with the org's id. */
   async requests(filter: { path?: string; limit?: number } = {}): Promise<JournalEntry[]> {
-    return (await this.#call<{ requests: JournalEntry[] }>('GET', `/requests${query(filter)}`)).requests
+    // The journal is paged from the newest back (§16): follow `next` until `limit` (or all) are read.
+    const wanted = filter.limit ?? Infinity
+    const pages: JournalEntry[][] = []
+    let read = 0
+    for (let cursor: string | undefined, more = true; more && read < wanted;) {
+      const limit = Math.min(MAX_PAGE, wanted - read)
+      const page = await this.#call<{ requests: JournalEntry[]; next: string | null }>('GET', `/requests${query({ path: filter.path, limit, cursor })}`)
+      pages.unshift(page.requests)
+      read += page.requests.length
+      cursor = page.next ?? undefined
+      more = page.next !== null
+    }
+    return pages.flat()
   }
 
   /** Waits until `count` matching requests are recorded (in a namespace, the org's); a 408 AdminError at the timeout. */

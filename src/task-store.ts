@@ -35,6 +35,9 @@ export interface TaskStoreOptions {
 /** Holds every task, keyed by its id (lower-case). */
 export class TaskStore {
   readonly #tasks = new Map<string, Task>()
+  /** Each task's position in creation order (1, 2, ...), for {@link TaskStore.page}'s cursor. */
+  readonly #created = new WeakMap<Task, number>()
+  #createdCount = 0
   readonly #clockFor: (orgId: string) => Clock
   readonly ttlMs: number
   readonly maxTasks: number
@@ -62,7 +65,26 @@ export class TaskStore {
       this.sweep()
       if (this.#tasks.size >= this.maxTasks) throw new TaskLimitError(this.maxTasks)
     }
+    // Map order is creation order: an expired task replaced under its id moves to the end.
+    this.#tasks.delete(task.id)
     this.#tasks.set(task.id, task)
+    this.#created.set(task, ++this.#createdCount)
+  }
+
+  /**
+   * Live tasks in creation order created after position `after` (0: from the first), at most
+   * `limit` of those `keep` accepts. Tasks before `after` are skipped without being looked at.
+   * @returns the tasks, and the position of the last one when more tasks may follow, else null
+   */
+  page(after: number, limit: number, keep: (task: Task) => boolean): { tasks: Task[]; next: number | null } {
+    const tasks: Task[] = []
+    for (const task of this.#tasks.values()) {
+      const position = this.#created.get(task) as number
+      if (position <= after || this.#expired(task) || !keep(task)) continue
+      if (tasks.length === limit) return { tasks, next: this.#created.get(tasks[limit - 1] as Task) as number }
+      tasks.push(task)
+    }
+    return { tasks, next: null }
   }
 
   /**

@@ -11,8 +11,9 @@ import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../cr
 import { MAX_TIME_MS } from '../clock.js'
 import { taskFromSpec } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
+import type { JournalEntry } from '../journal.js'
 import { validateUser } from '../users.js'
-import { clockView, iso, taskView } from '../views.js'
+import { clockView, iso, taskView, type TaskView } from '../views.js'
 import { InvalidSpecError, ISO_8601, notADateTime, parseDateTime, validator } from '../validation.js'
 
 const STATUSES = ['queued', 'processing', 'completed', 'failed'] as const
@@ -35,17 +36,40 @@ const validateClock = validator<{ advance?: string | number; set?: string; mode?
     mode: { enum: ['system', 'manual'] }
   }
 })
-const validateTaskQuery = validator<{ orgId?: string; status?: TaskStatus }>({
-  type: 'object',
-  additionalProperties: false,
-  properties: { orgId: { type: 'string' }, status: { enum: STATUSES } }
-})
 const INTEGER = '^[0-9]{1,9}$'
-const validateRequestsQuery = validator<{ path?: string; limit?: string }>({
+const validateTaskQuery = validator<{ orgId?: string; status?: TaskStatus; limit?: string; cursor?: string }>({
   type: 'object',
   additionalProperties: false,
-  properties: { path: { type: 'string' }, limit: { type: 'string', pattern: INTEGER } }
+  properties: { orgId: { type: 'string' }, status: { enum: STATUSES }, limit: { type: 'string', pattern: INTEGER }, cursor: { type: 'string' } }
 })
+const validateRequestsQuery = validator<{ path?: string; limit?: string; cursor?: string }>({
+  type: 'object',
+  additionalProperties: false,
+  properties: { path: { type: 'string' }, limit: { type: 'string', pattern: INTEGER }, cursor: { type: 'string' } }
+})
+
+/** A page of the control API's lists (§16): `limit` entries by default, at most {@link MAX_PAGE}. */
+export const DEFAULT_PAGE = 100
+export const MAX_PAGE = 1000
+
+/**
+ * The opaque `cursor` of a list's next page: base64url of `<kind>:<position>` (the task list: a
+ * creation position; the journal: the id of the oldest request already listed).
+ */
+const cursorOf = (kind: 't' | 'r', position: string | number): string => Buffer.from(`${kind}:${position}`).toString('base64url')
+
+/**
+ * Reads a cursor this API gave for the same list.
+ * @throws {InvalidSpecError} (`400` naming `/cursor`) for anything else
+ */
+function positionOf(cursor: string, kind: 't' | 'r'): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8')
+  const valid = kind === 't' ? /^t:[1-9][0-9]{0,15}$/ : /^r:[0-9a-f-]{36}$/
+  if (!valid.test(text) || Buffer.from(text).toString('base64url') !== cursor) {
+    throw new InvalidSpecError([{ path: '/cursor', message: 'must be the next cursor of an earlier answer of this list' }])
+  }
+  return text.slice(2)
+}
 const validateWaitQuery = validator<{ path?: string; count?: string; timeoutMs?: string }>({
   type: 'object',
   additionalProperties: false,
@@ -143,12 +167,18 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/tasks', async (request) => {
     const query = validateTaskQuery({ ...(request.query as object) })
+    const limit = bounded(query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE)
+    const after = query.cursor === undefined ? 0 : Number(positionOf(query.cursor, 't'))
     const org = namespace(request)
-    const tasks = (await mock.store.tasks.list())
-      .filter((task) => (query.orgId === undefined || task.orgId === query.orgId) && (!org || task.orgId === org))
-      .map((task) => taskView(mock, task))
-      .filter((view) => query.status === undefined || view.status === query.status)
-    return { tasks }
+    // Only the tasks of one page are viewed (a view reads the task's state on its org's clock).
+    const views = new Map<Task, TaskView>()
+    const page = await mock.store.tasks.page(after, limit, (task) => {
+      if ((query.orgId !== undefined && task.orgId !== query.orgId) || (org && task.orgId !== org)) return false
+      const view = taskView(mock, task)
+      views.set(task, view)
+      return query.status === undefined || view.status === query.status
+    })
+    return { tasks: page.tasks.map((task) => views.get(task)), next: page.next === null ? null : cursorOf('t', page.next) }
   })
 
   app.get<{ Params: { id: string } }>('/tasks/:id', async (request) => ({ task: taskView(mock, await taskOf(request)) }))
@@ -213,8 +243,14 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/requests', async (request) => {
     const query = validateRequestsQuery({ ...(request.query as object) })
-    const limit = query.limit === undefined ? undefined : bounded(query.limit, 'limit', 0, 1, 1_000_000)
-    return { requests: await mock.store.journal.list({ path: query.path, orgId: namespace(request) }, limit) }
+    const limit = bounded(query.limit, 'limit', DEFAULT_PAGE, 1, MAX_PAGE)
+    const before = query.cursor === undefined ? undefined : positionOf(query.cursor, 'r')
+    // Pages run from the newest requests back, each oldest first. The journal is bounded
+    // (JOURNAL_SIZE): a cursor whose request has left it has nothing older left either.
+    const requests = await mock.store.journal.list({ path: query.path, orgId: namespace(request) })
+    const end = before === undefined ? requests.length : Math.max(0, requests.findIndex((entry) => entry.id === before))
+    const start = Math.max(0, end - limit)
+    return { requests: requests.slice(start, end), next: start > 0 ? cursorOf('r', (requests[start] as JournalEntry).id) : null }
   })
   app.delete('/requests', async (request, reply) => {
     await mock.store.journal.clear(namespace(request))

@@ -49,6 +49,10 @@ class MemoryTasks implements TaskRepository {
     return this.store.list()
   }
 
+  async page(after: number, limit: number, keep: (task: Task) => boolean): Promise<{ tasks: Task[]; next: number | null }> {
+    return this.store.page(after, limit, keep)
+  }
+
   async poll(task: Task, now: number): Promise<TaskState> {
     return task.recordPoll(now)
   }

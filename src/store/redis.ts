@@ -254,6 +254,9 @@ function parseFacts(json: string): TaskFacts | undefined {
   }
 }
 
+/** How many task ids a page of the control API's list reads from Redis at a time. */
+const PAGE_BATCH = 500
+
 class RedisTasks implements TaskRepository {
   readonly ttlMs: number
   /** Built content by task id (a cache bounded by the size of the sources, oldest built first out). */
@@ -370,6 +373,26 @@ class RedisTasks implements TaskRepository {
     const ids = await this.store.run((r) => r.zrange(this.store.key('tasks'), 0, -1))
     const tasks = await Promise.all(ids.map((id) => this.#read(id)()))
     return tasks.filter((task): task is Task => task !== undefined)
+  }
+
+  async page(after: number, limit: number, keep: (task: Task) => boolean): Promise<{ tasks: Task[]; next: number | null }> {
+    const tasks: Task[] = []
+    const positions: number[] = []
+    // The tasks' set is scored by creation order; read it in batches past the cursor.
+    for (let from = after; ;) {
+      const batch = await this.store.run((r) => r.zrangebyscore(this.store.key('tasks'), `(${from}`, '+inf', 'WITHSCORES', 'LIMIT', 0, PAGE_BATCH))
+      if (batch.length === 0) return { tasks, next: null }
+      const ids = batch.filter((_, i) => i % 2 === 0)
+      const read = await Promise.all(ids.map((id) => this.#read(id)()))
+      for (let i = 0; i < ids.length; i++) {
+        const task = read[i]
+        if (!task || !keep(task)) continue
+        if (tasks.length === limit) return { tasks, next: positions[limit - 1] as number }
+        tasks.push(task)
+        positions.push(Number(batch[2 * i + 1]))
+      }
+      from = Number(batch[batch.length - 1])
+    }
   }
 
   poll(task: Task, now: number): Promise<TaskState | undefined> {

@@ -70,6 +70,13 @@ export interface TaskRepository {
   /** Every live task, in creation order. */
   list(): Promise<Task[]>
   /**
+   * One page of live tasks in creation order (the control API's list, §16): those created after
+   * position `after` (0: from the first), at most `limit` that `keep` accepts.
+   * @returns the tasks, and the position of the last one when more tasks may follow (the next
+   *   page's `after`), else null
+   */
+  page(after: number, limit: number, keep: (task: Task) => boolean): Promise<{ tasks: Task[]; next: number | null }>
+  /**
    * Records a status read that answered 200 at `now` (§4), exactly once even with replicas.
    * @returns the state that read sees, or undefined when the task is gone meanwhile
    */
