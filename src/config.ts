@@ -38,6 +38,8 @@ export interface Settings {
   maxPayloadSize: number
   /** Most downloads streaming at once on this replica (§16); one more answers 503. */
   maxDownloads: number
+  /** Most faults held at once, all orgs together (§16); one more answers 507. */
+  maxFaults: number
   /** `memory`, or the `redis://`/`rediss://` URL of the shared store (§11). */
   store: string
   /** Only read with `STORE=redis`: the URL `store` then takes. */
@@ -149,7 +151,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'STORE_PREFIX', key: 'storePrefix', default: 'etm:', accepted: '1 to 100 letters, digits or :_.-', help: 'prefix of every Redis key (several stubs can share one Redis)', parse: (text: string) => (/^[A-Za-z0-9:_.-]{1,100}$/.test(text) ? text : undefined) },
   { env: 'SEED', key: 'seed', default: 'if-empty', accepted: 'if-empty, always or never', help: 'when start-up seeds the fixtures: into an empty store only, always, or never', parse: oneOf('if-empty', 'always', 'never') },
   { env: 'MAX_PAYLOAD_SIZE', key: 'maxPayloadSize', default: '5242880', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest body of an operation that creates tasks, in bytes (413 past it)', parse: integer(1024, 104_857_600) },
-  { env: 'MAX_DOWNLOADS', key: 'maxDownloads', default: '16', accepted: 'an integer from 1 to 10000', help: 'most zip downloads streaming at once (503 with Retry-After: 1 past it)', parse: integer(1, 10_000) }
+  { env: 'MAX_DOWNLOADS', key: 'maxDownloads', default: '16', accepted: 'an integer from 1 to 10000', help: 'most zip downloads streaming at once (503 with Retry-After: 1 past it)', parse: integer(1, 10_000) },
+  { env: 'MAX_FAULTS', key: 'maxFaults', default: '1000', accepted: 'an integer from 1 to 100000', help: 'most faults held at once (507 err-store-full past it)', parse: integer(1, 100_000) }
 ]
 
 /** The CLI flag of a setting: `MAX_TASKS` -> `max-tasks`. */

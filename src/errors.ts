@@ -24,6 +24,7 @@ export const ERRORS = {
   'err-wait-timeout': { status: 408, type: 'ClientRequest' },
   'err-payload-too-large': { status: 413, type: 'ClientRequest' },
   'err-task-limit': { status: 507, type: 'Runtime' },
+  'err-store-full': { status: 507, type: 'Runtime' },
   'err-too-many-requests': { status: 429, type: 'ClientRequest' },
   'err-bad-gateway': { status: 502, type: 'Runtime' },
   'err-service-unavailable': { status: 503, type: 'Runtime' },
@@ -106,6 +107,7 @@ export interface ErrorAnswer {
 const INTERNAL_ERRORS: Record<string, ErrorCode> = {
   ERR_TASK_EXISTS: 'err-task-exists',
   ERR_TASK_LIMIT: 'err-task-limit',
+  ERR_STORE_FULL: 'err-store-full',
   ERR_INVALID_TRANSITION: 'err-invalid-transition',
   ERR_CLOCK_BACKWARDS: 'err-clock-backwards',
   ERR_OPERATION_EXISTS: 'err-operation-exists',

@@ -5,7 +5,7 @@
  * and before auth.
  */
 import { randomUUID } from 'node:crypto'
-import type { ErrorCode } from './errors.js'
+import { MockError, type ErrorCode } from './errors.js'
 import { InvalidSpecError, UUID_PATTERN, validator } from './validation.js'
 
 /**
@@ -67,9 +67,19 @@ export const faultSpecSchema = {
 
 const validateFault = validator<Omit<Fault, 'id' | 'times'> & { times?: number }>(faultSpecSchema)
 
+/** Thrown by {@link FaultStore.add} when `MAX_FAULTS` faults are held (§16): `507 err-store-full`. */
+export class FaultLimitError extends MockError {
+  constructor(readonly maxFaults: number) {
+    super('ERR_STORE_FULL', `${maxFaults} faults are held (MAX_FAULTS)`)
+  }
+}
+
 /** The faults in force, in the order they were added. */
 export class FaultStore {
   readonly #faults: Fault[] = []
+
+  /** @param maxFaults most faults held at once, of all orgs together (`MAX_FAULTS`) */
+  constructor(readonly maxFaults = Infinity) {}
 
   /**
    * Validates a fault spec and adds it.
@@ -77,6 +87,7 @@ export class FaultStore {
    * @throws {InvalidSpecError} for a bad spec, an unknown route, `respond` with `drop`, a fault
    *   that does nothing, `mid-download` scoped to a route that sends no zip, or `taskId` with an
    *   operation (its task does not exist yet)
+   * @throws {FaultLimitError} for a valid fault when `maxFaults` are held
    */
   add(body: unknown, isOperation: (name: string) => boolean = () => false, orgId?: string | null): Fault {
     const spec = validateFault(body)
@@ -94,6 +105,7 @@ export class FaultStore {
       details.push({ path: '/drop', message: 'mid-download applies to the download route only' })
     }
     if (details.length > 0) throw new InvalidSpecError(details)
+    if (this.#faults.length >= this.maxFaults) throw new FaultLimitError(this.maxFaults)
     const fault: Fault = { id: randomUUID(), ...spec, ...(orgId ? { orgId } : {}), times: spec.times ?? 1 }
     if (fault.taskId) fault.taskId = fault.taskId.toLowerCase()
     this.#faults.push(fault)

@@ -24,13 +24,15 @@ export interface SharedStateOptions {
   builtIn: readonly Operation[]
   /** Custom operations from the fixtures (kept across resets). */
   fixtureOperations: readonly CustomOperationSpec[]
+  /** Most faults held at once (`MAX_FAULTS`, §16); unlimited when absent. */
+  maxFaults?: number
 }
 
 /** The live objects over the shared documents. */
 export class SharedState {
   /** The global clock and the orgs' own (§15); {@link clock} is the global one. */
   readonly clocks: Clocks
-  readonly faults = new FaultStore()
+  readonly faults: FaultStore
   readonly credentials = new Credentials()
   readonly users: Users
   readonly operations: OperationRegistry
@@ -44,6 +46,7 @@ export class SharedState {
     readonly clock: ControlledClock
   ) {
     this.clocks = new Clocks(clock)
+    this.faults = new FaultStore(options.maxFaults)
     this.users = new Users(this.credentials, this.clocks)
     this.operations = new OperationRegistry(options.builtIn, options.fixtureOperations)
   }

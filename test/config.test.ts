@@ -22,6 +22,7 @@ t.test('the defaults of §8', async (t) => {
     maxBodySize: 1_048_576,
     maxPayloadSize: 5_242_880,
     maxDownloads: 16,
+    maxFaults: 1000,
     store: 'memory',
     storePrefix: 'etm:',
     seed: 'if-empty'
@@ -80,6 +81,7 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
     MAX_BODY_SIZE: ['1', 'big'],
     MAX_PAYLOAD_SIZE: ['1023', 'big'],
     MAX_DOWNLOADS: ['0', '10001', 'many'],
+    MAX_FAULTS: ['0', '100001'],
     STORE: ['redis-cluster', 'mysql://db', 'redis://', 'redis://[::1'],
     REDIS_URL: ['localhost:6379', 'http://cache'],
     STORE_PREFIX: ['', 'a b', 'x'.repeat(101)],

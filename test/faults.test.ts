@@ -152,3 +152,28 @@ t.test('drop faults over a real socket: before the response, and in the middle o
   await until(() => app.mock.downloads.size === 0)
   t.equal(app.mock.downloads.size, 0)
 })
+
+t.test('MAX_FAULTS faults are held, all orgs together; one more answers 507 err-store-full (§16)', async (t) => {
+  const { send } = await makeApp(t, { maxFaults: 3 })
+  const add = (org?: string) => send({ method: 'POST', url: '/__admin/faults', headers: { ...json, ...(org ? { 'x-flynn-n-org-id': org } : {}) }, payload: JSON.stringify({ route: 'status', delayMs: 1 }) })
+  t.same([(await add()).statusCode, (await add(ORG1)).statusCode, (await add('org-2')).statusCode], [201, 201, 201])
+  for (const org of [undefined, ORG1, 'org-3']) {
+    const full = await add(org)
+    t.same([full.statusCode, full.json()], [507, errorOf('err-store-full', 'Runtime')], `full for ${org ?? 'the global namespace'}`)
+  }
+  const invalid = await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: '{}' })
+  t.equal(invalid.statusCode, 400, 'a bad spec is still a 400 when full')
+  t.equal((await send({ url: '/__admin/faults' })).json().faults.length, 3)
+  // Clearing one org's faults frees their places.
+  t.equal((await send({ method: 'DELETE', url: '/__admin/faults', headers: { 'x-flynn-n-org-id': ORG1 } })).statusCode, 204)
+  t.equal((await add('org-3')).statusCode, 201)
+  t.equal((await add()).statusCode, 507)
+  // A fault used up frees its place too.
+  await send({ method: 'DELETE', url: '/__admin/faults' })
+  await send({ method: 'POST', url: '/__admin/faults', headers: json, payload: JSON.stringify({ route: 'status', respond: { status: 503 } }) })
+  await add()
+  await add()
+  t.equal((await add()).statusCode, 507)
+  t.equal((await send({ url: path.status(TASK.returns), headers })).statusCode, 503, 'the first fault fires and is used up')
+  t.equal((await add()).statusCode, 201)
+})

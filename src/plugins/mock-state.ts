@@ -40,7 +40,7 @@ export interface MockStateOptions {
  */
 export async function openMockState(options: MockStateOptions): Promise<MockState> {
   const { settings, clock, fixtures } = options
-  const shared = new SharedState({ builtIn: BUILT_IN_OPERATIONS, fixtureOperations: fixtures.operations }, clock)
+  const shared = new SharedState({ builtIn: BUILT_IN_OPERATIONS, fixtureOperations: fixtures.operations, maxFaults: settings.maxFaults }, clock)
   // The mock's state rebuilds tasks a shared store read back; it exists by the time the store reads any.
   let mock: MockState | undefined
   const store = await createStore(settings, shared, options.log, options.time, (id, orgId, createdAt, source) => (mock as MockState).rebuild(id, orgId, createdAt, source))
