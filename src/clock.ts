@@ -1,5 +1,5 @@
 /**
- * The one source of time for the whole server (reference-behaviour.md §5, §7).
+ * The one source of time for the whole server (docs/behaviour.md §8).
  *
  * Nothing else in `src/` reads `Date.now()`: tasks, tokens, the journal and the sweep all ask a
  * {@link Clock}. Tests hand the app a manual clock and move it instead of sleeping.

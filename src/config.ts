@@ -1,5 +1,5 @@
 /**
- * Settings (reference-behaviour.md §8): each is an environment variable and the same as a CLI flag
+ * Settings (docs/behaviour.md §17): each is an environment variable and the same as a CLI flag
  * (`MAX_TASKS` is `--max-tasks`). Flags win over the environment. A bad value is a
  * {@link ConfigError} naming the setting and the accepted values; the entry point exits 2 on it.
  */

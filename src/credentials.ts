@@ -1,6 +1,6 @@
 /**
  * Org ids and user tokens, and the authentication rule of the task routes
- * (reference-behaviour.md §2 rule 2, §7 `POST /__admin/orgs`): the credential spec as
+ * (docs/behaviour.md §2 rule 2, §12 `POST /__admin/orgs`): the credential spec as
  * `credentials.json` and `POST /__admin/orgs` give it, and the registry it is added to.
  */
 import { MAX_TIME_MS, type Clock } from './clock.js'

@@ -1,5 +1,5 @@
 /**
- * Every error the server can answer, as data (reference-behaviour.md §2, §7), and the one mapping
+ * Every error the server can answer, as data (docs/behaviour.md §1), and the one mapping
  * from the errors the code throws to those answers ({@link answerOf}).
  *
  * The envelope is `{"error":{"message":<code>,"type":<type>,"args":{...}}}`; `message` is a stable

@@ -1,5 +1,5 @@
 /**
- * Injected faults (reference-behaviour.md §7 `/__admin/faults`): a delay, a forced error status,
+ * Injected faults (docs/behaviour.md §10 `/__admin/faults`): a delay, a forced error status,
  * or a dropped connection, scoped to a task route (and optionally a task) or to an operation that
  * creates tasks (§10, by its name), used up after `times` requests. Faults apply after routing
  * and before auth.

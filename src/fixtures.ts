@@ -1,5 +1,5 @@
 /**
- * The seeded demo data (reference-behaviour.md §6), read once at start-up from a fixtures folder:
+ * The seeded demo data (docs/behaviour.md §9), read once at start-up from a fixtures folder:
  * `credentials.json` (an array of `{orgId, token, expiresAt?, gstin?, name?, taxIdentifier?}`),
  * `users.json` (optional: users who log in, §14, the body `POST /__admin/users` takes), `tasks/*.json` (each a
  * task spec, the body `POST /__admin/tasks` takes), `operations/*.json` (optional: custom

@@ -1,5 +1,5 @@
 /**
- * The request journal (reference-behaviour.md §7 `/__admin/requests`): the last task-route and
+ * The request journal (docs/behaviour.md §11 `/__admin/requests`): the last task-route and
  * producer (§10) requests, oldest first, in a bounded ring buffer, with secrets redacted; and waiting for
  * requests to arrive.
  */

@@ -1,5 +1,5 @@
 /**
- * The shared documents of the store seam (store/store.ts, reference-behaviour.md §11) as live
+ * The shared documents of the store seam (store/store.ts, docs/behaviour.md §16) as live
  * objects: the clock, the faults, the credentials with the users and their sessions, and the
  * operations registry. Each has a plain-JSON snapshot a shared store writes, and restores from one.
  */

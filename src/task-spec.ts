@@ -1,5 +1,5 @@
 /**
- * The JSON spec a task is made from (reference-behaviour.md §7 `POST /__admin/tasks`), used by the
+ * The JSON spec a task is made from (docs/behaviour.md §6 `POST /__admin/tasks`), used by the
  * control API and by the fixtures alike: its schema, the checks a schema cannot express, and the
  * step from a valid spec to a {@link Task}.
  */

@@ -1,5 +1,5 @@
 /**
- * The in-memory task store (reference-behaviour.md §2 rule 4, §5).
+ * The in-memory task store (docs/behaviour.md §2 rule 4, §7).
  *
  * O(1) lookup by lower-case id; a task past its TTL reads as absent and is freed by
  * {@link TaskStore.sweep}, which the app runs on an unref'd timer.

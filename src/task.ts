@@ -1,5 +1,5 @@
 /**
- * The task model and its state machine (reference-behaviour.md §4).
+ * The task model and its state machine (docs/behaviour.md §5).
  *
  * A task's status is never stored: it is derived at read time from its timeline, the clock and
  * the status reads recorded so far (a pure function of those facts). The only facts that change

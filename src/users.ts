@@ -1,5 +1,5 @@
 /**
- * Users, login sessions and their tokens (reference-behaviour.md §14): the upstream's auth API
+ * Users, login sessions and their tokens (docs/behaviour.md §4): the upstream's auth API
  * (`/theodore/apis/v1/authtokens`, `/logout`) on the mock's clock. Users come from
  * `fixtures/users.json` and `POST /__admin/users`; passwords are kept only as scrypt hashes
  * (node:crypto), never logged or shown. A session's token is registered in the credential

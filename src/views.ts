@@ -1,5 +1,5 @@
 /**
- * How the control API shows a task and the clock (reference-behaviour.md §7): the shapes its
+ * How the control API shows a task and the clock (docs/behaviour.md §12): the shapes its
  * answers and AdminClient (embed.ts) share, and the functions that build them. Times are ISO-8601.
  */
 import { MAX_TIME_MS, type ControlledClock } from './clock.js'

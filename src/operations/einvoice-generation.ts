@@ -1,5 +1,5 @@
 /**
- * `einvoice-bulk-generation` (reference-behaviour.md §10): `POST /enriched/einv/{v1.0|v3.0}/{ni1|ni2}/invoices`
+ * `einvoice-bulk-generation` (docs/behaviour.md §14): `POST /enriched/einv/{v1.0|v3.0}/{ni1|ni2}/invoices`
  * with `{"payload":[<NIC e-invoice JSON 1.1>...],"meta":{"generatePdf","emails"}|null}`
  * (upstream-facts.md). One outcome per invoice, in order, in the shape of the seeded task `...0001`;
  * the zip holds one JSON file per invoice (the IRP's answer, with `SignedInvoice` and

@@ -1,6 +1,6 @@
 /**
- * `gcs-generate` (reference-behaviour.md §14, "More operations that create tasks", with the
- * producer rules of §10): `POST /enriched/gcs/v1.0/generate` with `{"gstins":[1..50 GSTINs]}`,
+ * `gcs-generate` (docs/behaviour.md §14, "The built-in operations", with the
+ * producer rules of §13): `POST /enriched/gcs/v1.0/generate` with `{"gstins":[1..50 GSTINs]}`,
  * answered in the v1.0 envelope (upstream-facts.md, Login section, "Other operations answering a
  * task id": result `{gstin, score}` or `err-gcs-generation-failed` per GSTIN).
  *

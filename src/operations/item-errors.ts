@@ -1,5 +1,5 @@
 /**
- * The per-item errors of producer tasks (reference-behaviour.md §10): a submitted item that fails
+ * The per-item errors of producer tasks (docs/behaviour.md §14): a submitted item that fails
  * appears in the task's result with the error envelope of §2 (`message`, `type`, `args`), not as
  * an HTTP answer. One table, like errors.ts, so the code, tests and README name the same rules.
  */

@@ -1,5 +1,5 @@
 /**
- * What an operation that creates tasks is (reference-behaviour.md §10, "producer routes"): the
+ * What an operation that creates tasks is (docs/behaviour.md §13): the
  * upstream route(s) it answers, how its request is checked, and a pure derivation from the
  * checked request to the task's content. Built-in operations and custom ones (§10 last bullet)
  * are both {@link Operation}s in one registry (registry.ts); the producer routes only parse, call

@@ -1,5 +1,5 @@
 /**
- * The operations registry (reference-behaviour.md §10): every operation that creates tasks,
+ * The operations registry (docs/behaviour.md §13): every operation that creates tasks,
  * built-in and custom, with the settings tests steer (default timeline and outcome, the one-shot
  * `next` queue) and the custom producer routes. The producer routes, the control API and the
  * fixtures all go through it, so built-in and custom operations take the same path.

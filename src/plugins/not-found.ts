@@ -1,5 +1,5 @@
 /**
- * Rule 1's 404 (reference-behaviour.md §2) for a path no route matches, answered before any body
+ * Rule 1's 404 (docs/behaviour.md §1, §2 rule 1) for a path no route matches, answered before any body
  * is read; under /__admin, after the admin token check (routes/admin.ts answers those).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'

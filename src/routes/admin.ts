@@ -1,5 +1,5 @@
 /**
- * The control API under `/__admin` (reference-behaviour.md §7): tasks, credentials, the clock,
+ * The control API under `/__admin` (docs/behaviour.md §12): tasks, credentials, the clock,
  * the request journal, faults and reset. JSON in and out; every body is validated by a schema
  * and answers `400 err-invalid-request` with details when it is wrong.
  */

@@ -1,5 +1,5 @@
 /**
- * The upstream's auth API (reference-behaviour.md §14): login, refresh and logout under
+ * The upstream's auth API (docs/behaviour.md §4): login, refresh and logout under
  * `/theodore/apis/v1`. No org headers; `accept` is not enforced (its public clients send none).
  * Requests are journaled like task-route requests: never a body, the bearer redacted.
  */

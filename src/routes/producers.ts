@@ -1,5 +1,5 @@
 /**
- * The operations that create tasks (reference-behaviour.md §10): the built-in producer routes,
+ * The operations that create tasks (docs/behaviour.md §13): the built-in producer routes,
  * one dispatcher for the custom ones registered at run time (Fastify cannot add routes once
  * started), and the demo IRP's public key set.
  *

@@ -1,5 +1,5 @@
 /**
- * The four task routes (reference-behaviour.md §1–§3): status, download, result and pages.
+ * The four task routes (docs/behaviour.md §2): status, download, result and pages.
  *
  * Every request runs the rules of §2 in order, each throwing the first failure as a
  * {@link ContractError}: route (version, method) -> auth -> accept -> task -> page number ->

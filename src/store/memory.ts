@@ -1,5 +1,5 @@
 /**
- * The in-memory store (reference-behaviour.md §11 `STORE=memory`, the default): one process's
+ * The in-memory store (docs/behaviour.md §16 `STORE=memory`, the default): one process's
  * state, for the sandbox and for tests. Every call completes without I/O; the shared documents
  * are the live objects, changed in place (one event loop makes each change atomic).
  */

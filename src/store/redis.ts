@@ -1,5 +1,5 @@
 /**
- * The Redis store (reference-behaviour.md §11, `STORE=redis://...`): all mock state in Redis (or
+ * The Redis store (docs/behaviour.md §16, `STORE=redis://...`): all mock state in Redis (or
  * Valkey) under `STORE_PREFIX`, so replicas share it and a restart loses nothing.
  *
  * Client: ioredis. It runs Lua scripts by SHA with a fallback (`defineCommand`), pipelines the

@@ -1,5 +1,5 @@
 /**
- * The store seam (reference-behaviour.md §11): every piece of mock state lives behind the
+ * The store seam (docs/behaviour.md §16): every piece of mock state lives behind the
  * {@link Store} interface, in memory (`memory.ts`, the default) or in Redis (`redis.ts`, shared by
  * replicas and durable across restarts).
  *
