@@ -36,15 +36,15 @@ export interface Settings {
   maxHeaderSize: number
   maxBodySize: number
   maxPayloadSize: number
-  /** Most downloads streaming at once on this replica (§16); one more answers 503. */
+  /** Most downloads streaming at once on this replica (§19); one more answers 503. */
   maxDownloads: number
-  /** `memory`, or the `redis://`/`rediss://` URL of the shared store (§11). */
+  /** `memory`, or the `redis://`/`rediss://` URL of the shared store (§16). */
   store: string
   /** Only read with `STORE=redis`: the URL `store` then takes. */
   redisUrl: string | undefined
-  /** Prefix of every key in Redis (§11). */
+  /** Prefix of every key in Redis (§16). */
   storePrefix: string
-  /** When start-up seeds the fixtures (§11). */
+  /** When start-up seeds the fixtures (§16). */
   seed: 'if-empty' | 'always' | 'never'
 }
 
@@ -95,7 +95,7 @@ const redisUrl = (text: string) => {
   }
 }
 /**
- * A URL with its credentials replaced by `[redacted]`, for messages and logs (§11: secrets never
+ * A URL with its credentials replaced by `[redacted]`, for messages and logs (§17: secrets never
  * reach them): the password of `user:password@`, a lone `secret@` (Redis clients read it as a
  * password), and `password=` in the query. Works on text that is not a valid URL too.
  */

@@ -36,7 +36,7 @@ export class SharedState {
   readonly operations: OperationRegistry
 
   /**
-   * @param clock the replica's clock (its system time: `Date.now`, or Redis's `TIME` followed locally, §11)
+   * @param clock the replica's clock (its system time: `Date.now`, or Redis's `TIME` followed locally, §16)
    * @throws {InvalidSpecError} or {OperationExistsError} when a fixture operation is invalid
    */
   constructor(

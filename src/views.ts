@@ -6,7 +6,7 @@ import { MAX_TIME_MS, type ControlledClock } from './clock.js'
 import type { MockState } from './mock-state.js'
 import type { Task, TaskStatus } from './task.js'
 
-/** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
+/** A task as the control API shows it (§12 TaskView). Times are ISO-8601. */
 export interface TaskView {
   id: string
   orgId: string

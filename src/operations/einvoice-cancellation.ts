@@ -53,7 +53,7 @@ function derive(input: CancellationInput, context: DeriveContext): Derived {
   return { jobs: input.payload.length, result, cancel: [...cancelledHere].map(([irn, at]) => ({ irn, at })) }
 }
 
-/** The operation (§10 table, second row). */
+/** The operation (§13 table, second row). */
 export const einvoiceBulkCancellation: Operation<CancellationInput> = {
   name: 'einvoice-bulk-cancellation',
   method: 'POST',

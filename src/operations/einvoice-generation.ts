@@ -55,10 +55,10 @@ const checkBody = validator<GenerationInput>(
   )
 )
 
-/** The path parameters of the einv routes (§10 table). */
+/** The path parameters of the einv routes (§13 table). */
 export const EINV_PARAMS = { version: ['v1.0', 'v3.0'], irp: ['ni1', 'ni2'] } as const
 
-/** v1.0 einv routes answer the v1 envelope, v3.0 the v3 one (§10 "Answer"). */
+/** v1.0 einv routes answer the v1 envelope, v3.0 the v3 one (§13 "Answer"). */
 export const einvEnvelope = (params: Record<string, string>): 'v1' | 'v3' => (params.version === 'v1.0' ? 'v1' : 'v3')
 
 /** One invoice's outcome in the task's result (the shape of seeded task `...0001`). */
@@ -139,7 +139,7 @@ function qrData(invoice: Record<string, unknown>, irn: string, ackDt: string): R
   }
 }
 
-/** Derives the outcomes, the zip's files and the IRNs issued (§10 Generation). */
+/** Derives the outcomes, the zip's files and the IRNs issued (§14). */
 function derive(input: GenerationInput, context: DeriveContext): Derived {
   const { orgId, now, taskId } = context
   const ackDt = ackDateTime(now)
@@ -211,7 +211,7 @@ async function irpAnswer(invoice: Record<string, unknown>, irn: string, ackNo: s
   }
 }
 
-/** The operation (§10 table, first row). */
+/** The operation (§13 table, first row). */
 export const einvoiceBulkGeneration: Operation<GenerationInput> = {
   name: 'einvoice-bulk-generation',
   method: 'POST',
