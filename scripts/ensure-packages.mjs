@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The pretest steps: the tests start real programs themselves on free ports (redis-server for
-// the store tests, §11; Chromium for the browser tests). Here we only make sure each binary is
+// the store tests, §16; Chromium for the browser tests). Here we only make sure each binary is
 // there: when one is missing, install its Debian package as root (CI, containers), or stop with
 // the one command to run. Usage: node scripts/ensure-packages.mjs redis-server chromium
 import { spawnSync } from 'node:child_process'

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run test:redis` (run by .ci/run after `npm test`; §11: one suite, both stores): the behaviour
+// `npm run test:redis` (run by .ci/run after `npm test`; §16: one suite, both stores): the behaviour
 // suite again with every test app on a real Redis (redis-server on a free loopback port, no
 // persistence, a keyspace per app). It runs each test file that builds its apps with `makeApp`
 // (the others test units, child processes or the image, which the store does not change; and

@@ -1,5 +1,5 @@
 /**
- * Accept negotiation for the task routes (reference-behaviour.md §2 rule 3).
+ * Accept negotiation for the task routes (docs/behaviour.md §2 rule 3, §3).
  *
  * The header is parsed to the RFC 9110 grammar (§12.5.1 Accept, §5.6.6 parameters) by the small
  * parser below rather than a package: the ones looked at (content-type, negotiator) accept forms

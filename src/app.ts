@@ -29,7 +29,7 @@ export const listeningText = (address: string): string => `enriched-tasks-mock l
 
 /** Options of {@link buildApp}. Every field is optional. */
 export interface AppOptions {
-  /** Settings over the defaults of §8. */
+  /** Settings over the defaults of §17. */
   settings?: Partial<Settings>
   /** The clock (default: a system-mode clock). Tests pass `new ControlledClock({ mode: 'manual' })`. */
   clock?: ControlledClock
@@ -52,7 +52,7 @@ export interface AppOptions {
  */
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const settings: Settings = { ...defaultSettings(), ...options.settings }
-  // With Redis, replicas agree on time (§11): the system time is Redis's TIME, followed locally.
+  // With Redis, replicas agree on time (§16): the system time is Redis's TIME, followed locally.
   const time = options.clock || settings.store === 'memory' ? undefined : new FollowedTime()
   const clock = options.clock ?? new ControlledClock(time ? { system: time.now } : {})
   const fixtures = options.fixtures ?? (await loadFixtures(settings.fixturesDir))
@@ -77,7 +77,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   return app
 }
 
-/** Fastify's options: the limits and timeouts of §8, request ids, routing, and the edges' own answers. */
+/** Fastify's options: the limits and timeouts of §19, request ids, routing, and the edges' own answers. */
 function serverOptions(settings: Settings, logger: FastifyServerOptions['logger']): FastifyHttpOptions<Server> {
   return {
     logger: logger ?? { level: settings.logLevel, redact },

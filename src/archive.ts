@@ -1,5 +1,5 @@
 /**
- * The Download API's zip, generated on the fly (reference-behaviour.md §3 Download).
+ * The Download API's zip, generated on the fly (docs/behaviour.md §2 Download).
  *
  * Entries: `result.json`, then `pages/<k>.json` for a paged task, then the task's files. Each entry
  * is appended as a stream once archiver has finished the previous one, so a 10,000-page task never

@@ -1,5 +1,5 @@
 /**
- * The command line: reads the settings (§8), builds the app, listens, and shuts down gracefully.
+ * The command line: reads the settings (§17), builds the app, listens, and shuts down gracefully.
  * `server.ts` only calls {@link main}.
  */
 import { readFileSync } from 'node:fs'
@@ -11,7 +11,7 @@ import { FixtureError } from './fixtures.js'
 import { TaskLimitError } from './task-store.js'
 import { StoreUnavailableError } from './store/store.js'
 
-/** Exit code for a bad setting or fixture (§8). */
+/** Exit code for a bad setting or fixture (§17). */
 export const EXIT_CONFIG = 2
 
 /** Where {@link main} writes its plain-text output (stdout and stderr by default). */
@@ -84,7 +84,7 @@ function startupProblem(error: unknown, where: string): string | undefined {
   const code = (error as NodeJS.ErrnoException).code ?? ''
   if (LISTEN_ERRORS.has(code)) return `cannot listen on ${where} (HOST, PORT): ${code}`
   if (error instanceof TaskLimitError) return `invalid MAX_TASKS=${error.max}: the fixtures seed more tasks than that`
-  // §11: a Redis URL that cannot be reached at start-up (the message never holds its password).
+  // §16: a Redis URL that cannot be reached at start-up (the message never holds its password).
   if (error instanceof StoreUnavailableError) return `invalid STORE: ${error.reason}`
   return undefined
 }

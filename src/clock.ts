@@ -1,5 +1,5 @@
 /**
- * The one source of time for the whole server (reference-behaviour.md §5, §7).
+ * The one source of time for the whole server (docs/behaviour.md §8).
  *
  * Nothing else in `src/` reads `Date.now()`: tasks, tokens, the journal and the sweep all ask a
  * {@link Clock}. Tests hand the app a manual clock and move it instead of sleeping.
@@ -44,7 +44,7 @@ export interface ClockState {
 }
 
 /**
- * System time read from elsewhere (Redis's `TIME`, §11) and followed with the local monotonic
+ * System time read from elsewhere (Redis's `TIME`, §16) and followed with the local monotonic
  * clock between reads, so that replicas agree on time whatever their hosts' clocks say.
  */
 export class FollowedTime {
@@ -72,11 +72,11 @@ export class FollowedTime {
 }
 
 /**
- * The clock the control API drives (§7): system time plus an offset, or frozen in manual mode.
+ * The clock the control API drives (§8): system time plus an offset, or frozen in manual mode.
  *
  * - `advance(ms)` and `set(ms)` freeze it (manual mode);
  * - `setMode('system')` resumes at system pace from the current now, keeping the offset;
- * - `reset()` clears the offset and returns to system mode (§7 `POST /__admin/reset`).
+ * - `reset()` clears the offset and returns to system mode (§8 `POST /__admin/reset`).
  *
  * Time never goes backwards through this API; only `reset()` may do that.
  */
@@ -152,7 +152,7 @@ export class ControlledClock implements Clock {
     this.#mode = mode
   }
 
-  /** The clock's state as plain JSON (a shared store keeps it, §11). */
+  /** The clock's state as plain JSON (a shared store keeps it, §16). */
   snapshot(): ClockState {
     return { mode: this.#mode, offset: this.#offset, frozenAt: this.#frozenAt }
   }
@@ -164,7 +164,7 @@ export class ControlledClock implements Clock {
     this.#frozenAt = state.frozenAt
   }
 
-  /** Clears the offset and returns to system mode (§7 `reset`). */
+  /** Clears the offset and returns to system mode (§8 `reset`). */
   reset(): void {
     this.#offset = 0
     this.#mode = 'system'
@@ -177,7 +177,7 @@ export class ControlledClock implements Clock {
   }
 }
 
-/** The `clock` shared document (§11, §15): the global clock's state and each org's own clock. */
+/** The `clock` shared document (§16, §15): the global clock's state and each org's own clock. */
 export interface ClocksState extends ClockState {
   /** The orgs that moved their own clock, by org id. */
   orgs?: Record<string, ClockState>
@@ -210,7 +210,7 @@ export class Clocks {
   }
 
   /**
-   * Sets the global clock to `at` and freezes it (§7 `advance`, `set`); every frozen org clock
+   * Sets the global clock to `at` and freezes it (§8 `advance`, `set`); every frozen org clock
    * moves by the same amount (§15: a global move keeps the offsets).
    * @throws {ClockBackwardsError} when `at` is earlier than the global now; {ClockRangeError}
    */
@@ -239,7 +239,7 @@ export class Clocks {
     this.#orgs.delete(orgId)
   }
 
-  /** Back to the global clock alone, in system mode without offset (§7 global reset). */
+  /** Back to the global clock alone, in system mode without offset (§8 global reset). */
   reset(): void {
     this.global.reset()
     this.#orgs.clear()

@@ -1,5 +1,5 @@
 /**
- * Settings (reference-behaviour.md §8): each is an environment variable and the same as a CLI flag
+ * Settings (docs/behaviour.md §17): each is an environment variable and the same as a CLI flag
  * (`MAX_TASKS` is `--max-tasks`). Flags win over the environment. A bad value is a
  * {@link ConfigError} naming the setting and the accepted values; the entry point exits 2 on it.
  */
@@ -36,17 +36,17 @@ export interface Settings {
   maxHeaderSize: number
   maxBodySize: number
   maxPayloadSize: number
-  /** Most downloads streaming at once on this replica (§16); one more answers 503. */
+  /** Most downloads streaming at once on this replica (§19); one more answers 503. */
   maxDownloads: number
-  /** Most faults held at once, all orgs together (§16); one more answers 507. */
+  /** Most faults held at once, all orgs together (§19); one more answers 507. */
   maxFaults: number
-  /** `memory`, or the `redis://`/`rediss://` URL of the shared store (§11). */
+  /** `memory`, or the `redis://`/`rediss://` URL of the shared store (§16). */
   store: string
   /** Only read with `STORE=redis`: the URL `store` then takes. */
   redisUrl: string | undefined
-  /** Prefix of every key in Redis (§11). */
+  /** Prefix of every key in Redis (§16). */
   storePrefix: string
-  /** When start-up seeds the fixtures (§11). */
+  /** When start-up seeds the fixtures (§16). */
   seed: 'if-empty' | 'always' | 'never'
 }
 
@@ -97,7 +97,7 @@ const redisUrl = (text: string) => {
   }
 }
 /**
- * A URL with its credentials replaced by `[redacted]`, for messages and logs (§11: secrets never
+ * A URL with its credentials replaced by `[redacted]`, for messages and logs (§17: secrets never
  * reach them): the password of `user:password@`, a lone `secret@` (Redis clients read it as a
  * password), and `password=` in the query. Works on text that is not a valid URL too.
  */

@@ -1,6 +1,6 @@
 /**
  * Org ids and user tokens, and the authentication rule of the task routes
- * (reference-behaviour.md §2 rule 2, §7 `POST /__admin/orgs`): the credential spec as
+ * (docs/behaviour.md §2 rule 2, §12 `POST /__admin/orgs`): the credential spec as
  * `credentials.json` and `POST /__admin/orgs` give it, and the registry it is added to.
  */
 import { MAX_TIME_MS, type Clock } from './clock.js'
@@ -11,7 +11,7 @@ import { instantOf, InvalidSpecError, ISO_8601, notADateTime } from './validatio
 /** `strict`: registered credentials only; `any`: any non-empty pair; `off`: headers ignored. */
 export type AuthMode = 'strict' | 'any' | 'off'
 
-/** What is known of an org besides its tokens: its GSTIN (the gstn operations, §10), name and PAN (login, §14). */
+/** What is known of an org besides its tokens: its GSTIN (the gstn operations, §14), name and PAN (login, §4). */
 export interface OrgInfo {
   gstin?: string
   name?: string
@@ -58,8 +58,8 @@ export const credentialSchema = {
 
 /**
  * A credential as sent: `expiresAt` is ISO-8601, epoch ms, null or absent (never expires);
- * `gstin` is the org's GSTIN, used by the gstn operations (§10); `name` and `taxIdentifier` (its
- * PAN) appear in the login answer (§14).
+ * `gstin` is the org's GSTIN, used by the gstn operations (§14); `name` and `taxIdentifier` (its
+ * PAN) appear in the login answer (§4).
  */
 export interface CredentialSpec {
   orgId: string
@@ -87,7 +87,7 @@ export function credentialFromSpec(spec: CredentialSpec): Credential {
   return { orgId, token, expiresAt, ...info }
 }
 
-/** The org every request acts as when auth is `off`, and the control API's default org (§6 org 1). */
+/** The org every request acts as when auth is `off`, and the control API's default org (§9 org 1). */
 export const DEFAULT_ORG_ID = '00000000-0000-4000-8000-000000000001'
 
 /** Registered credentials, by org id then token. */
@@ -107,12 +107,12 @@ export class Credentials {
     tokens.set(credential.token, credential.expiresAt)
   }
 
-  /** Withdraws a token from an org (a logout, §14); an unknown one is ignored. */
+  /** Withdraws a token from an org (a logout, §4); an unknown one is ignored. */
   revoke(orgId: string, token: string): void {
     this.#orgs.get(orgId)?.delete(token)
   }
 
-  /** The credentials as plain JSON (a shared store keeps them, §11). */
+  /** The credentials as plain JSON (a shared store keeps them, §16). */
   snapshot(): CredentialsState {
     return {
       orgs: [...this.#orgs].map(([orgId, tokens]) => [orgId, [...tokens]]),

@@ -26,10 +26,10 @@ export class AdminError extends MockError {
   }
 }
 
-/** A fault as sent to `POST /__admin/faults` (§7). */
+/** A fault as sent to `POST /__admin/faults` (§10). */
 export type FaultSpec = Omit<Fault, 'id' | 'times'> & { times?: number }
 
-/** An org credential as sent to `POST /__admin/orgs`; `expiresAt` ISO-8601 or epoch ms; `gstin` the org's GSTIN (§10). */
+/** An org credential as sent to `POST /__admin/orgs`; `expiresAt` ISO-8601 or epoch ms; `gstin` the org's GSTIN (§14). */
 export interface OrgSpec {
   orgId: string
   token: string
@@ -45,13 +45,13 @@ export interface AdminClientOptions {
    * Acts only in this org's namespace (§15): every call sends `X-FLYNN-N-ORG-ID: <orgId>`, so the
    * clock, faults, request journal, tasks, operation settings and `next` queues, and `reset` are
    * that org's alone, and another org's task answers `404`. Users, org credentials and custom
-   * operations stay global. Without it the client acts globally (§7).
+   * operations stay global. Without it the client acts globally (§12).
    */
   orgId?: string
 }
 
 /**
- * A typed client of the control API (§7), over `fetch`. Every method throws {@link AdminError}.
+ * A typed client of the control API (§12), over `fetch`. Every method throws {@link AdminError}.
  * Global by default; with `orgId` it acts only in that org's namespace (§15), as a test suite on
  * a shared stub should: see {@link AdminClientOptions.orgId} and {@link AdminClient.forOrg}.
  */
@@ -83,7 +83,7 @@ export class AdminClient {
   }
 
   /**
-   * Creates a task (defaults of §7 for everything left out). In a namespace, `orgId` defaults to
+   * Creates a task (defaults of §6 for everything left out). In a namespace, `orgId` defaults to
    * the client's org and must equal it (a 400 AdminError otherwise).
    */
   async createTask(spec: TaskSpec = {}): Promise<TaskView> {
@@ -97,7 +97,7 @@ export class AdminClient {
 
   /** Every live task, optionally filtered by org and status; in a namespace, only the client's org's. */
   async listTasks(filter: { orgId?: string; status?: TaskStatus } = {}): Promise<TaskView[]> {
-    // The list is paged (§16): follow `next` to its end.
+    // The list is paged (§12): follow `next` to its end.
     const tasks: TaskView[] = []
     for (let cursor: string | undefined, more = true; more;) {
       const page = await this.#call<{ tasks: TaskView[]; next: string | null }>('GET', `/tasks${query({ ...filter, limit: MAX_PAGE, cursor })}`)
@@ -108,7 +108,7 @@ export class AdminClient {
     return tasks
   }
 
-  /** Moves a task forward (§4); throws a 409 AdminError for an illegal move (in a namespace, a 404 one for another org's task). */
+  /** Moves a task forward (§5); throws a 409 AdminError for an illegal move (in a namespace, a 404 one for another org's task). */
   async transition(id: string, status: 'processing' | 'completed' | 'failed'): Promise<TaskView> {
     return (await this.#call<{ task: TaskView }>('POST', `/tasks/${encodeURIComponent(id)}/transition`, { status })).task
   }
@@ -171,7 +171,7 @@ export class AdminClient {
 
   /** The request journal, oldest first (`limit`: only the newest n); in a namespace, only requests made with the org's id. */
   async requests(filter: { path?: string; limit?: number } = {}): Promise<JournalEntry[]> {
-    // The journal is paged from the newest back (§16): follow `next` until `limit` (or all) are read.
+    // The journal is paged from the newest back (§11): follow `next` until `limit` (or all) are read.
     const wanted = filter.limit ?? Infinity
     const pages: JournalEntry[][] = []
     let read = 0
@@ -196,7 +196,7 @@ export class AdminClient {
     await this.#call('DELETE', '/requests')
   }
 
-  /** Adds a user who can log in through the auth API (§14); a 409 AdminError when the handle is taken. Global, even in a namespace. */
+  /** Adds a user who can log in through the auth API (§4); a 409 AdminError when the handle is taken. Global, even in a namespace. */
   async addUser(user: UserSpec): Promise<UserView> {
     return (await this.#call<{ user: UserView }>('POST', '/users', user)).user
   }
@@ -211,7 +211,7 @@ export class AdminClient {
     await this.#call('DELETE', `/users/${encodeURIComponent(userId)}`)
   }
 
-  /** Every operation that creates tasks, with its settings and `next` queue (§10); in a namespace, as the org sees them (§15). */
+  /** Every operation that creates tasks, with its settings and `next` queue (§13); in a namespace, as the org sees them (§15). */
   async operations(): Promise<OperationView[]> {
     return (await this.#call<{ operations: OperationView[] }>('GET', '/operations')).operations
   }
@@ -281,7 +281,7 @@ function query(params: Record<string, string | number | undefined>): string {
 
 /** Options of {@link startMockServer}. */
 export interface MockServerOptions {
-  /** Settings over the defaults of §8 (`port` 0 and `host` 127.0.0.1 unless given). */
+  /** Settings over the defaults of §17 (`port` 0 and `host` 127.0.0.1 unless given). */
   settings?: Partial<Settings>
   /** `manual` (default: frozen at the current time until moved) or `system`. */
   clock?: ClockMode

@@ -1,5 +1,5 @@
 /**
- * Every error the server can answer, as data (reference-behaviour.md §2, §7), and the one mapping
+ * Every error the server can answer, as data (docs/behaviour.md §1), and the one mapping
  * from the errors the code throws to those answers ({@link answerOf}).
  *
  * The envelope is `{"error":{"message":<code>,"type":<type>,"args":{...}}}`; `message` is a stable
@@ -103,7 +103,7 @@ export interface ErrorAnswer {
   body: object
 }
 
-/** Errors the code throws (by their stable `code`) that answer a contract error as they are (§7, §10, §14). */
+/** Errors the code throws (by their stable `code`) that answer a contract error as they are (§12, §13, §4). */
 const INTERNAL_ERRORS: Record<string, ErrorCode> = {
   ERR_TASK_EXISTS: 'err-task-exists',
   ERR_TASK_LIMIT: 'err-task-limit',
@@ -116,7 +116,7 @@ const INTERNAL_ERRORS: Record<string, ErrorCode> = {
 }
 
 /**
- * The upstream's answer to an 11th live session of one user (§14): `401` with a body outside the
+ * The upstream's answer to an 11th live session of one user (§4): `401` with a body outside the
  * envelope (no `type`).
  */
 const SESSION_LIMIT: ErrorAnswer = { status: 401, headers: {}, body: { error: { message: 'err-active-tokens-limit-exceeded', args: {} } } }
@@ -126,7 +126,7 @@ const invalidBody = (message: string): ContractError => new ContractError('err-i
 
 /**
  * The answer an error gets: a {@link ContractError} answers as it says; the mock's other errors
- * and Fastify's body errors map to their contract errors by `code` (§7, §11, §14).
+ * and Fastify's body errors map to their contract errors by `code` (§12, §16, §4).
  * @param error anything thrown while answering a request
  * @returns undefined for anything else: a bug, answered `500 err-internal-server-error` with its
  *   details in the log only ({@link internalError})
@@ -134,7 +134,7 @@ const invalidBody = (message: string): ContractError => new ContractError('err-i
 export function answerOf(error: unknown): ErrorAnswer | undefined {
   if (error instanceof ContractError) return error
   const { code, statusCode } = error as { code?: unknown; statusCode?: unknown }
-  // §11: the store is away; nothing was written. Clients retry after a second.
+  // §16: the store is away; nothing was written. Clients retry after a second.
   if (code === 'ERR_STORE_UNAVAILABLE') return new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
   const internal = typeof code === 'string' ? INTERNAL_ERRORS[code] : undefined
   if (internal) return new ContractError(internal)

@@ -1,7 +1,7 @@
 /**
- * Injected faults (reference-behaviour.md §7 `/__admin/faults`): a delay, a forced error status,
+ * Injected faults (docs/behaviour.md §10 `/__admin/faults`): a delay, a forced error status,
  * or a dropped connection, scoped to a task route (and optionally a task) or to an operation that
- * creates tasks (§10, by its name), used up after `times` requests. Faults apply after routing
+ * creates tasks (§13, by its name), used up after `times` requests. Faults apply after routing
  * and before auth.
  */
 import { randomUUID } from 'node:crypto'
@@ -10,7 +10,7 @@ import { InvalidSpecError, UUID_PATTERN, validator } from './validation.js'
 
 /**
  * The routes a fault can be scoped to: a task route, `*` (any of the four task routes, never a
- * producer route), or the name of an operation that creates tasks (§10).
+ * producer route), or the name of an operation that creates tasks (§13).
  */
 export type FaultRoute = 'status' | 'download' | 'result' | 'page' | '*' | (string & {})
 
@@ -67,7 +67,7 @@ export const faultSpecSchema = {
 
 const validateFault = validator<Omit<Fault, 'id' | 'times'> & { times?: number }>(faultSpecSchema)
 
-/** Thrown by {@link FaultStore.add} when `MAX_FAULTS` faults are held (§16): `507 err-store-full`. */
+/** Thrown by {@link FaultStore.add} when `MAX_FAULTS` faults are held (§10): `507 err-store-full`. */
 export class FaultLimitError extends MockError {
   constructor(readonly maxFaults: number) {
     super('ERR_STORE_FULL', `${maxFaults} faults are held (MAX_FAULTS)`)
@@ -117,7 +117,7 @@ export class FaultStore {
     return this.#faults.filter((f) => !orgId || f.orgId === orgId).map((f) => ({ ...f }))
   }
 
-  /** The faults as plain JSON (a shared store keeps them, §11). */
+  /** The faults as plain JSON (a shared store keeps them, §16). */
   snapshot(): Fault[] {
     return this.list()
   }

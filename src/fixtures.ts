@@ -1,9 +1,9 @@
 /**
- * The seeded demo data (reference-behaviour.md §6), read once at start-up from a fixtures folder:
+ * The seeded demo data (docs/behaviour.md §9), read once at start-up from a fixtures folder:
  * `credentials.json` (an array of `{orgId, token, expiresAt?, gstin?, name?, taxIdentifier?}`),
- * `users.json` (optional: users who log in, §14, the body `POST /__admin/users` takes), `tasks/*.json` (each a
+ * `users.json` (optional: users who log in, §4, the body `POST /__admin/users` takes), `tasks/*.json` (each a
  * task spec, the body `POST /__admin/tasks` takes), `operations/*.json` (optional: custom
- * producer operations, the body `POST /__admin/operations` takes, §10) and `signing-key.pem`
+ * producer operations, the body `POST /__admin/operations` takes, §13) and `signing-key.pem`
  * (optional: the demo IRP's PKCS#8 RSA key; the bundled one when absent). Seeding builds the
  * tasks at the clock's now, at start-up and again at each reset.
  */
@@ -24,11 +24,11 @@ export interface Fixtures {
   credentials: Credential[]
   /** Task specs, in file-name order; built into tasks by {@link seedTasks}. */
   taskSpecs: unknown[]
-  /** Custom producer operations, in file-name order (§10). */
+  /** Custom producer operations, in file-name order (§13). */
   operations: CustomOperationSpec[]
   /** The demo IRP's signing key, PKCS#8 PEM. */
   signingKey: string
-  /** Users who log in (§14); passwords as given, hashed when seeded. */
+  /** Users who log in (§4); passwords as given, hashed when seeded. */
   users: UserSpec[]
 }
 

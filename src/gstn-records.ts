@@ -1,6 +1,6 @@
 /**
- * Synthetic GSTN records for the gstn producer operations (reference-behaviour.md §10, "GST
- * e-invoice download, GST returns and IMS"): made-up data in the real formats, so a client's
+ * Synthetic GSTN records for the gstn producer operations (docs/behaviour.md §14, GST
+ * e-invoice download, GST returns and IMS): made-up data in the real formats, so a client's
  * parser meets what the GST network sends.
  *
  * Shapes follow the GSTN return sections as the seeded tasks show them

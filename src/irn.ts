@@ -1,5 +1,5 @@
 /**
- * IRN rules of the e-invoice operations (reference-behaviour.md §10 Generation and Cancellation).
+ * IRN rules of the e-invoice operations (docs/behaviour.md §14, generation and cancellation).
  *
  * The IRP's IRN is a SHA-256 over the supplier GSTIN, the financial year, the document type and
  * the document number (upstream-facts.md). The mock computes it as

@@ -1,5 +1,5 @@
 /**
- * The issued-IRN registry (reference-behaviour.md §10): the IRNs this server issued, per org, with
+ * The issued-IRN registry (docs/behaviour.md §14): the IRNs this server issued, per org, with
  * their acknowledgement and cancellation. An IRN counts as issued while the task that issued it
  * is held; duplicates and cancellations are judged against it. State like the task store, behind
  * the same kind of interface.

@@ -1,6 +1,6 @@
 /**
- * The request journal (reference-behaviour.md §7 `/__admin/requests`): the last task-route and
- * producer (§10) requests, oldest first, in a bounded ring buffer, with secrets redacted; and waiting for
+ * The request journal (docs/behaviour.md §11 `/__admin/requests`): the last task-route and
+ * producer (§13) requests, oldest first, in a bounded ring buffer, with secrets redacted; and waiting for
  * requests to arrive.
  */
 import { REDACTED, SECRET_HEADERS } from './logging.js'
@@ -29,7 +29,7 @@ export interface JournalFilter {
 }
 
 /**
- * The org whose view (§15) a journaled request enters: the `X-FLYNN-N-ORG-ID` it named. A request
+ * The org whose view (§11) a journaled request enters: the `X-FLYNN-N-ORG-ID` it named. A request
  * refused as unauthenticated (`401`/`403`, see {@link refused}) enters only a view that exists
  * already, so that made-up org ids cannot crowd the views of the teams that use them, while a
  * team still sees its own refused requests.

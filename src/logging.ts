@@ -7,7 +7,7 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 
 /**
  * Header names whose values never reach logs, the journal or error bodies: the contract's two
- * (§7) and the other credentials a client may send.
+ * (§1) and the other credentials a client may send.
  */
 export const SECRET_HEADERS = ['x-flynn-n-user-token', 'authorization', 'proxy-authorization', 'cookie'] as const
 

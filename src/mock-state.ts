@@ -74,12 +74,12 @@ export class MockState {
     return this.store.state.faults
   }
 
-  /** Every operation that creates tasks, with its settings and `next` queue (§10). */
+  /** Every operation that creates tasks, with its settings and `next` queue (§13). */
   get operations(): OperationRegistry {
     return this.store.state.operations
   }
 
-  /** Defaults for a task spec: the org (default: org 1 of §6) at its clock's now, and a fresh UUID. */
+  /** Defaults for a task spec: the org (default: org 1 of §9) at its clock's now, and a fresh UUID. */
   specDefaults(orgId: string | null = null): SpecDefaults {
     const org = orgId ?? DEFAULT_ORG_ID
     return { orgId: org, now: this.clockFor(org).now(), newId: randomUUID }
@@ -95,13 +95,13 @@ export class MockState {
     await this.store.tasks.add(task)
   }
 
-  /** When a task stops being readable, in epoch ms (§5). */
+  /** When a task stops being readable, in epoch ms (§7). */
   expiresAt(task: Task): number {
     return task.createdAt + this.store.tasks.ttlMs
   }
 
   /**
-   * Moves a task through the control API (§7 transition), at the clock's now.
+   * Moves a task through the control API (§12 transition), at the clock's now.
    * @returns false when the task is gone meanwhile
    * @throws {InvalidTransitionError}
    */
@@ -110,7 +110,7 @@ export class MockState {
   }
 
   /**
-   * Creates the task of a producer call (§10): the caller's org, the operation's timeline and
+   * Creates the task of a producer call (§13): the caller's org, the operation's timeline and
    * outcome (or the next queued override's, taken atomically), content derived from the checked
    * request. IRNs it issues or cancels are recorded in the same step as the task, so a refused
    * task changes nothing (a refused task's override is queued again).
@@ -150,7 +150,7 @@ export class MockState {
   }
 
   /**
-   * Builds a task again from its {@link TaskSource} (a shared store keeps only that, §11): the
+   * Builds a task again from its {@link TaskSource} (a shared store keeps only that, §16): the
    * same content, with no facts yet.
    * @throws {Error} for an operation no longer known (a built-in one is always known)
    */
@@ -177,14 +177,14 @@ export class MockState {
     return this.credentials.org(orgId).gstin ?? syntheticGstin(prng(createHash('sha256').update(orgId).digest().readUInt32BE(0)))
   }
 
-  /** Adds a user (§14 `POST /__admin/users`). @throws {UserExistsError} */
+  /** Adds a user (§12 `POST /__admin/users`). @throws {UserExistsError} */
   async addUser(spec: UserSpec): Promise<UserView> {
     const user = await makeUser(spec, this.clock.now())
     return this.store.update(['auth'], (s) => s.users.insert(user))
   }
 
   /**
-   * Logs in (§14): checks the credentials, then starts a session in one atomic step.
+   * Logs in (§4): checks the credentials, then starts a session in one atomic step.
    * @throws {ContractError} `400`/`401`; {SessionLimitError}
    */
   async login(body: unknown): Promise<LoginData> {
@@ -202,7 +202,7 @@ export class MockState {
 
   /**
    * Frees expired tasks, the IRNs they issued, and sessions long expired; a seeded task that
-   * expired is seeded again at now (§11), so the README's walk-through always works. A shared
+   * expired is seeded again at now (§7), so the README's walk-through always works. A shared
    * store that lost its data (a Redis restarted empty) is reset, by one replica (unless `SEED=never`).
    */
   async sweep(): Promise<void> {
@@ -220,7 +220,7 @@ export class MockState {
   }
 
   /**
-   * Seeds the fixtures' credentials, users and tasks at the clock's now (§6, §14), replacing
+   * Seeds the fixtures' credentials, users and tasks at the clock's now (§9, §4), replacing
    * whatever the store, the credential registry and the users held (sessions end).
    */
   async seed(): Promise<void> {
@@ -238,9 +238,9 @@ export class MockState {
   }
 
   /**
-   * Back to the start-up state (§7 `POST /__admin/reset`): the clock in system mode without
+   * Back to the start-up state (§12 `POST /__admin/reset`): the clock in system mode without
    * offset, the fixtures re-seeded at its now, the journal, faults and issued IRNs cleared, the
-   * operations back to their defaults (§10). With Redis, for every replica (§11).
+   * operations back to their defaults (§12). With Redis, for every replica (§16).
    */
   async reset(): Promise<void> {
     await this.store.update(['clock', 'faults', 'operations'], (s) => {
@@ -288,7 +288,7 @@ export class MockState {
   }
 
   /**
-   * Opens the store and seeds it as `SEED` says (§11): a new Redis keyspace or a new process
+   * Opens the store and seeds it as `SEED` says (§16): a new Redis keyspace or a new process
    * is seeded; with `if-empty`, a keyspace some replica seeded already is left as it is.
    * @throws {StoreUnavailableError}
    */
@@ -305,7 +305,7 @@ export class MockState {
   }
 }
 
-/** A producer's source (§10): what {@link MockState.rebuild} builds a task from. */
+/** A producer's source (§13): what {@link MockState.rebuild} builds a task from. */
 type ProducedSource = Exclude<TaskSource, { spec: unknown }>
 
 /** The task an operation's derivation describes, made from its source (the one shape for making and rebuilding it). */

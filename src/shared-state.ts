@@ -1,5 +1,5 @@
 /**
- * The shared documents of the store seam (store/store.ts, reference-behaviour.md §11) as live
+ * The shared documents of the store seam (store/store.ts, docs/behaviour.md §16) as live
  * objects: the clock, the faults, the credentials with the users and their sessions, and the
  * operations registry. Each has a plain-JSON snapshot a shared store writes, and restores from one.
  */
@@ -24,7 +24,7 @@ export interface SharedStateOptions {
   builtIn: readonly Operation[]
   /** Custom operations from the fixtures (kept across resets). */
   fixtureOperations: readonly CustomOperationSpec[]
-  /** Most faults held at once (`MAX_FAULTS`, §16); unlimited when absent. */
+  /** Most faults held at once (`MAX_FAULTS`, §19); unlimited when absent. */
   maxFaults?: number
 }
 
@@ -38,7 +38,7 @@ export class SharedState {
   readonly operations: OperationRegistry
 
   /**
-   * @param clock the replica's clock (its system time: `Date.now`, or Redis's `TIME` followed locally, §11)
+   * @param clock the replica's clock (its system time: `Date.now`, or Redis's `TIME` followed locally, §16)
    * @throws {InvalidSpecError} or {OperationExistsError} when a fixture operation is invalid
    */
   constructor(

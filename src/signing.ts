@@ -1,5 +1,5 @@
 /**
- * The demo IRP's signing key (reference-behaviour.md §10 Generation): `SignedInvoice` and
+ * The demo IRP's signing key (docs/behaviour.md §14 `einvoice-bulk-generation`): `SignedInvoice` and
  * `SignedQRCode` are compact JWS (RS256) made with a demo RSA key that ships with the fixtures
  * (`signing-key.pem`, PKCS#8) and whose public half the server publishes as a JWKS
  * (`GET /.well-known/jwks.json`), so a client's tests can verify signatures as they do upstream.

@@ -1,5 +1,5 @@
 /**
- * Synthetic, deterministic data for generated pages (§7 `generate`): GST-return-like invoice
+ * Synthetic, deterministic data for generated pages (§6 `generate`): GST-return-like invoice
  * records with made-up GSTINs in the real format. Same seed and page number, same page; no page
  * depends on another, so any page costs O(items per page).
  */

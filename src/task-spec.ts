@@ -1,5 +1,5 @@
 /**
- * The JSON spec a task is made from (reference-behaviour.md §7 `POST /__admin/tasks`), used by the
+ * The JSON spec a task is made from (docs/behaviour.md §6 `POST /__admin/tasks`), used by the
  * control API and by the fixtures alike: its schema, the checks a schema cannot express, and the
  * step from a valid spec to a {@link Task}.
  */
@@ -77,7 +77,7 @@ export const taskSpecSchema = {
   }
 } as const
 
-/** A task spec as sent (all fields optional, §7). */
+/** A task spec as sent (all fields optional, §6). */
 export interface TaskSpec {
   id?: string
   orgId?: string
@@ -94,9 +94,9 @@ export interface TaskSpec {
 
 const validateShape = validator<TaskSpec>(taskSpecSchema)
 
-/** Defaults the spec leaves out (§7). */
+/** Defaults the spec leaves out (§6). */
 export interface SpecDefaults {
-  /** The org a task belongs to when the spec names none (org 1 of §6). */
+  /** The org a task belongs to when the spec names none (org 1 of §9). */
   orgId: string
   /** Creation time in epoch ms when the spec gives none (the clock's now). */
   now: number
@@ -104,11 +104,11 @@ export interface SpecDefaults {
   newId: () => string
 }
 
-/** The timeline a task gets when none is given: the first status read answers processing (§7). */
+/** The timeline a task gets when none is given: the first status read answers processing (§6). */
 export const DEFAULT_TIMELINE: readonly Phase[] = [{ status: 'processing', polls: 1 }]
 
 /**
- * The rule of §7 a schema cannot state: `queued` phases only before `processing` ones.
+ * The rule of §6 a schema cannot state: `queued` phases only before `processing` ones.
  * @returns one detail per phase out of order (paths under `/timeline`)
  */
 export function timelineOrder(timeline: readonly Phase[]): ValidationDetail[] {
@@ -123,7 +123,7 @@ export function timelineOrder(timeline: readonly Phase[]): ValidationDetail[] {
 }
 
 /**
- * Checks a spec (schema and the rules of §7 a schema cannot state) and builds the task.
+ * Checks a spec (schema and the rules of §6 a schema cannot state) and builds the task.
  * @param body the parsed JSON body (anything)
  * @throws {InvalidSpecError} listing what is wrong
  */
@@ -169,7 +169,7 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
     result: 'result' in spec ? spec.result : {},
     pages: pagesFromSpec(spec),
     files,
-    // Enough to build the same task again anywhere (§11): the spec with what defaults chose.
+    // Enough to build the same task again anywhere (§16): the spec with what defaults chose.
     source: { spec: { ...spec, id, orgId, createdAt } }
   })
 }

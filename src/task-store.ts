@@ -1,5 +1,5 @@
 /**
- * The in-memory task store (reference-behaviour.md §2 rule 4, §5).
+ * The in-memory task store (docs/behaviour.md §2 rule 4, §7).
  *
  * O(1) lookup by lower-case id; a task past its TTL reads as absent and is freed by
  * {@link TaskStore.sweep}, which the app runs on an unref'd timer.
@@ -8,14 +8,14 @@ import type { Clock } from './clock.js'
 import { MockError } from './errors.js'
 import type { Task } from './task.js'
 
-/** Thrown by {@link TaskStore.add} when the id is taken (§7 `409 err-task-exists`). */
+/** Thrown by {@link TaskStore.add} when the id is taken (§12 `409 err-task-exists`). */
 export class TaskExistsError extends MockError {
   constructor(readonly id: string) {
     super('ERR_TASK_EXISTS', `task ${id} exists`)
   }
 }
 
-/** Thrown by {@link TaskStore.add} when the store holds `maxTasks` live tasks (§7/§8 `507`). */
+/** Thrown by {@link TaskStore.add} when the store holds `maxTasks` live tasks (§7 `507`). */
 export class TaskLimitError extends MockError {
   constructor(readonly max: number) {
     super('ERR_TASK_LIMIT', `the store holds its maximum of ${max} tasks`)
@@ -26,9 +26,9 @@ export class TaskLimitError extends MockError {
 export interface TaskStoreOptions {
   /** The clock of an org's tasks (§15: each org may have its own). */
   clockFor: (orgId: string) => Clock
-  /** How long a task can be read after its creation, in ms (§5; default 7 days). */
+  /** How long a task can be read after its creation, in ms (§7; default 7 days). */
   ttlMs: number
-  /** The most tasks held at once (§8 `MAX_TASKS`). */
+  /** The most tasks held at once (§17 `MAX_TASKS`). */
   maxTasks: number
 }
 

@@ -1,5 +1,5 @@
 /**
- * The task model and its state machine (reference-behaviour.md §4).
+ * The task model and its state machine (docs/behaviour.md §5).
  *
  * A task's status is never stored: it is derived at read time from its timeline, the clock and
  * the status reads recorded so far (a pure function of those facts). The only facts that change
@@ -7,7 +7,7 @@
  */
 import { MockError } from './errors.js'
 
-/** Every state a task can be in. `queued` and `failed` are extensions to upstream (§4). */
+/** Every state a task can be in. `queued` and `failed` are extensions to upstream (§5). */
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed'
 
 /** The states a timeline phase can hold. */
@@ -35,8 +35,8 @@ export interface PageSource {
 
 /**
  * An extra file in the task's zip: a relative name and its bytes, or a function that makes them
- * when the zip is built (signatures and PDFs of producer tasks, §10). A function must be
- * deterministic: the same task always gives the same bytes (§3).
+ * when the zip is built (signatures and PDFs of producer tasks, §14). A function must be
+ * deterministic: the same task always gives the same bytes (§2).
  */
 export interface TaskFile {
   name: string
@@ -72,7 +72,7 @@ export interface TaskState {
   finishedAt: number | null
 }
 
-/** Thrown by {@link Task.moveTo} for a move backwards or out of a terminal state (§4, §7 `409`). */
+/** Thrown by {@link Task.moveTo} for a move backwards or out of a terminal state (§5, §12 `409`). */
 export class InvalidTransitionError extends MockError {
   constructor(readonly from: TaskStatus, readonly to: TaskStatus) {
     super('ERR_INVALID_TRANSITION', `cannot move a task from ${from} to ${to}`)
@@ -95,7 +95,7 @@ export interface Move {
 
 /**
  * Everything about a task that changes after its creation, as plain JSON (the store writes only
- * these, §11): status reads so far, the reads counted in the current `polls` phase, the time (epoch
+ * these, §16): status reads so far, the reads counted in the current `polls` phase, the time (epoch
  * ms) each ended `polls` phase ended (`[phase index, ms]` pairs), and the control API's move.
  */
 export interface TaskFacts {
@@ -107,8 +107,8 @@ export interface TaskFacts {
 
 /**
  * Where a task's content comes from, as plain JSON, so that a shared store can keep it and any
- * replica rebuild the same task (§11): a task spec (control API, fixtures), or an operation's
- * checked request with what its derivation looked up (§10; `spec` for a custom operation).
+ * replica rebuild the same task (§16): a task spec (control API, fixtures), or an operation's
+ * checked request with what its derivation looked up (§13; `spec` for a custom operation).
  */
 export type TaskSource =
   | { spec: unknown }
@@ -157,7 +157,7 @@ export class Task {
   /** Status reads counted in the current `polls` phase. */
   #readsInPhase = 0
   #move: Move | null = null
-  /** Processing phases in the timeline (k of §4). */
+  /** Processing phases in the timeline (k of §5). */
   readonly #processingPhases: number
 
   constructor(init: TaskInit) {
@@ -206,7 +206,7 @@ export class Task {
     return this
   }
 
-  /** The Result API's `data` (§3): `{"pages": n}` for a paged task, else the task's result. */
+  /** The Result API's `data` (§2): `{"pages": n}` for a paged task, else the task's result. */
   get result(): unknown {
     return this.pages ? { pages: this.pages.count } : this.#result
   }
@@ -217,7 +217,7 @@ export class Task {
     const pos = this.#position(now)
     if (pos.index === this.timeline.length) {
       // Reaching a failed outcome means every processing phase ran its full length (f = 1), so
-      // pending is 0, kept at 1 at least; with no processing phase it is the total (§4).
+      // pending is 0, kept at 1 at least; with no processing phase it is the total (§5).
       const pending = this.outcome === 'completed' ? 0 : this.#processingPhases === 0 ? this.jobs : 1
       return {
         status: this.outcome,
@@ -236,7 +236,7 @@ export class Task {
   }
 
   /**
-   * Records a status read that answered 200 at `now` (§4 "A poll is ..."): it may end a `polls`
+   * Records a status read that answered 200 at `now` (§5 "A poll is ..."): it may end a `polls`
    * phase, in which case this read already sees the next phase.
    * @returns the state this read sees
    */
@@ -257,7 +257,7 @@ export class Task {
   }
 
   /**
-   * Moves the task to `status` from `now` on (§4, §7 transition): open-ended unless terminal.
+   * Moves the task to `status` from `now` on (§5, §12 transition): open-ended unless terminal.
    * A move to the current non-terminal state is allowed and makes its phase open-ended.
    * @throws {InvalidTransitionError} for a move backwards or out of a terminal state
    */
@@ -272,7 +272,7 @@ export class Task {
     return this.observe(now)
   }
 
-  /** Whether the task can no longer be read at `now` given a TTL in ms (§5). */
+  /** Whether the task can no longer be read at `now` given a TTL in ms (§7). */
   isExpired(now: number, ttlMs: number): boolean {
     return now >= this.createdAt + ttlMs
   }
@@ -306,7 +306,7 @@ export class Task {
     return { index: this.timeline.length, startedAt, num: 0, den: 1, endsAt: null }
   }
 
-  /** `jobs.pending` within the timeline: ceil(total × (1 − (i + f) / k)), §4. */
+  /** `jobs.pending` within the timeline: ceil(total × (1 − (i + f) / k)), §5. */
   #pendingAt(pos: Position): number {
     const k = this.#processingPhases
     if (k === 0) return this.jobs

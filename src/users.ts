@@ -1,5 +1,5 @@
 /**
- * Users, login sessions and their tokens (reference-behaviour.md §14): the upstream's auth API
+ * Users, login sessions and their tokens (docs/behaviour.md §4): the upstream's auth API
  * (`/theodore/apis/v1/authtokens`, `/logout`) on the mock's clock. Users come from
  * `fixtures/users.json` and `POST /__admin/users`; passwords are kept only as scrypt hashes
  * (node:crypto), never logged or shown. A session's token is registered in the credential
@@ -90,7 +90,7 @@ function hash(password: string, salt: Buffer): Promise<Buffer> {
   })
 }
 
-/** Thrown by {@link Users.add} when the handle is taken (§14, `409 err-user-exists`). */
+/** Thrown by {@link Users.add} when the handle is taken (§12, `409 err-user-exists`). */
 export class UserExistsError extends MockError {
   constructor(readonly handle: string) {
     super('ERR_USER_EXISTS', `a user with handle ${handle} exists`)
@@ -111,7 +111,7 @@ export interface User {
   sessions: Map<string, Session>
 }
 
-/** {@link Users} as plain JSON (a shared store keeps them, §11): hashes and salts in hex. */
+/** {@link Users} as plain JSON (a shared store keeps them, §16): hashes and salts in hex. */
 export interface UsersState {
   users: Array<{ spec: Omit<UserSpec, 'password'>; userId: string; createdAt: number; salt: string; passwordHash: string; sessions: Array<[string, number]> }>
 }
@@ -142,7 +142,7 @@ interface Session {
   expiresAt: number
 }
 
-/** What a login or a refresh answers in `data` (§14, the upstream's field names). */
+/** What a login or a refresh answers in `data` (§4, the upstream's field names). */
 export interface LoginData {
   token: string
   userId: string
@@ -190,7 +190,7 @@ function derivedUserId(spec: Pick<UserSpec, 'handle' | 'handleType'>): string {
 /** A user's id: the one its spec gives (lower case), else derived from its handle. */
 const userIdOf = (spec: Pick<UserSpec, 'userId' | 'handle' | 'handleType'>): string => (spec.userId ?? derivedUserId(spec)).toLowerCase()
 
-/** What a login asks for, checked (§14 body). */
+/** What a login asks for, checked (§4 body). */
 interface LoginRequest {
   handle: string
   handleType: HandleType
@@ -199,11 +199,11 @@ interface LoginRequest {
   minutes: number
 }
 
-/** A `400 err-issue-with-parameter` naming the field (§14). */
+/** A `400 err-issue-with-parameter` naming the field (§4). */
 const badParameter = (name: string): ContractError => new ContractError('err-issue-with-parameter', { 'parameter-name': name })
 
 /**
- * The token lifetime a body asks for, in minutes: absent 20, above 360 capped at 360 (§14).
+ * The token lifetime a body asks for, in minutes: absent 20, above 360 capped at 360 (§4).
  * @throws {ContractError} `err-issue-with-parameter` when it is not an integer >= 1
  */
 export function tokenMinutes(body: Record<string, unknown>): number {
@@ -214,7 +214,7 @@ export function tokenMinutes(body: Record<string, unknown>): number {
 }
 
 /**
- * Checks a login body, field by field in the order of §14.
+ * Checks a login body, field by field in the order of §4.
  * @throws {ContractError} `err-issue-with-parameter` naming the first missing or malformed field
  */
 function checkLogin(body: unknown): LoginRequest {
@@ -314,7 +314,7 @@ export class Users {
   }
 
   /**
-   * Checks a login body and its password or OTP (§14 `POST /theodore/apis/v1/authtokens`),
+   * Checks a login body and its password or OTP (§4 `POST /theodore/apis/v1/authtokens`),
    * without starting a session: see {@link startSession}.
    * @param body the parsed JSON body (anything)
    * @throws {ContractError} `400 err-issue-with-parameter`, `401 err-invalid-credentials` (unknown
@@ -355,7 +355,7 @@ export class Users {
   }
 
   /**
-   * Renews a session (§14 `PUT`): the same token, a new expiry from now.
+   * Renews a session (§4 `PUT`): the same token, a new expiry from now.
    * @param bearer the `Authorization` header as received
    * @param readBody gives the parsed body (undefined when none); may throw its own 400
    * @throws {ContractError} `403 err-invalid-token` / `err-expired-token`; `400 err-issue-with-parameter`
@@ -372,7 +372,7 @@ export class Users {
   }
 
   /**
-   * Ends a session (§14 `POST /logout`): its token is then `err-invalid-token` everywhere.
+   * Ends a session (§4 `POST /logout`): its token is then `err-invalid-token` everywhere.
    * @throws {ContractError} `403 err-invalid-token` / `err-expired-token`
    */
   logout(bearer: string | undefined): void {
@@ -380,7 +380,7 @@ export class Users {
     this.#end(token, session)
   }
 
-  /** The session of a bearer header, or the §2 403 that fits. */
+  /** The session of a bearer header, or the §4 403 that fits. */
   #session(bearer: string | undefined): [string, Session] {
     const token = /^bearer +(\S+)$/i.exec(bearer ?? '')?.[1]
     const session = token === undefined ? undefined : this.#sessions.get(token)
@@ -495,7 +495,7 @@ function derivedPan(orgId: string): string {
 }
 
 /**
- * Thrown for an 11th live session of one user (§14): answered `401` with the upstream's body,
+ * Thrown for an 11th live session of one user (§4): answered `401` with the upstream's body,
  * `{"error":{"message":"err-active-tokens-limit-exceeded","args":{}}}` (no `type`; see errors.ts).
  */
 export class SessionLimitError extends MockError {

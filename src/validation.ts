@@ -1,6 +1,6 @@
 /**
  * Request validation, shared by the control API, the producer routes and the fixtures: the one
- * Ajv instance and the validators it compiles, the error every invalid body answers (§7
+ * Ajv instance and the validators it compiles, the error every invalid body answers (§12
  * `400 err-invalid-request`, with details), and the formats checked by hand (UUIDs, ISO-8601
  * date-times, nesting depth).
  */
@@ -77,7 +77,7 @@ export interface ValidationDetail {
   message: string
 }
 
-/** Thrown when a spec or other control-API body is invalid (§7 `400 err-invalid-request`). */
+/** Thrown when a spec or other control-API body is invalid (§12 `400 err-invalid-request`). */
 export class InvalidSpecError extends MockError {
   constructor(readonly details: ValidationDetail[]) {
     super('ERR_INVALID_SPEC', details.map((d) => `${d.path || '/'} ${d.message}`).join('; '))

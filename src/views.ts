@@ -1,12 +1,12 @@
 /**
- * How the control API shows a task and the clock (reference-behaviour.md §7): the shapes its
+ * How the control API shows a task and the clock (docs/behaviour.md §12): the shapes its
  * answers and AdminClient (embed.ts) share, and the functions that build them. Times are ISO-8601.
  */
 import { MAX_TIME_MS, type ControlledClock } from './clock.js'
 import type { MockState } from './mock-state.js'
 import type { Task, TaskStatus } from './task.js'
 
-/** A task as the control API shows it (§7 TaskView). Times are ISO-8601. */
+/** A task as the control API shows it (§12 TaskView). Times are ISO-8601. */
 export interface TaskView {
   id: string
   orgId: string

@@ -222,7 +222,7 @@ t.test('a lazy entry that fails cuts the download; the process stays up and serv
   t.equal((await unzip(Buffer.from(await zip.arrayBuffer()))).length, 3, 'and the next zip is whole')
 })
 
-t.test('MAX_DOWNLOADS zips stream at once; one more answers 503 with Retry-After: 1 before any byte (§16)', async (t) => {
+t.test('MAX_DOWNLOADS zips stream at once; one more answers 503 with Retry-After: 1 before any byte (§2 rule 8)', async (t) => {
   const { app } = await makeApp(t, { maxDownloads: 2 })
   const id = 'd0000000-0000-4000-8000-000000010003'
   await addGenerated(app, id, 2_000, 100)

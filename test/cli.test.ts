@@ -30,7 +30,7 @@ t.test('a bad setting stops start-up with one line and exit code 2', async (t) =
   t.same(out, [])
 })
 
-t.test('a Redis store that cannot be reached stops start-up with one line and exit code 2 (§11)', async (t) => {
+t.test('a Redis store that cannot be reached stops start-up with one line and exit code 2 (§16)', async (t) => {
   const { err, output } = capture()
   t.equal(await main(['--log-level', 'silent'], { STORE: 'redis://:hunter2@127.0.0.1:1' }, output), EXIT_CONFIG)
   t.same(err, ['enriched-tasks-mock: invalid STORE: cannot reach redis://:[redacted]@127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1'])

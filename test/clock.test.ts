@@ -66,7 +66,7 @@ t.test('the default system clock reads real time', async (t) => {
   t.ok(now >= before && now <= Date.now())
 })
 
-t.test('followed time (Redis TIME, §11) runs on from each reading and never steps back', async (t) => {
+t.test('followed time (Redis TIME, §16) runs on from each reading and never steps back', async (t) => {
   const time = new FollowedTime(9_000_000)
   const first = time.now()
   t.ok(first >= 9_000_000 && first < 9_000_000 + 1_000, 'starts at this host\'s time')

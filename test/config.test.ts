@@ -1,7 +1,7 @@
 import t from 'tap'
 import { BUNDLED_FIXTURES_DIR, defaultSettings, flagName, helpText, parseDuration, readSettings, redactUrl, SETTINGS } from '../src/config.js'
 
-t.test('the defaults of §8', async (t) => {
+t.test('the defaults of §17', async (t) => {
   t.same(defaultSettings(), {
     port: 8080,
     host: '127.0.0.1',

@@ -153,7 +153,7 @@ t.test('drop faults over a real socket: before the response, and in the middle o
   t.equal(app.mock.downloads.size, 0)
 })
 
-t.test('MAX_FAULTS faults are held, all orgs together; one more answers 507 err-store-full (§16)', async (t) => {
+t.test('MAX_FAULTS faults are held, all orgs together; one more answers 507 err-store-full (§10)', async (t) => {
   const { send } = await makeApp(t, { maxFaults: 3 })
   const add = (org?: string) => send({ method: 'POST', url: '/__admin/faults', headers: { ...json, ...(org ? { 'x-flynn-n-org-id': org } : {}) }, payload: JSON.stringify({ route: 'status', delayMs: 1 }) })
   t.same([(await add()).statusCode, (await add(ORG1)).statusCode, (await add('org-2')).statusCode], [201, 201, 201])

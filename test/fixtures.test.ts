@@ -7,7 +7,7 @@ import { loadFixtures } from '../src/fixtures.js'
 import { gstinCheckChar } from '../src/synthetic.js'
 import { makeApp, ORG1, ORG2, T0, TASK } from './helpers/app.js'
 
-t.test('§6: the eight seeded tasks, their orgs and states at start-up', async (t) => {
+t.test('§9: the eight seeded tasks, their orgs and states at start-up', async (t) => {
   const { app } = await makeApp(t)
   const expected: Array<[string, string, string, number, number, number | null]> = [
     [TASK.einvoices, ORG1, 'completed', 3, 0, null],
@@ -36,7 +36,7 @@ t.test('§6: the eight seeded tasks, their orgs and states at start-up', async (
   t.equal((await app.mock.store.tasks.find(TASK.processing))?.observe(T0 + 10 ** 9).status, 'processing', 'processing indefinitely')
 })
 
-t.test('§6: content is realistic and synthetic', async (t) => {
+t.test('§9: content is realistic and synthetic', async (t) => {
   const { app } = await makeApp(t)
   const einvoices = (await app.mock.store.tasks.find(TASK.einvoices))
   t.ok((einvoices?.files.length ?? 0) >= 1, 'e-invoice zip adds one JSON file per invoice')
@@ -54,7 +54,7 @@ t.test('§6: content is realistic and synthetic', async (t) => {
   for (const gstin of new Set(gstins)) t.equal(gstin[14], gstinCheckChar(gstin.slice(0, 14)), gstin)
 })
 
-t.test('the credentials of §6 are loaded', async (t) => {
+t.test('the credentials of §9 are loaded', async (t) => {
   const fixtures = await loadFixtures(BUNDLED_FIXTURES_DIR)
   t.same(fixtures.credentials, [
     { orgId: ORG1, token: 'demo-token', expiresAt: null, gstin: '29AABCA4821K1ZN', name: 'Acme Traders Pvt Ltd', taxIdentifier: 'AABCA4821K' },

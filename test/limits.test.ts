@@ -1,5 +1,5 @@
 /**
- * The limits a shared deployment needs (§8), over real sockets against the real server process:
+ * The limits a shared deployment needs (§19), over real sockets against the real server process:
  * request, keep-alive and connection timeouts, and the header size limit.
  */
 import { connect, type Socket } from 'node:net'

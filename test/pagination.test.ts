@@ -1,4 +1,4 @@
-// The control API's lists are paged (§16): `limit` (default 100, at most 1,000), an opaque
+// The control API's lists are paged (§19): `limit` (default 100, at most 1,000), an opaque
 // `cursor`, and `next` in every answer. Each page lists each item once, whatever changes between
 // pages; an answer never holds more than a page.
 import t from 'tap'

@@ -1,5 +1,5 @@
 /**
- * The Redis store (§11) with a real redis-server: replicas that share it agree on tasks, polls,
+ * The Redis store (§16) with a real redis-server: replicas that share it agree on tasks, polls,
  * faults, the clock, the journal, users, operations and issued IRNs; a restart loses nothing; a
  * Redis that goes away answers 503 and comes back by itself. (`npm run test:redis` runs the rest
  * of the behaviour suite on Redis too.)

@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown of the real server process (§8 SHUTDOWN_GRACE): SIGTERM and SIGINT stop
+ * Graceful shutdown of the real server process (§18 SHUTDOWN_GRACE): SIGTERM and SIGINT stop
  * accepting, let in-flight requests finish up to the grace period, then exit 0; a second signal
  * exits at once.
  */

@@ -129,5 +129,5 @@ t.test('the app sweeps on an unref\'d timer', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 50))
   const held = await app.mock.store.tasks.list()
   t.equal(held.length, 8, 'the added task freed by the timer')
-  t.ok(held.every((task) => task.createdAt === T0 + 7 * DAY), 'the seeded tasks seeded again at now (§11)')
+  t.ok(held.every((task) => task.createdAt === T0 + 7 * DAY), 'the seeded tasks seeded again at now (§7)')
 })

@@ -1,5 +1,5 @@
 /**
- * `einvoice-bulk-cancellation` (reference-behaviour.md §10): `POST /enriched/einv/{v1.0|v3.0}/{ni1|ni2}/invoices/cancel`
+ * `einvoice-bulk-cancellation` (docs/behaviour.md §14): `POST /enriched/einv/{v1.0|v3.0}/{ni1|ni2}/invoices/cancel`
  * with `{"payload":[{"Irn","CnlRsn":"1".."4","CnlRem"}],"meta":null}` (upstream-facts.md). The
  * Result API gives one entry per item: `{"status":true,"details":"<JSON text>"}` or
  * `{"status":false,"error":{...}}`, the shape of seeded task `...0004`.
@@ -53,7 +53,7 @@ function derive(input: CancellationInput, context: DeriveContext): Derived {
   return { jobs: input.payload.length, result, cancel: [...cancelledHere].map(([irn, at]) => ({ irn, at })) }
 }
 
-/** The operation (§10 table, second row). */
+/** The operation (§13 table, second row). */
 export const einvoiceBulkCancellation: Operation<CancellationInput> = {
   name: 'einvoice-bulk-cancellation',
   method: 'POST',

@@ -1,6 +1,6 @@
 /**
- * `einvoice-ewb-by-irn` (reference-behaviour.md §14, "More operations that create tasks", with
- * the producer rules of §10): `POST /enriched/einv/v3.0/{ni1|ni2}/invoices/generate-ewb` with
+ * `einvoice-ewb-by-irn` (docs/behaviour.md §14, "The built-in operations", with
+ * the producer rules of §13): `POST /enriched/einv/v3.0/{ni1|ni2}/invoices/generate-ewb` with
  * `{"payload":[{"Irn","Distance","TransId",...}],"meta":null}` (upstream-facts.md, Login section,
  * "Other operations answering a task id"). The Result API gives one entry per item, in order, in
  * the shape of the cancellation task (seeded task `...0004`): `{"status":true,"details":"<JSON

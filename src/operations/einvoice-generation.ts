@@ -1,5 +1,5 @@
 /**
- * `einvoice-bulk-generation` (reference-behaviour.md §10): `POST /enriched/einv/{v1.0|v3.0}/{ni1|ni2}/invoices`
+ * `einvoice-bulk-generation` (docs/behaviour.md §14): `POST /enriched/einv/{v1.0|v3.0}/{ni1|ni2}/invoices`
  * with `{"payload":[<NIC e-invoice JSON 1.1>...],"meta":{"generatePdf","emails"}|null}`
  * (upstream-facts.md). One outcome per invoice, in order, in the shape of the seeded task `...0001`;
  * the zip holds one JSON file per invoice (the IRP's answer, with `SignedInvoice` and
@@ -55,10 +55,10 @@ const checkBody = validator<GenerationInput>(
   )
 )
 
-/** The path parameters of the einv routes (§10 table). */
+/** The path parameters of the einv routes (§13 table). */
 export const EINV_PARAMS = { version: ['v1.0', 'v3.0'], irp: ['ni1', 'ni2'] } as const
 
-/** v1.0 einv routes answer the v1 envelope, v3.0 the v3 one (§10 "Answer"). */
+/** v1.0 einv routes answer the v1 envelope, v3.0 the v3 one (§13 "Answer"). */
 export const einvEnvelope = (params: Record<string, string>): 'v1' | 'v3' => (params.version === 'v1.0' ? 'v1' : 'v3')
 
 /** One invoice's outcome in the task's result (the shape of seeded task `...0001`). */
@@ -139,7 +139,7 @@ function qrData(invoice: Record<string, unknown>, irn: string, ackDt: string): R
   }
 }
 
-/** Derives the outcomes, the zip's files and the IRNs issued (§10 Generation). */
+/** Derives the outcomes, the zip's files and the IRNs issued (§14). */
 function derive(input: GenerationInput, context: DeriveContext): Derived {
   const { orgId, now, taskId } = context
   const ackDt = ackDateTime(now)
@@ -211,7 +211,7 @@ async function irpAnswer(invoice: Record<string, unknown>, irn: string, ackNo: s
   }
 }
 
-/** The operation (§10 table, first row). */
+/** The operation (§13 table, first row). */
 export const einvoiceBulkGeneration: Operation<GenerationInput> = {
   name: 'einvoice-bulk-generation',
   method: 'POST',

@@ -1,6 +1,6 @@
 /**
- * `ewaybill-consolidated-pdf` (reference-behaviour.md §14, "More operations that create tasks",
- * with the producer rules of §10; the kind of the seeded task `...0006`):
+ * `ewaybill-consolidated-pdf` (docs/behaviour.md §14, "The built-in operations",
+ * with the producer rules of §13; the kind of the seeded task `...0006`):
  * `GET /enriched/eway/v1.0/{ew1|ew2}/eway-bills/download-cewb-pdf/{trip-sheet-number}`, no body,
  * answered in the v3.0-style envelope (upstream-facts.md, Login section, "Other operations
  * answering a task id": a zip with the PDF and a JSON).

@@ -1,13 +1,13 @@
 /**
- * `gcs-generate` (reference-behaviour.md §14, "More operations that create tasks", with the
- * producer rules of §10): `POST /enriched/gcs/v1.0/generate` with `{"gstins":[1..50 GSTINs]}`,
+ * `gcs-generate` (docs/behaviour.md §14, "The built-in operations", with the
+ * producer rules of §13): `POST /enriched/gcs/v1.0/generate` with `{"gstins":[1..50 GSTINs]}`,
  * answered in the v1.0 envelope (upstream-facts.md, Login section, "Other operations answering a
  * task id": result `{gstin, score}` or `err-gcs-generation-failed` per GSTIN).
  *
  * The Result API gives one entry per GSTIN, in the order given (a repeated GSTIN gets an entry each
  * time): `{"gstin","score"}`, the score an integer 0..100 from the GSTIN alone, so a client's test
  * can predict it; or, for a malformed GSTIN (format or check character), `{"gstin","error":{...}}`
- * with the §2 envelope. A malformed GSTIN is an item error, not a 400, because upstream reports
+ * with the §1 envelope. A malformed GSTIN is an item error, not a 400, because upstream reports
  * `err-gcs-generation-failed` per GSTIN in the result; the task's jobs are the GSTINs.
  */
 import { createHash } from 'node:crypto'

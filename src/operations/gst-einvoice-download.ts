@@ -1,5 +1,5 @@
 /**
- * `gst-einvoice-download` (reference-behaviour.md §10): `POST /enriched/gstn/v1.0/einvoice/download`
+ * `gst-einvoice-download` (docs/behaviour.md §14): `POST /enriched/gstn/v1.0/einvoice/download`
  * with `{"retPeriod":"MMYYYY","supplyType","gstin","supplierGstin"|"recipientGstin"}`
  * (upstream-facts.md, "Operations that create tasks: routes and bodies"). The task's result lists
  * the e-invoices and its zip holds `result.json` and one `einvoices/<Irn>.json` per e-invoice;

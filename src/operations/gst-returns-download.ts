@@ -1,5 +1,5 @@
 /**
- * `gst-returns-download` (reference-behaviour.md §10): `POST /enriched/gstn/v3.0/download-gst-returns`
+ * `gst-returns-download` (docs/behaviour.md §14): `POST /enriched/gstn/v3.0/download-gst-returns`
  * with `[{"fromRetPeriod":"MMYYYY","toRetPeriod":"MMYYYY","returns":{"gstr1":{"b2b":{...},...},...}}]`
  * (upstream-facts.md, "Operations that create tasks: routes and bodies"). A paged task: one page
  * per item × period × return × section asked for, for the org's GSTIN, each holding that

@@ -1,5 +1,5 @@
 /**
- * `ims-invoices-download` (reference-behaviour.md §10): `GET /enriched/gstn/v1.0/ims-invoices?section=B2B&status=A`
+ * `ims-invoices-download` (docs/behaviour.md §14): `GET /enriched/gstn/v1.0/ims-invoices?section=B2B&status=A`
  * (upstream-facts.md, "Operations that create tasks: routes and bodies"). A paged task for the
  * org's GSTIN: one page per 500 IMS records, at least one page, the records synthetic
  * (gstn-records.ts; field names as in the seeded task `fixtures/tasks/08-ims-invoices-download-org2.json`).

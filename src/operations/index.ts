@@ -1,5 +1,5 @@
 /**
- * The built-in operations that create tasks (reference-behaviour.md §10 table, then §14), in the order
+ * The built-in operations that create tasks (docs/behaviour.md §13 table), in the order
  * `GET /__admin/operations` lists them.
  */
 import { einvoiceBulkCancellation } from './einvoice-cancellation.js'

@@ -1,6 +1,6 @@
 /**
- * The per-item errors of producer tasks (reference-behaviour.md §10): a submitted item that fails
- * appears in the task's result with the error envelope of §2 (`message`, `type`, `args`), not as
+ * The per-item errors of producer tasks (docs/behaviour.md §14): a submitted item that fails
+ * appears in the task's result with the error envelope of §1 (`message`, `type`, `args`), not as
  * an HTTP answer. One table, like errors.ts, so the code, tests and README name the same rules.
  */
 
@@ -27,7 +27,7 @@ export const ITEM_ERRORS = {
 /** One of the item error codes. */
 export type ItemErrorCode = keyof typeof ITEM_ERRORS
 
-/** The error of one failed item, in the envelope of §2. */
+/** The error of one failed item, in the envelope of §1. */
 export interface ItemError {
   message: ItemErrorCode
   type: 'ClientRequest'

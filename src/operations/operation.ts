@@ -1,17 +1,17 @@
 /**
- * What an operation that creates tasks is (reference-behaviour.md §10, "producer routes"): the
+ * What an operation that creates tasks is (docs/behaviour.md §13): the
  * upstream route(s) it answers, how its request is checked, and a pure derivation from the
- * checked request to the task's content. Built-in operations and custom ones (§10 last bullet)
+ * checked request to the task's content. Built-in operations and custom ones (§13 "Custom operations")
  * are both {@link Operation}s in one registry (registry.ts); the producer routes only parse, call
  * {@link Operation.check} and {@link Operation.derive}, and answer.
  */
 import type { PageSource, TaskFile } from '../task.js'
 
-/** Most items one submission may hold (§10: an empty list or more than this is `400`). */
+/** Most items one submission may hold (§13: an empty list or more than this is `400`). */
 export const MAX_ITEMS = 1000
 
 /**
- * The envelope a producer route answers its task id in (§10 "Answer"): `v1` is
+ * The envelope a producer route answers its task id in (§13 "Answer"): `v1` is
  * `{"data":{"task-id"}}` (the v1.0 einv routes); `v3` adds `status`, `error`, `info`,
  * `additionalInfo` and `alert` (v3.0 routes and the gstn routes).
  */
@@ -30,7 +30,7 @@ export interface OperationRequest {
   body: unknown
 }
 
-/** An IRN this server issued (§10 Generation), as the issued-IRN registry keeps it. */
+/** An IRN this server issued (§14 `einvoice-bulk-generation`), as the issued-IRN registry keeps it. */
 export interface IssuedIrn {
   /** 64 lower-case hex characters. */
   irn: string
@@ -85,7 +85,7 @@ export interface OperationRoute {
   /** Fastify URL pattern, e.g. `/enriched/einv/:version/:irp/invoices`. */
   url: string
   /**
-   * Allowed values of path parameters; any other value is rule 1's `404` (§10 "Order of checks").
+   * Allowed values of path parameters; any other value is rule 1's `404` (§13 "Order of checks").
    * A parameter not listed takes any value.
    */
   params: Record<string, readonly string[]>
@@ -99,7 +99,7 @@ export interface OperationRoute {
  * @typeParam Input the checked request
  */
 export interface Operation<Input = unknown> {
-  /** The operation's name, also the `kind` of the tasks it creates and the fault `route` (§10). */
+  /** The operation's name, also the `kind` of the tasks it creates and the fault `route` (§13). */
   name: string
   method: ProducerMethod
   routes: readonly OperationRoute[]

@@ -1,5 +1,5 @@
 /**
- * The operations registry (reference-behaviour.md §10): every operation that creates tasks,
+ * The operations registry (docs/behaviour.md §13): every operation that creates tasks,
  * built-in and custom, with the settings tests steer (default timeline and outcome, the one-shot
  * `next` queue) and the custom producer routes. The producer routes, the control API and the
  * fixtures all go through it, so built-in and custom operations take the same path.
@@ -18,7 +18,7 @@ export interface OperationSettings {
   outcome: Outcome
 }
 
-/** A one-shot override queued for the next task an operation creates (§10 `next`). */
+/** A one-shot override queued for the next task an operation creates (§13 `next`). */
 export interface NextOverride {
   /** The id the task will have (lower case), reserved at once. */
   id?: string
@@ -67,14 +67,14 @@ export interface OperationView {
   next: NextOverride[]
 }
 
-/** Thrown when a name or route is taken (§10 `409`). */
+/** Thrown when a name or route is taken (§13 `409`). */
 export class OperationExistsError extends MockError {
   constructor(readonly what: string) {
     super('ERR_OPERATION_EXISTS', `${what} is taken`)
   }
 }
 
-/** Thrown when asked to remove a built-in operation (§10 `409`). */
+/** Thrown when asked to remove a built-in operation (§13 `409`). */
 export class BuiltInOperationError extends MockError {
   constructor(readonly operation: string) {
     super('ERR_OPERATION_BUILT_IN', `${operation} is built in`)
@@ -150,7 +150,7 @@ const toTemplate = (url: string): string => url.replace(/:([A-Za-z]\w*)/g, '{$1}
  */
 export function customOperation(spec: CustomOperationSpec): { operation: Operation<{ jobs: number }>; defaults: OperationSettings } {
   const { task } = spec
-  // Each call makes a new task of the caller's org, at the clock's now, of the operation's kind (§10).
+  // Each call makes a new task of the caller's org, at the clock's now, of the operation's kind (§13).
   for (const field of ['id', 'orgId', 'createdAt', 'kind'] as const) {
     if (field in task) throw new InvalidSpecError([{ path: `/task/${field}`, message: 'must not be given: each call makes a new task of the caller, now, of the operation\'s kind' }])
   }
@@ -170,7 +170,7 @@ export function customOperation(spec: CustomOperationSpec): { operation: Operati
     routes: [{ url: spec.path, params: {}, envelope: () => spec.envelope }],
     description: spec.description ?? `Custom operation: ${spec.method} ${spec.path}`,
     check: (request: OperationRequest) => {
-      // jobs counts the body's payload array, or the body when it is an array (§10).
+      // jobs counts the body's payload array, or the body when it is an array (§13).
       const body = request.body as { payload?: unknown } | undefined
       const items = Array.isArray(body) ? body : Array.isArray(body?.payload) ? body.payload : undefined
       if (items === undefined) return { jobs: template.jobs }
@@ -267,7 +267,7 @@ export class OperationRegistry {
   }
 
   /**
-   * Changes the defaults of the tasks an operation creates from now on (§10 `PUT`).
+   * Changes the defaults of the tasks an operation creates from now on (§13 `PUT`).
    * @returns undefined for an unknown name
    * @throws {InvalidSpecError} for a bad body
    */
@@ -282,7 +282,7 @@ export class OperationRegistry {
   }
 
   /**
-   * Queues a one-shot override for the operation's next call (§10 `next`).
+   * Queues a one-shot override for the operation's next call (§13 `next`).
    * @param isTaken whether a live task has this id
    * @returns the override as queued, or undefined for an unknown name
    * @throws {InvalidSpecError} for a bad body; {TaskExistsError} when the id is taken or reserved
@@ -333,7 +333,7 @@ export class OperationRegistry {
   }
 
   /**
-   * Registers a custom operation (§10 `POST /__admin/operations`).
+   * Registers a custom operation (§13 `POST /__admin/operations`).
    * @throws {InvalidSpecError} for a bad definition; {@link OperationExistsError} when its name or route is taken
    */
   addCustom(body: unknown): OperationView {
@@ -402,7 +402,7 @@ export class OperationRegistry {
     for (const spec of this.#fixtureSpecs) this.addCustom(spec)
   }
 
-  /** Settings, queues and custom operations as plain JSON (a shared store keeps them, §11). */
+  /** Settings, queues and custom operations as plain JSON (a shared store keeps them, §16). */
   snapshot(): OperationsState {
     return {
       custom: [...this.#customSpecs.values()].map((spec) => structuredClone(spec)),

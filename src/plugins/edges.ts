@@ -33,8 +33,8 @@ export const edges = appWide('edges', async (app) => {
 
 /**
  * Answers a request Node's parser refused (malformed, headers over MAX_HEADER_SIZE, too slow) the
- * way Node itself does: a bare status line and `Connection: close`, no body (§2 rule 1: "Node's
- * 431"), instead of Fastify's JSON body. Fastify's `clientErrorHandler`.
+ * way Node itself does: a bare status line and `Connection: close`, no body (§1: "as Node
+ * does"), instead of Fastify's JSON body. Fastify's `clientErrorHandler`.
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return

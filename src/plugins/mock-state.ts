@@ -34,7 +34,7 @@ export interface MockStateOptions {
 }
 
 /**
- * Builds the mock's state over the store `STORE` names (§11), opens the store and seeds it as
+ * Builds the mock's state over the store `STORE` names (§16), opens the store and seeds it as
  * `SEED` says.
  * @throws {StoreUnavailableError} when the store cannot be reached (it is closed again)
  */
@@ -55,7 +55,7 @@ export async function openMockState(options: MockStateOptions): Promise<MockStat
 }
 
 /**
- * The store `STORE` names (§11): memory, or Redis (loaded only then).
+ * The store `STORE` names (§16): memory, or Redis (loaded only then).
  * @param time the clock's system time, kept on Redis's `TIME` (absent: the clock was given)
  * @param rebuild builds a task from what a shared store kept
  */

@@ -1,5 +1,5 @@
 /**
- * Rule 1's 404 (reference-behaviour.md §2) for a path no route matches, answered before any body
+ * Rule 1's 404 (docs/behaviour.md §1, §2 rule 1) for a path no route matches, answered before any body
  * is read; under /__admin, after the admin token check (routes/admin.ts answers those).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -30,7 +30,7 @@ export const notFound = appWide('not-found', async (app) => {
  * Fastify's `frameworkErrors`: errors met while routing (a path that cannot be percent-decoded,
  * FST_ERR_BAD_URL; and, were they configured, over-long parameters or async constraints) all mean
  * the path matches no route: rule 1's 404. Under /__admin the token is checked first, as for every
- * other path there (§7).
+ * other path there (§12).
  */
 export function answerRoutingError(settings: Settings, request: FastifyRequest, reply: FastifyReply): void {
   const token = settings.adminToken

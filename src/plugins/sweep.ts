@@ -1,5 +1,5 @@
 /**
- * The sweep (reference-behaviour.md §5, §11): expired tasks, the IRNs they issued and long-expired
+ * The sweep (docs/behaviour.md §7): expired tasks, the IRNs they issued and long-expired
  * sessions are freed on an unref'd timer, and seeded tasks that expired are seeded again.
  */
 import { appWide } from './app-wide.js'

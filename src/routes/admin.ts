@@ -1,5 +1,5 @@
 /**
- * The control API under `/__admin` (reference-behaviour.md §7): tasks, credentials, the clock,
+ * The control API under `/__admin` (docs/behaviour.md §12): tasks, credentials, the clock,
  * the request journal, faults and reset. JSON in and out; every body is validated by a schema
  * and answers `400 err-invalid-request` with details when it is wrong.
  */
@@ -48,7 +48,7 @@ const validateRequestsQuery = validator<{ path?: string; limit?: string; cursor?
   properties: { path: { type: 'string' }, limit: { type: 'string', pattern: INTEGER }, cursor: { type: 'string' } }
 })
 
-/** A page of the control API's lists (§16): `limit` entries by default, at most {@link MAX_PAGE}. */
+/** A page of the control API's lists (§19): `limit` entries by default, at most {@link MAX_PAGE}. */
 export const DEFAULT_PAGE = 100
 export const MAX_PAGE = 1000
 
@@ -107,7 +107,7 @@ function bounded(value: string | undefined, name: string, fallback: number, min:
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   const mock = app.mock
 
-  // JSON only; an empty body counts as {} (§7). Other content types are refused as 400.
+  // JSON only; an empty body counts as {} (§12). Other content types are refused as 400.
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -281,7 +281,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send()
   })
 
-  // Operations that create tasks (§10): settings, the one-shot next queue, custom operations.
+  // Operations that create tasks (§13): settings, the one-shot next queue, custom operations.
   type Named = FastifyRequest<{ Params: { name: string } }>
   const known = <T>(value: T | undefined): T => {
     if (value === undefined) throw routeNotFound()
@@ -308,7 +308,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send()
   })
 
-  // Users who log in through the auth API (§14).
+  // Users who log in through the auth API (§4).
   app.post('/users', async (request, reply) => reply.code(201).send({ user: await mock.addUser(validateUser(body(request))) }))
   app.get('/users', async () => ({ users: mock.state.users.list() }))
   app.delete<{ Params: { id: string } }>('/users/:id', async (request, reply) => {

@@ -1,5 +1,5 @@
 /**
- * The upstream's auth API (reference-behaviour.md §14): login, refresh and logout under
+ * The upstream's auth API (docs/behaviour.md §4): login, refresh and logout under
  * `/theodore/apis/v1`. No org headers; `accept` is not enforced (its public clients send none).
  * Requests are journaled like task-route requests: never a body, the bearer redacted.
  */
@@ -14,7 +14,7 @@ const ROUTES = [
 ] as const
 
 /**
- * The body as JSON: a missing body is undefined; anything that is not JSON is the §14 `400`
+ * The body as JSON: a missing body is undefined; anything that is not JSON is the §4 `400`
  * naming `body` (whatever its content type: the upstream's clients are not consistent).
  */
 function jsonBody(request: FastifyRequest): unknown {
@@ -30,7 +30,7 @@ function jsonBody(request: FastifyRequest): unknown {
 /** Registers the auth API; register it with `{ prefix: '/theodore/apis/v1' }` (its own scope). */
 export async function authRoutes(app: FastifyInstance): Promise<void> {
   const mock = app.mock
-  // Any content type is read as text and parsed here, so a bad body gets §14's answer.
+  // Any content type is read as text and parsed here, so a bad body gets §4's answer.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
 
@@ -44,7 +44,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
         if (!(route.allow as readonly string[]).includes(request.method)) {
           throw new ContractError('err-method-not-allowed', {}, { allow: route.allow.join(', ') })
         }
-        // Logout takes no body and ignores one (§16), however large: with no content type or
+        // Logout takes no body and ignores one (§4), however large: with no content type or
         // length left, Fastify reads nothing, and Node discards the unread bytes.
         if (route.url === '/logout') {
           delete request.headers['content-type']
@@ -53,7 +53,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
         }
       },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        // Users and sessions are shared by replicas (§11).
+        // Users and sessions are shared by replicas (§16).
         await mock.store.sync()
         const bearer = request.headers.authorization
         if (route.url === '/logout') {

@@ -1,5 +1,5 @@
 /**
- * Operational endpoints (reference-behaviour.md §9): liveness and readiness. No auth, and never
+ * Operational endpoints (docs/behaviour.md §18): liveness and readiness. No auth, and never
  * written to the request journal.
  */
 import type { FastifyInstance } from 'fastify'

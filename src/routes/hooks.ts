@@ -1,5 +1,5 @@
 /**
- * What every journaled route shares (task routes, §7; producer routes, §10): the request journal
+ * What every journaled route shares (task routes, §2; producer routes, §13): the request journal
  * and the faults, applied in `onRequest` after routing and before auth.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -41,13 +41,13 @@ export function journalRequest(mock: MockState, request: FastifyRequest, reply: 
 }
 
 /**
- * Takes the fault that applies to this request, if any (§7: after routing, before auth): waits
+ * Takes the fault that applies to this request, if any (§10: after routing, before auth): waits
  * its delay, then cuts the connection, answers its error, or marks the download to be cut.
  * Reads the faults as of the caller's `mock.store.sync()`.
  */
 export async function applyFault(mock: MockState, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  // Most requests meet no fault: only then is one taken, atomically across replicas (§11).
-  // Faults come before auth (§7): an org's fault (§15) matches the org the request names.
+  // Most requests meet no fault: only then is one taken, atomically across replicas (§16).
+  // Faults come before auth (§10): an org's fault (§15) matches the org the request names.
   const orgId = request.headers['x-flynn-n-org-id'] as string | undefined
   if (!mock.faults.matches(route, taskId, orgId)) return
   const fault = await mock.store.update(['faults'], (state) => state.faults.take(route, taskId, orgId))

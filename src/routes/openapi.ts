@@ -1,5 +1,5 @@
 /**
- * The published contract (reference-behaviour.md §9): `GET /openapi.yaml` (the document's exact
+ * The published contract (docs/behaviour.md §18): `GET /openapi.yaml` (the document's exact
  * bytes), `GET /openapi.json` (the same document as JSON, from @fastify/swagger in static mode)
  * and `GET /documentation` (@fastify/swagger-ui). No auth; read once at start-up. js-yaml parses
  * the document (a few times faster than `yaml` for this 100 KiB file, which start-up time shows).

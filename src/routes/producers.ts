@@ -1,5 +1,5 @@
 /**
- * The operations that create tasks (reference-behaviour.md §10): the built-in producer routes,
+ * The operations that create tasks (docs/behaviour.md §13): the built-in producer routes,
  * one dispatcher for the custom ones registered at run time (Fastify cannot add routes once
  * started), and the demo IRP's public key set.
  *
@@ -32,7 +32,7 @@ declare module 'fastify' {
   }
 }
 
-/** The task id in the envelope the route answers with (§10 "Answer"). */
+/** The task id in the envelope the route answers with (§13 "Answer"). */
 export function envelopeOf(envelope: Envelope, taskId: string): object {
   const data = { 'task-id': taskId }
   return envelope === 'v1' ? { data } : { status: '1', data, error: null, info: null, additionalInfo: null, alert: null }
@@ -58,7 +58,7 @@ export async function producerRoutes(app: FastifyInstance): Promise<void> {
         onRequest: async (request, reply) => {
           startAnswer(mock, request, reply)
           request.producer = builtInTarget(operation, route, request.method, request.params)
-          // From here on, mock state as every replica wrote it (§11).
+          // From here on, mock state as every replica wrote it (§16).
           await mock.store.sync()
           await checkRequest(mock, request, reply)
         },
@@ -67,14 +67,14 @@ export async function producerRoutes(app: FastifyInstance): Promise<void> {
     }
   }
 
-  // Custom operations (§10 last bullet): any other path under /enriched/ is looked up at request
+  // Custom operations (§13 "Custom operations"): any other path under /enriched/ is looked up at request
   // time; a path no custom operation serves is rule 1's 404, answered before its body is read.
   app.route({
     method: app.supportedMethods,
     url: '/enriched/*',
     bodyLimit,
     onRequest: async (request, reply) => {
-      // Custom operations are shared by replicas (§11): read them as they are now.
+      // Custom operations are shared by replicas (§16): read them as they are now.
       await mock.store.sync()
       const match = mock.operations.matchCustom(request.method, pathSegments(request.url))
       if (!match) throw routeNotFound()
@@ -90,7 +90,7 @@ export async function producerRoutes(app: FastifyInstance): Promise<void> {
   app.get('/.well-known/jwks.json', async () => mock.signer.jwks)
 }
 
-/** The task-route headers of §3 and the journal entry, for every answer of a matched route. */
+/** The task-route headers of §2 and the journal entry, for every answer of a matched route. */
 function startAnswer(mock: MockState, request: FastifyRequest, reply: FastifyReply): void {
   reply.header('vary', 'Accept').header('cache-control', 'no-store')
   journalRequest(mock, request, reply)
@@ -133,7 +133,7 @@ async function checkRequest(mock: MockState, request: FastifyRequest, reply: Fas
   }
 }
 
-/** Checks the body (or query) and creates the task; HEAD creates nothing (§10). */
+/** Checks the body (or query) and creates the task; HEAD creates nothing (§13). */
 async function answer(mock: MockState, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const { operation, envelope, params } = request.producer as ProducerTarget
   const body = hasBody(request.method) ? request.body : undefined

@@ -1,5 +1,5 @@
 /**
- * The four task routes (reference-behaviour.md §1–§3): status, download, result and pages.
+ * The four task routes (docs/behaviour.md §2): status, download, result and pages.
  *
  * Every request runs the rules of §2 in order, each throwing the first failure as a
  * {@link ContractError}: route (version, method) -> auth -> accept -> task -> page number ->
@@ -15,7 +15,7 @@ import type { MockState } from '../mock-state.js'
 import { isTerminal, type Task, type TaskState } from '../task.js'
 import { applyFault, journalRequest } from './hooks.js'
 
-/** The only active `flynn-version` (§1). */
+/** The only active `flynn-version` (§2). */
 export const ACTIVE_VERSION = 'v1.0'
 
 /** The task routes' names, as faults and the journal scope them. */
@@ -24,11 +24,11 @@ export type TaskRouteName = 'status' | 'download' | 'result' | 'page'
 interface TaskRoute {
   name: TaskRouteName
   url: string
-  /** The media type the `accept` header must allow (§1). */
+  /** The media type the `accept` header must allow (§2). */
   mediaType: 'application/json' | 'application/zip'
 }
 
-/** The routes of §1, with Fastify's parameter syntax. */
+/** The routes of §2, with Fastify's parameter syntax. */
 export const TASK_ROUTES: readonly TaskRoute[] = [
   { name: 'status', url: '/enriched/tasks/:version/status/:taskId', mediaType: 'application/json' },
   { name: 'download', url: '/enriched/tasks/:version/download/:taskId', mediaType: 'application/zip' },
@@ -72,7 +72,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         throw new ContractError('err-method-not-allowed', {}, { allow: ALLOW })
       }
-      // From here on, mock state as every replica wrote it (§11). The task is read in the same
+      // From here on, mock state as every replica wrote it (§16). The task is read in the same
       // round trip as the sync (with Redis), and judged after it.
       request.taskRead = mock.store.tasks.prefetch(request.params.taskId)
       await mock.store.sync()
@@ -99,7 +99,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
 
 /**
  * The evaluation order of §2 from rule 2 on (rule 1 ran in onRequest): auth -> accept -> task ->
- * page number -> task status -> page bounds, each throwing its error; then the success answer of §3.
+ * page number -> task status -> page bounds, each throwing its error; then the success answer of §2.
  */
 async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: TaskRequest, reply: FastifyReply): Promise<unknown> {
   const { settings } = mock
@@ -134,7 +134,7 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
 
   const now = mock.clockFor(orgId).now()
   if (route.name === 'status') {
-    // A poll is a status read that answers 200 (§4): a client already gone gets no answer.
+    // A poll is a status read that answers 200 (§5): a client already gone gets no answer.
     const state = request.raw.socket.destroyed ? task.observe(now) : await mock.store.tasks.poll(task, now)
     // Deleted or expired on another replica meanwhile.
     if (!state) throw taskNotFound()
@@ -157,7 +157,7 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
     case 'download':
       // HEAD answers the headers without building the archive.
       if (request.method === 'HEAD') return reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`).send(Readable.from([]))
-      // Each zip in flight holds memory: past MAX_DOWNLOADS, a clear 503 before any byte (§16).
+      // Each zip in flight holds memory: past MAX_DOWNLOADS, a clear 503 before any byte (§2 rule 8).
       if (mock.downloads.size >= settings.maxDownloads) throw new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
       reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)
       return reply.send(zipStream(mock, task, state, request))
@@ -174,7 +174,7 @@ function zipStream(mock: MockState, task: Task, state: TaskState, request: Fasti
 
 /**
  * Passes the first half of the zip's first chunk, then ends the connection once that is flushed,
- * so the client sees a truncated body (§7 `drop: mid-download`), however small the zip.
+ * so the client sees a truncated body (§10 `drop: mid-download`), however small the zip.
  */
 function cutMidway(request: FastifyRequest): Transform {
   let passed = false
@@ -192,7 +192,7 @@ function cutMidway(request: FastifyRequest): Transform {
 }
 
 /**
- * The Status API's `Retry-After` (§3), in seconds: `RETRY_AFTER_S`, or the time left in the
+ * The Status API's `Retry-After` (§2), in seconds: `RETRY_AFTER_S`, or the time left in the
  * current phase when that is shorter (at least 1).
  * @param now epoch ms
  * @returns undefined once the task is terminal (no header)
@@ -203,7 +203,7 @@ function retryAfterSeconds(retryAfterS: number, state: TaskState, now: number): 
   return Math.min(retryAfterS, Math.max(1, Math.ceil((state.phaseEndsAt - now) / 1000)))
 }
 
-/** The Status API's `200` body (§3), in the configured shape (`STATUS_SHAPE`). */
+/** The Status API's `200` body (§2), in the configured shape (`STATUS_SHAPE`). */
 function statusBody(task: Task, state: TaskState, shape: StatusShape): object {
   if (shape === 'atlas') return { data: { id: task.id, status: state.status, jobs: state.jobs } }
   const paged = state.status === 'completed' && task.pages !== null

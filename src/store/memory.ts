@@ -1,5 +1,5 @@
 /**
- * The in-memory store (reference-behaviour.md §11 `STORE=memory`, the default): one process's
+ * The in-memory store (docs/behaviour.md §16 `STORE=memory`, the default): one process's
  * state, for the sandbox and for tests. Every call completes without I/O; the shared documents
  * are the live objects, changed in place (one event loop makes each change atomic).
  */
@@ -13,11 +13,11 @@ import { findTask, type DocName, type IrnRepository, type JournalRepository, typ
 
 /** Options of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
-  /** How long a task can be read after its creation, in ms (§5). */
+  /** How long a task can be read after its creation, in ms (§7). */
   ttlMs: number
-  /** The most tasks held at once (§8 `MAX_TASKS`). */
+  /** The most tasks held at once (§17 `MAX_TASKS`). */
   maxTasks: number
-  /** Journal entries kept (§8 `JOURNAL_SIZE`). */
+  /** Journal entries kept (§17 `JOURNAL_SIZE`). */
   journalSize: number
 }
 
@@ -95,11 +95,11 @@ class MemoryIrns implements IrnRepository {
   }
 }
 
-/** Orgs whose journal view is kept (§15); past it, the one used least recently (and not waited on) is dropped. */
+/** Orgs whose journal view is kept (§11); past it, the one used least recently (and not waited on) is dropped. */
 const MAX_ORG_JOURNALS = 100
 
 class MemoryJournal implements JournalRepository {
-  /** Each org's own journal (§15: `JOURNAL_SIZE` each, so one team cannot evict another's). */
+  /** Each org's own journal (§11: `JOURNAL_SIZE` each, so one team cannot evict another's). */
   readonly #orgs = new Map<string, RequestJournal>()
 
   constructor(readonly journal: RequestJournal) {}

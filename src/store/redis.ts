@@ -1,5 +1,5 @@
 /**
- * The Redis store (reference-behaviour.md §11, `STORE=redis://...`): all mock state in Redis (or
+ * The Redis store (docs/behaviour.md §16, `STORE=redis://...`): all mock state in Redis (or
  * Valkey) under `STORE_PREFIX`, so replicas share it and a restart loses nothing.
  *
  * Client: ioredis. It runs Lua scripts by SHA with a fallback (`defineCommand`), pipelines the
@@ -18,7 +18,7 @@
  * - `P irns:<org>` (IRN -> JSON) and `P irns:<org>:cancelled` (IRN -> epoch ms); `P irn-orgs` lists the orgs.
  *   Org ids in keys are percent-encoded ({@link keyOrg}).
  * - `P journal` (JSON entries, newest last, trimmed to `JOURNAL_SIZE`) and `P journal:seq`.
- * - `P seeded`: the marker of §11 `SEED=if-empty`.
+ * - `P seeded`: the marker of §16 `SEED=if-empty`.
  *
  * Expiry is the mock clock's: a task is live while `createdAt > now - TTL`. Redis key expiry is set
  * a day past that (in real time) only so that abandoned keys are freed; the sweep frees the rest.
@@ -53,11 +53,11 @@ export interface RedisStoreOptions {
   url: string
   /** Prefix of every key (`STORE_PREFIX`). */
   prefix: string
-  /** How long a task can be read after its creation, in ms (§5). */
+  /** How long a task can be read after its creation, in ms (§7). */
   ttlMs: number
-  /** The most tasks held at once (§8 `MAX_TASKS`). */
+  /** The most tasks held at once (§17 `MAX_TASKS`). */
   maxTasks: number
-  /** Journal entries kept (§8 `JOURNAL_SIZE`). */
+  /** Journal entries kept (§17 `JOURNAL_SIZE`). */
   journalSize: number
   /** Builds a task's content from its source (the mock state's). */
   rebuild: TaskRebuilder
@@ -178,7 +178,7 @@ end
 return out`
 
 /**
- * Records journal entries, in the global list and in each one's org list (§15, `JOURNAL_SIZE`
+ * Records journal entries, in the global list and in each one's org list (§11, `JOURNAL_SIZE`
  * each; an org list unused for 7 days is freed; a refused request enters only a list that exists,
  * see `entryOrg`). KEYS: journal, journal:seq. ARGV: size, then (org or '', refused '1' or '0',
  * entry JSON) triples.
@@ -273,7 +273,7 @@ class RedisTasks implements TaskRepository {
     this.ttlMs = store.options.ttlMs
   }
 
-  /** Whether a task created at `createdAt` (epoch ms) for `orgId` has expired, on that org's clock (§5, §15). */
+  /** Whether a task created at `createdAt` (epoch ms) for `orgId` has expired, on that org's clock (§7, §15). */
   #expired(createdAt: number, orgId: string | null | undefined): boolean {
     return createdAt <= this.store.state.clocks.for(orgId).now() - this.ttlMs
   }
@@ -404,7 +404,7 @@ class RedisTasks implements TaskRepository {
   }
 
   /**
-   * Changes a task's facts exactly once, even with replicas (§11). Changes to one task on this
+   * Changes a task's facts exactly once, even with replicas (§16). Changes to one task on this
    * replica are written together: while one compare-and-set is in flight the next ones queue, and
    * go in one write after it (so concurrent polls of a task cost one round trip per batch, not
    * one each). `task` ends with the facts its change produced.
@@ -701,7 +701,7 @@ export class RedisStore implements Store {
       maxRetriesPerRequest: 0,
       connectTimeout: 2_000,
       commandTimeout: options.commandTimeoutMs ?? 2_000,
-      // Reconnects for ever, at most a second apart (§11: it reconnects by itself).
+      // Reconnects for ever, at most a second apart (§16: it reconnects by itself).
       retryStrategy: (times) => Math.min(times * 100, 1_000)
     })
     let reported = false

@@ -1,5 +1,5 @@
 /**
- * The store seam (reference-behaviour.md §11): every piece of mock state lives behind the
+ * The store seam (docs/behaviour.md §16): every piece of mock state lives behind the
  * {@link Store} interface, in memory (`memory.ts`, the default) or in Redis (`redis.ts`, shared by
  * replicas and durable across restarts).
  *
@@ -29,7 +29,7 @@ export type DocName = 'clock' | 'faults' | 'auth' | 'operations'
 export const ALL_DOCS: readonly DocName[] = ['clock', 'faults', 'auth', 'operations']
 
 /**
- * Thrown by any store call when the store cannot be reached (Redis down, §11): answered `503`
+ * Thrown by any store call when the store cannot be reached (Redis down, §16): answered `503`
  * `err-service-unavailable` with `Retry-After: 1`. Nothing was written.
  */
 export class StoreUnavailableError extends MockError {
@@ -38,16 +38,16 @@ export class StoreUnavailableError extends MockError {
   }
 }
 
-/** What a new task does to the issued IRNs (§10): applied in the same atomic step as its creation. */
+/** What a new task does to the issued IRNs (§14): applied in the same atomic step as its creation. */
 export interface TaskEffects {
   issue?: readonly IssuedIrn[]
   /** IRNs of the task's org cancelled at `at` (epoch ms). */
   cancel?: ReadonlyArray<{ irn: string; at: number }>
 }
 
-/** The tasks (§4, §5): content made once, facts changed atomically. Times in epoch ms. */
+/** The tasks (§5, §7): content made once, facts changed atomically. Times in epoch ms. */
 export interface TaskRepository {
-  /** How long a task can be read after its creation, in ms (§5). */
+  /** How long a task can be read after its creation, in ms (§7). */
   readonly ttlMs: number
   /**
    * Adds a task and applies its effects, all or nothing.
@@ -70,19 +70,19 @@ export interface TaskRepository {
   /** Every live task, in creation order. */
   list(): Promise<Task[]>
   /**
-   * One page of live tasks in creation order (the control API's list, §16): those created after
+   * One page of live tasks in creation order (the control API's list, §12): those created after
    * position `after` (0: from the first), at most `limit` that `keep` accepts.
    * @returns the tasks, and the position of the last one when more tasks may follow (the next
    *   page's `after`), else null
    */
   page(after: number, limit: number, keep: (task: Task) => boolean): Promise<{ tasks: Task[]; next: number | null }>
   /**
-   * Records a status read that answered 200 at `now` (§4), exactly once even with replicas.
+   * Records a status read that answered 200 at `now` (§5), exactly once even with replicas.
    * @returns the state that read sees, or undefined when the task is gone meanwhile
    */
   poll(task: Task, now: number): Promise<TaskState | undefined>
   /**
-   * Moves a task through the control API (§4, §7).
+   * Moves a task through the control API (§5, §12).
    * @returns the state after the move, or undefined when the task is gone meanwhile
    * @throws {InvalidTransitionError} for a move backwards or out of a terminal state
    */
@@ -110,7 +110,7 @@ export function findTask(id: string, read: (lowerId: string) => () => Promise<Ta
   }
 }
 
-/** The IRNs issued by tasks still held (§10); issuing and cancelling come with {@link TaskRepository.add}. */
+/** The IRNs issued by tasks still held (§14); issuing and cancelling come with {@link TaskRepository.add}. */
 export interface IrnRepository {
   /**
    * The issued IRNs among `wanted` (`[orgId, irn]` pairs) whose task is still held.
@@ -123,7 +123,7 @@ export interface IrnRepository {
   sweep(): Promise<void>
 }
 
-/** The request journal (§7): the newest `size` requests, shared by replicas. */
+/** The request journal (§11): the newest `size` requests, shared by replicas. */
 export interface JournalRepository {
   /** Records an entry (never throws: a journal entry lost to a store outage is only logged). */
   record(entry: JournalEntry): Promise<void>
@@ -140,7 +140,7 @@ export interface JournalRepository {
   readonly waiting: number
 }
 
-/** When start-up seeds the fixtures (§11 `SEED`). */
+/** When start-up seeds the fixtures (§16 `SEED`). */
 export type SeedPolicy = 'if-empty' | 'always' | 'never'
 
 /** All mock state (see the module comment). */
@@ -170,7 +170,7 @@ export interface Store {
   /** Replaces the named documents with `state`'s, for every replica (start-up seeding). */
   replace(names: readonly DocName[], state: SharedState): Promise<void>
   /**
-   * Whether start-up should seed (§11 `SEED`): `always`; `never`; `if-empty` the first time a
+   * Whether start-up should seed (§16 `SEED`): `always`; `never`; `if-empty` the first time a
    * keyspace is seeded (a marker key, claimed atomically by one replica).
    */
   claimSeed(policy: SeedPolicy): Promise<boolean>

@@ -1,5 +1,5 @@
 /**
- * Test helpers: an app on a manual clock, the seeded ids and credentials of §6, and one
+ * Test helpers: an app on a manual clock, the seeded ids and credentials of §9, and one
  * `send` function through which every injected request passes.
  */
 import { randomUUID } from 'node:crypto'
@@ -24,7 +24,7 @@ export const ORG2 = '00000000-0000-4000-8000-000000000002'
 export const TOKEN1 = 'demo-token'
 export const TOKEN2 = 'demo-token-2'
 
-/** The seeded task ids of §6. */
+/** The seeded task ids of §9. */
 export const TASK = {
   einvoices: 'a0000000-0000-4000-8000-000000000001',
   processing: 'a0000000-0000-4000-8000-000000000002',
@@ -50,7 +50,7 @@ export interface TestApp {
 
 /**
  * The store every test app uses: memory, or, under `npm run test:redis` (which sets
- * `TEST_REDIS_URL`), that Redis with a keyspace of its own per app (§11: one suite, both stores).
+ * `TEST_REDIS_URL`), that Redis with a keyspace of its own per app (§16: one suite, both stores).
  */
 export function storeSettings(): Partial<Settings> {
   const url = process.env.TEST_REDIS_URL

@@ -111,7 +111,7 @@ export class ContractViolation extends Error {
 const ROUTE_NOT_FOUND = '{"error":{"message":"err-resource-not-found","type":"ResourceNotFound","args":{}}}'
 /** Routes that answer 405 to other methods (task, producer and auth routes). */
 const METHOD_CHECKED_ROUTE = /^\/(enriched|theodore)\//
-/** Paths a custom operation (§10, registered at run time) may serve: under /enriched/, not the tasks API. */
+/** Paths a custom operation (§13, registered at run time) may serve: under /enriched/, not the tasks API. */
 const CUSTOM_OPERATION = /^\/enriched\/(?!tasks\/)/
 
 /**

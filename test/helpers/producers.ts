@@ -1,5 +1,5 @@
 /**
- * Test helpers for the operations that create tasks (§10): realistic NIC e-invoice bodies, the
+ * Test helpers for the operations that create tasks (§13): realistic NIC e-invoice bodies, the
  * producer paths, and one call that submits and reads back the task id.
  */
 import { createHash } from 'node:crypto'
@@ -12,7 +12,7 @@ export const BUYER = '29AAFCB7310M1ZG'
 /** Headers of an authenticated JSON submit as org 1. */
 export const SUBMIT = { ...AUTH1, ...JSON_ACCEPT, 'content-type': 'application/json' }
 
-/** The producer paths of §10. */
+/** The producer paths of §13. */
 export const producerPath = {
   generate: (version = 'v1.0', irp = 'ni1') => `/enriched/einv/${version}/${irp}/invoices`,
   cancel: (version = 'v1.0', irp = 'ni1') => `/enriched/einv/${version}/${irp}/invoices/cancel`,
@@ -52,7 +52,7 @@ export async function submit(send: TestApp['send'], url: string, body: unknown, 
   return (res.json() as { data: { 'task-id': string } }).data['task-id']
 }
 
-/** The producer paths of §14. */
+/** The producer paths of §13. */
 export const moreProducerPath = {
   ewbByIrn: (irp = 'ni1') => `/enriched/einv/v3.0/${irp}/invoices/generate-ewb`,
   cewbPdf: (tripSheet: string, ewb = 'ew1') => `/enriched/eway/v1.0/${ewb}/eway-bills/download-cewb-pdf/${tripSheet}`,

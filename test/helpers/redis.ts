@@ -1,5 +1,5 @@
 /**
- * A real Redis for tests (§11): `redis-server` (Debian package `redis-server`; `npm test`'s
+ * A real Redis for tests (§16): `redis-server` (Debian package `redis-server`; `npm test`'s
  * pretest installs it) on a free loopback port, with no persistence, stopped when the test ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process'

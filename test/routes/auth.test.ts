@@ -113,7 +113,7 @@ t.test('the 11th live session of one user is refused with the upstream body; an 
   t.equal((await login(send)).statusCode, 200, 'the first nine expired')
 })
 
-t.test('refresh keeps the token with a new expiry; logout ends it everywhere; unknown or expired bearers are the §2 403s', async (t) => {
+t.test('refresh keeps the token with a new expiry; logout ends it everywhere; unknown or expired bearers are the §4 403s', async (t) => {
   const { send, clock, app } = await makeApp(t)
   const token = (await login(send)).json().data.token
   clock.advance(15 * 60_000)
@@ -126,7 +126,7 @@ t.test('refresh keeps the token with a new expiry; logout ends it everywhere; un
   clock.advance(40 * 60_000)
   t.equal((await statusAs(send, ORG1, token)).statusCode, 200, 'still valid past the first expiry')
 
-  // Logout takes no body: one sent, even past MAX_BODY_SIZE and not JSON, is ignored (§16).
+  // Logout takes no body: one sent, even past MAX_BODY_SIZE and not JSON, is ignored (§4).
   const out = await send({ method: 'POST', url: LOGOUT, headers: { authorization: `Bearer ${token}`, ...json }, payload: '{'.repeat(2 * 1024 * 1024) })
   t.same([out.statusCode, out.body], [200, ''])
   t.same((await statusAs(send, ORG1, token)).json(), errorOf('err-invalid-token', 'Authorization'))

@@ -325,7 +325,7 @@ t.test('the order of the rules holds when two fail at once', async (t) => {
   }
 })
 
-t.test('§3 status: docs shape, pages when completed and paged, Retry-After only while not terminal', async (t) => {
+t.test('§2 status: docs shape, pages when completed and paged, Retry-After only while not terminal', async (t) => {
   const { send } = await makeApp(t)
   const cases: Array<[string, object, string | undefined]> = [
     [TASK.einvoices, { id: TASK.einvoices, status: 'completed' }, undefined],
@@ -343,7 +343,7 @@ t.test('§3 status: docs shape, pages when completed and paged, Retry-After only
   }
 })
 
-t.test('§3 status: atlas shape', async (t) => {
+t.test('§2 status: atlas shape', async (t) => {
   const { send } = await makeApp(t, { statusShape: 'atlas' })
   const done = await send({ url: path.status(TASK.returns), headers: json })
   t.equal(done.body, JSON.stringify({ data: { id: TASK.returns, status: 'completed', jobs: { total: 1, pending: 0 } } }))
@@ -352,7 +352,7 @@ t.test('§3 status: atlas shape', async (t) => {
   t.equal(running.headers['retry-after'], '5')
 })
 
-t.test('§3 Retry-After: the interval, capped by the end of an ms phase', async (t) => {
+t.test('§2 Retry-After: the interval, capped by the end of an ms phase', async (t) => {
   const { send, clock } = await makeApp(t, { retryAfterS: 10 })
   const url = path.status(TASK.thirtySeconds)
   const retryAfter = async () => (await send({ url, headers: json })).headers['retry-after']
@@ -369,7 +369,7 @@ t.test('§3 Retry-After: the interval, capped by the end of an ms phase', async 
   t.equal(open.headers['retry-after'], '10', 'open-ended phase: the interval')
 })
 
-t.test('§3 result and pages', async (t) => {
+t.test('§2 result and pages', async (t) => {
   const { send, app } = await makeApp(t)
   const paged = await send({ url: path.result(TASK.returns), headers: json })
   t.equal(paged.body, JSON.stringify({ data: { pages: 3 } }))
@@ -387,7 +387,7 @@ t.test('§3 result and pages', async (t) => {
   }
 })
 
-t.test('§3 download headers; HEAD answers the same status and headers with no body', async (t) => {
+t.test('§2 download headers; HEAD answers the same status and headers with no body', async (t) => {
   const { send } = await makeApp(t)
   const get = await send({ url: path.download(TASK.ewaybill), headers: { ...AUTH1, ...ZIP_ACCEPT } })
   t.equal(get.statusCode, 200)
