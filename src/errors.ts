@@ -24,6 +24,7 @@ export const ERRORS = {
   'err-wait-timeout': { status: 408, type: 'ClientRequest' },
   'err-payload-too-large': { status: 413, type: 'ClientRequest' },
   'err-task-limit': { status: 507, type: 'Runtime' },
+  'err-store-full': { status: 507, type: 'Runtime' },
   'err-too-many-requests': { status: 429, type: 'ClientRequest' },
   'err-bad-gateway': { status: 502, type: 'Runtime' },
   'err-service-unavailable': { status: 503, type: 'Runtime' },
@@ -102,10 +103,11 @@ export interface ErrorAnswer {
   body: object
 }
 
-/** Errors the code throws (by their stable `code`) that answer a contract error as they are (§7, §10, §14). */
+/** Errors the code throws (by their stable `code`) that answer a contract error as they are (§7, §10, §14, §16). */
 const INTERNAL_ERRORS: Record<string, ErrorCode> = {
   ERR_TASK_EXISTS: 'err-task-exists',
   ERR_TASK_LIMIT: 'err-task-limit',
+  ERR_STORE_FULL: 'err-store-full',
   ERR_INVALID_TRANSITION: 'err-invalid-transition',
   ERR_CLOCK_BACKWARDS: 'err-clock-backwards',
   ERR_OPERATION_EXISTS: 'err-operation-exists',
