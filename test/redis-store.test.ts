@@ -317,7 +317,7 @@ t.test('the system time of a replica follows Redis TIME, read again periodically
   // A replica whose host clock is far behind reads Redis's time at start, then every refresh.
   const time = new FollowedTime(0)
   const store = new RedisStore(new SharedState({ builtIn: [], fixtureOperations: [] }, new ControlledClock({ system: time.now })), {
-    url: redis.url, prefix: `rs:${randomUUID()}:`, ttlMs: DAY, maxTasks: 10, journalSize: 10, log: app.log,
+    url: redis.url, prefix: `rs:${randomUUID()}:`, ttlMs: DAY, maxTasks: 10, maxStoreBytes: 1_000_000, maxTaskBytes: 1_000_000, journalSize: 10, log: app.log,
     rebuild: () => { throw new Error('no tasks here') }, time, timeRefreshMs: 20
   })
   t.teardown(() => store.close())
