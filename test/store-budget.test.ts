@@ -54,7 +54,11 @@ t.test('MAX_TASK_BYTES: a task over it answers 507 err-store-full from the contr
   t.equal(at.statusCode, 201, 'a task of exactly MAX_TASK_BYTES fits')
   const over = await send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: specOf(2049) })
   t.same([over.statusCode, over.json()], [507, STORE_FULL], 'one byte more is refused')
-  t.equal((await send({ url: '/__admin/tasks' })).json().tasks.length, 1, 'and not stored')
+  const created = await send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id: SOME_ID } })
+  t.equal(created.statusCode, 201)
+  const taken = await send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { ...specOf(2049), id: SOME_ID } })
+  t.same([taken.statusCode, taken.json()], [507, STORE_FULL], 'judged before the tasks held are: before a taken id\'s 409')
+  t.equal((await send({ url: '/__admin/tasks' })).json().tasks.length, 2, 'and not stored')
 })
 
 t.test('MAX_STORE_BYTES: tasks fit up to the budget exactly; then 507 err-store-full (err-task-limit stays for MAX_TASKS)', async (t) => {
