@@ -161,7 +161,7 @@ export class MemoryStore implements Store {
   ) {
     const tasks = new TaskStore({ clockFor: (orgId) => state.clocks.for(orgId), ttlMs: options.ttlMs, maxTasks: options.maxTasks, maxStoreBytes: options.maxStoreBytes })
     const irns = new IssuedIrns((id) => tasks.get(id) !== undefined)
-    this.tasks = new MemoryTasks(tasks, irns, { maxStoreBytes: options.maxStoreBytes, maxTaskBytes: options.maxTaskBytes })
+    this.tasks = new MemoryTasks(tasks, irns, options)
     this.irns = new MemoryIrns(irns)
     this.journal = new MemoryJournal(new RequestJournal(options.journalSize))
   }
