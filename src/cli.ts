@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, listeningText } from './app.js'
 import { ConfigError, helpText, readSettings } from './config.js'
 import { FixtureError } from './fixtures.js'
-import { TaskLimitError } from './task-store.js'
+import { StoreFullError, TaskLimitError } from './task-store.js'
 import { StoreUnavailableError } from './store/store.js'
 
 /** Exit code for a bad setting or fixture (§17). */
@@ -84,6 +84,12 @@ function startupProblem(error: unknown, where: string): string | undefined {
   const code = (error as NodeJS.ErrnoException).code ?? ''
   if (LISTEN_ERRORS.has(code)) return `cannot listen on ${where} (HOST, PORT): ${code}`
   if (error instanceof TaskLimitError) return `invalid MAX_TASKS=${error.max}: the fixtures seed more tasks than that`
+  // Seeding is the only creation at start-up, into an empty store: the fixtures alone break the budget (§19).
+  if (error instanceof StoreFullError) {
+    return error.setting === 'MAX_TASK_BYTES'
+      ? `invalid MAX_TASK_BYTES=${error.max}: fixture task ${error.taskId} takes ${error.bytes} bytes`
+      : `invalid MAX_STORE_BYTES=${error.max}: the fixtures' tasks take more bytes than that`
+  }
   // §16: a Redis URL that cannot be reached at start-up (the message never holds its password).
   if (error instanceof StoreUnavailableError) return `invalid STORE: ${error.reason}`
   return undefined

@@ -40,6 +40,10 @@ export interface Settings {
   maxDownloads: number
   /** Most faults held at once, all orgs together (§19); one more answers 507. */
   maxFaults: number
+  /** The most bytes the tasks held may take together, each counted once at its creation (§19). */
+  maxStoreBytes: number
+  /** The most bytes one task may take (§19); above `maxStoreBytes` it is `maxStoreBytes` in effect. */
+  maxTaskBytes: number
   /** `memory`, or the `redis://`/`rediss://` URL of the shared store (§16). */
   store: string
   /** Only read with `STORE=redis`: the URL `store` then takes. */
@@ -82,6 +86,8 @@ const duration = (min: number, max: number) => (text: string) => {
 }
 /** Node's timers hold at most 2^31 - 1 ms (about 24.8 days); longer ones would fire at once. */
 const MAX_TIMER_MS = 2_147_483_647
+/** The byte budgets of §19 range from 1 KiB to 64 GiB. */
+const MAX_BUDGET_BYTES = 64 * 1024 ** 3
 /** A TTL of up to 100 years keeps every expiry a writable date. */
 const MAX_TTL_MS = 100 * 365 * 86_400_000
 const oneOf = (...values: string[]) => (text: string) => (values.includes(text) ? text : undefined)
@@ -152,7 +158,9 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { env: 'SEED', key: 'seed', default: 'if-empty', accepted: 'if-empty, always or never', help: 'when start-up seeds the fixtures: into an empty store only, always, or never', parse: oneOf('if-empty', 'always', 'never') },
   { env: 'MAX_PAYLOAD_SIZE', key: 'maxPayloadSize', default: '5242880', accepted: 'an integer from 1024 to 104857600 (bytes)', help: 'largest body of an operation that creates tasks, in bytes (413 past it)', parse: integer(1024, 104_857_600) },
   { env: 'MAX_DOWNLOADS', key: 'maxDownloads', default: '16', accepted: 'an integer from 1 to 10000', help: 'most zip downloads streaming at once (503 with Retry-After: 1 past it)', parse: integer(1, 10_000) },
-  { env: 'MAX_FAULTS', key: 'maxFaults', default: '1000', accepted: 'an integer from 1 to 100000', help: 'most faults held at once (507 err-store-full past it)', parse: integer(1, 100_000) }
+  { env: 'MAX_FAULTS', key: 'maxFaults', default: '1000', accepted: 'an integer from 1 to 100000', help: 'most faults held at once (507 err-store-full past it)', parse: integer(1, 100_000) },
+  { env: 'MAX_STORE_BYTES', key: 'maxStoreBytes', default: '536870912', accepted: 'an integer from 1024 to 68719476736 (bytes)', help: 'most bytes the tasks held take together, each task counted once at its creation by the size of its spec as JSON (507 err-store-full past it)', parse: integer(1024, MAX_BUDGET_BYTES) },
+  { env: 'MAX_TASK_BYTES', key: 'maxTaskBytes', default: '8388608', accepted: 'an integer from 1024 to 68719476736 (bytes)', help: 'most bytes one task takes (507 err-store-full past it); above MAX_STORE_BYTES, MAX_STORE_BYTES bounds one task too', parse: integer(1024, MAX_BUDGET_BYTES) }
 ]
 
 /** The CLI flag of a setting: `MAX_TASKS` -> `max-tasks`. */

@@ -103,7 +103,7 @@ export interface ErrorAnswer {
   body: object
 }
 
-/** Errors the code throws (by their stable `code`) that answer a contract error as they are (§12, §13, §4). */
+/** Errors the code throws (by their stable `code`) that answer a contract error as they are (§4, §12, §13, §19). */
 const INTERNAL_ERRORS: Record<string, ErrorCode> = {
   ERR_TASK_EXISTS: 'err-task-exists',
   ERR_TASK_LIMIT: 'err-task-limit',

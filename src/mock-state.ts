@@ -16,7 +16,7 @@ import type { OperationRegistry } from './operations/registry.js'
 import { customOperation, type CustomOperationSpec } from './operations/registry.js'
 import type { SharedState } from './shared-state.js'
 import type { Signer } from './signing.js'
-import type { Store } from './store/store.js'
+import { checkTaskBytes, type Store } from './store/store.js'
 import { prng, syntheticGstin } from './synthetic.js'
 import { TaskExistsError } from './task-store.js'
 import { taskFromSpec, type SpecDefaults } from './task-spec.js'
@@ -88,7 +88,8 @@ export class MockState {
   /**
    * Adds a task made through the control API.
    * @throws {TaskExistsError} when its id is taken or reserved by a `next` override
-   * @throws {TaskLimitError} at `MAX_TASKS`; {StoreUnavailableError}
+   * @throws {StoreFullError} past `MAX_TASK_BYTES` or `MAX_STORE_BYTES`; {TaskLimitError} at
+   *   `MAX_TASKS`; {StoreUnavailableError}
    */
   async addTask(task: Task): Promise<void> {
     if (this.operations.reserved(task.id)) throw new TaskExistsError(task.id)
@@ -113,12 +114,18 @@ export class MockState {
    * Creates the task of a producer call (§13): the caller's org, the operation's timeline and
    * outcome (or the next queued override's, taken atomically), content derived from the checked
    * request. IRNs it issues or cancels are recorded in the same step as the task, so a refused
-   * task changes nothing (a refused task's override is queued again).
+   * task changes nothing (a refused task's override is queued again). A request whose task would
+   * be over `MAX_TASK_BYTES` whatever is derived from it is refused before anything else (§19).
    * @param input what `operation.check` returned
-   * @throws {TaskLimitError} at `MAX_TASKS`; {StoreUnavailableError}
+   * @throws {StoreFullError} past `MAX_TASK_BYTES` or `MAX_STORE_BYTES`; {TaskLimitError} at
+   *   `MAX_TASKS`; {StoreUnavailableError}
    */
   async produce(operation: Operation, input: unknown, orgId: string): Promise<Task> {
     const name = operation.name
+    const custom = this.operations.customSpec(name)
+    // §19: a request too large for one task is refused before an override is taken or anything is
+    // derived. The task's stored source holds all of this, so it takes at least these bytes.
+    checkTaskBytes(Buffer.byteLength(JSON.stringify({ operation: name, custom, input })), this.settings)
     const taken = this.operations.peekNext(name, orgId) === undefined ? undefined : await this.store.update(['operations'], (s) => s.operations.takeNext(name, orgId))
     const next = taken?.next
     const settings = this.operations.settings(name, orgId)
@@ -136,7 +143,6 @@ export class MockState {
       Object.assign(irns, Object.fromEntries(await this.store.irns.lookup(wanted)))
       derived = operation.derive(input, { ...context, orgGstin, issuedIrn: (org, irn) => irns[`${org}|${irn.toLowerCase()}`] })
     }
-    const custom = this.operations.customSpec(name)
     const timeline = structuredClone(next?.timeline ?? settings.timeline)
     const outcome = next?.outcome ?? settings.outcome
     const task = producedTask(id, orgId, now, derived, { operation: name, ...(custom ? { custom } : {}), input, gstins, irns, timeline, outcome })

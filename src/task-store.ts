@@ -1,8 +1,10 @@
 /**
- * The in-memory task store (docs/behaviour.md §2 rule 4, §7).
+ * The in-memory task store (docs/behaviour.md §2 rule 4, §7, §19).
  *
  * O(1) lookup by lower-case id; a task past its TTL reads as absent and is freed by
- * {@link TaskStore.sweep}, which the app runs on an unref'd timer.
+ * {@link TaskStore.sweep}, which the app runs on an unref'd timer. It keeps a running total of the
+ * bytes its tasks take (each counted once, when added), checked and changed in the same step as
+ * the task is added or removed.
  */
 import type { Clock } from './clock.js'
 import { MockError } from './errors.js'
@@ -22,6 +24,30 @@ export class TaskLimitError extends MockError {
   }
 }
 
+/** The byte budget a task would break (§19 `507 err-store-full`). */
+export type BudgetSetting = 'MAX_TASK_BYTES' | 'MAX_STORE_BYTES'
+
+/**
+ * Thrown when a task does not fit the byte budgets (§19 `507 err-store-full`): over
+ * `MAX_TASK_BYTES`, or past `MAX_STORE_BYTES` with the tasks held (expired ones freed first).
+ */
+export class StoreFullError extends MockError {
+  /**
+   * @param setting the budget it breaks
+   * @param max that budget, in bytes
+   * @param bytes the task's size (or what it takes at least), in bytes
+   * @param taskId the task's id, when it has one yet
+   */
+  constructor(
+    readonly setting: BudgetSetting,
+    readonly max: number,
+    readonly bytes: number,
+    readonly taskId?: string
+  ) {
+    super('ERR_STORE_FULL', `${taskId === undefined ? 'a task' : `task ${taskId}`} of ${bytes} bytes does not fit in ${setting} (${max})${setting === 'MAX_STORE_BYTES' ? ' with the tasks held' : ''}`)
+  }
+}
+
 /** Options of a {@link TaskStore}. */
 export interface TaskStoreOptions {
   /** The clock of an org's tasks (§15: each org may have its own). */
@@ -30,22 +56,30 @@ export interface TaskStoreOptions {
   ttlMs: number
   /** The most tasks held at once (§17 `MAX_TASKS`). */
   maxTasks: number
+  /** The most bytes the tasks held take together (§19 `MAX_STORE_BYTES`). */
+  maxStoreBytes: number
 }
 
-/** Holds every task, keyed by its id (lower-case). */
+/** Holds every task, keyed by its id (lower-case), with the bytes each takes. */
 export class TaskStore {
   readonly #tasks = new Map<string, Task>()
   /** Each task's position in creation order (1, 2, ...), for {@link TaskStore.page}'s cursor. */
   readonly #created = new WeakMap<Task, number>()
   #createdCount = 0
+  /** The size each task held was added with, in bytes. */
+  readonly #sizes = new Map<string, number>()
+  /** The sum of {@link #sizes}. */
+  #bytes = 0
   readonly #clockFor: (orgId: string) => Clock
   readonly ttlMs: number
   readonly maxTasks: number
+  readonly maxStoreBytes: number
 
   constructor(options: TaskStoreOptions) {
     this.#clockFor = options.clockFor
     this.ttlMs = options.ttlMs
     this.maxTasks = options.maxTasks
+    this.maxStoreBytes = options.maxStoreBytes
   }
 
   /** Tasks held, expired ones not yet swept included. */
@@ -53,21 +87,33 @@ export class TaskStore {
     return this.#tasks.size
   }
 
+  /** Bytes the tasks held take (§19), expired ones not yet swept included. */
+  get bytes(): number {
+    return this.#bytes
+  }
+
   /**
-   * Adds a task.
+   * Adds a task that takes `bytes`; what has expired is freed first when it would not fit.
    * @throws {TaskExistsError} when a live task has the same id (an expired one is replaced)
    * @throws {TaskLimitError} when `maxTasks` live tasks are held
+   * @throws {StoreFullError} when the tasks held and this one would take more than `maxStoreBytes`
    */
-  add(task: Task): void {
+  add(task: Task, bytes: number): void {
     const existing = this.#tasks.get(task.id)
     if (existing && !this.#expired(existing)) throw new TaskExistsError(task.id)
     if (!existing && this.#tasks.size >= this.maxTasks) {
       this.sweep()
       if (this.#tasks.size >= this.maxTasks) throw new TaskLimitError(this.maxTasks)
     }
-    // Map order is creation order: an expired task replaced under its id moves to the end.
-    this.#tasks.delete(task.id)
+    if (!this.#fits(task.id, bytes)) {
+      this.sweep()
+      if (!this.#fits(task.id, bytes)) throw new StoreFullError('MAX_STORE_BYTES', this.maxStoreBytes, bytes, task.id)
+    }
+    // An expired task held under the id gives way (and its bytes), and the new one comes last.
+    this.#remove(task.id)
     this.#tasks.set(task.id, task)
+    this.#sizes.set(task.id, bytes)
+    this.#bytes += bytes
     this.#created.set(task, ++this.#createdCount)
   }
 
@@ -87,6 +133,18 @@ export class TaskStore {
     return { tasks, next: null }
   }
 
+  /** Whether a task of `bytes` fits, in place of any task held under its id. */
+  #fits(id: string, bytes: number): boolean {
+    return this.#bytes - (this.#sizes.get(id) ?? 0) + bytes <= this.maxStoreBytes
+  }
+
+  /** Forgets the task held under an id, and its bytes. */
+  #remove(id: string): void {
+    this.#bytes -= this.#sizes.get(id) ?? 0
+    this.#sizes.delete(id)
+    this.#tasks.delete(id)
+  }
+
   /**
    * The live task held under this id (lower-case, as tasks hold it), whatever its org; undefined
    * when unknown or expired. Rule 4 (any case, the org) is the store's `find` (store/store.ts).
@@ -104,13 +162,15 @@ export class TaskStore {
   /** Removes the task held under this id (lower-case); true when a live one was removed. */
   delete(id: string): boolean {
     const task = this.get(id)
-    this.#tasks.delete(id)
+    this.#remove(id)
     return task !== undefined
   }
 
   /** Removes every task. */
   clear(): void {
     this.#tasks.clear()
+    this.#sizes.clear()
+    this.#bytes = 0
   }
 
   /** Frees every expired task. @returns the ids freed */
@@ -118,7 +178,7 @@ export class TaskStore {
     const freed: string[] = []
     for (const [id, task] of this.#tasks) {
       if (this.#expired(task)) {
-        this.#tasks.delete(id)
+        this.#remove(id)
         freed.push(id)
       }
     }

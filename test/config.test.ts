@@ -23,6 +23,8 @@ t.test('the defaults of §17', async (t) => {
     maxPayloadSize: 5_242_880,
     maxDownloads: 16,
     maxFaults: 1000,
+    maxStoreBytes: 536_870_912,
+    maxTaskBytes: 8_388_608,
     store: 'memory',
     storePrefix: 'etm:',
     seed: 'if-empty'
@@ -45,6 +47,11 @@ t.test('environment variables and flags; flags win', async (t) => {
   if (command.kind !== 'run') return
   t.match(command.settings, { port: 9001, authMode: 'any', taskTtlMs: 3_600_000, adminToken: 's3cret', acceptMode: 'lenient', statusShape: 'atlas', retryAfterS: 2 })
   t.equal(flagName('MAX_TASKS'), 'max-tasks')
+})
+
+t.test('the byte budgets (§19): 1 KiB to 64 GiB each; a task budget above the store budget is allowed', async (t) => {
+  t.match(readSettings(['--max-store-bytes', '1024', '--max-task-bytes', '68719476736'], {}), { kind: 'run', settings: { maxStoreBytes: 1024, maxTaskBytes: 68_719_476_736 } })
+  t.match(readSettings([], { MAX_STORE_BYTES: '68719476736', MAX_TASK_BYTES: '1024' }), { kind: 'run', settings: { maxStoreBytes: 68_719_476_736, maxTaskBytes: 1024 } })
 })
 
 t.test('every setting has a flag; --help lists each with its default; --version', async (t) => {
@@ -82,6 +89,8 @@ t.test('each bad setting is a ConfigError naming the setting and the accepted va
     MAX_PAYLOAD_SIZE: ['1023', 'big'],
     MAX_DOWNLOADS: ['0', '10001', 'many'],
     MAX_FAULTS: ['0', '100001'],
+    MAX_STORE_BYTES: ['1023', '68719476737', '512MiB', '-1'],
+    MAX_TASK_BYTES: ['0', '68719476737', '8 MiB'],
     STORE: ['redis-cluster', 'mysql://db', 'redis://', 'redis://[::1'],
     REDIS_URL: ['localhost:6379', 'http://cache'],
     STORE_PREFIX: ['', 'a b', 'x'.repeat(101)],

@@ -109,7 +109,7 @@ t.test('each bad setting stops start-up with one line naming it and exit code 2'
   const bad: Record<string, string> = {
     PORT: 'eighty', HOST: '', LOG_LEVEL: 'loud', TASK_TTL: 'forever', AUTH_MODE: 'maybe', ACCEPT_MODE: 'any',
     STATUS_SHAPE: 'round', RETRY_AFTER_S: '0', FIXTURES_DIR: '', ADMIN_TOKEN: '', MAX_TASKS: '0', JOURNAL_SIZE: '-5',
-    SHUTDOWN_GRACE: 'soon', REQUEST_TIMEOUT: '1y', KEEP_ALIVE_TIMEOUT: '0', CONNECTION_TIMEOUT: 'x', MAX_HEADER_SIZE: '1', MAX_BODY_SIZE: '1', MAX_PAYLOAD_SIZE: 'big', MAX_DOWNLOADS: '0', MAX_FAULTS: 'lots',
+    SHUTDOWN_GRACE: 'soon', REQUEST_TIMEOUT: '1y', KEEP_ALIVE_TIMEOUT: '0', CONNECTION_TIMEOUT: 'x', MAX_HEADER_SIZE: '1', MAX_BODY_SIZE: '1', MAX_PAYLOAD_SIZE: 'big', MAX_DOWNLOADS: '0', MAX_FAULTS: 'lots', MAX_STORE_BYTES: '1k', MAX_TASK_BYTES: '100',
     STORE: 'mysql://db', REDIS_URL: 'http://cache', STORE_PREFIX: 'a b', SEED: 'sometimes'
   }
   // Every setting through the entry point's own main() (what server.ts runs), in this process.

@@ -14,6 +14,7 @@ import { SharedState } from '../src/shared-state.js'
 import type { Task } from '../src/task.js'
 import { StoreUnavailableError } from '../src/store/store.js'
 import { AUTH1, errorOf, JSON_ACCEPT, makeApp, ORG2, path, T0, TASK, type TestApp } from './helpers/app.js'
+import { NO_TASKS, specOf } from './helpers/budget.js'
 import { invoice, producerPath, SUBMIT, submit } from './helpers/producers.js'
 import { startRedis } from './helpers/redis.js'
 
@@ -85,6 +86,41 @@ t.test('ids, MAX_TASKS, deletes and lists are shared', async (t) => {
   t.equal((await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id } })).statusCode, 201, 'the id is free again')
   t.equal((await b.send({ method: 'DELETE', url: '/__admin/tasks' })).statusCode, 204)
   t.same((await a.send({ url: '/__admin/tasks' })).json(), { tasks: [] })
+})
+
+t.test('MAX_STORE_BYTES is one budget for every replica: one of two creates at its edge is stored; deletes, clears and the sweep anywhere free it', async (t) => {
+  const size = 1500
+  const prefix = `rs:${randomUUID()}:`
+  const [a, b] = [await makeApp(t, onRedis(prefix, { maxStoreBytes: 3 * size - 1 }), { fixtures: NO_TASKS }), await makeApp(t, onRedis(prefix, { maxStoreBytes: 3 * size - 1 }), { fixtures: NO_TASKS })]
+  const store = a.app.mock.store as RedisStore
+  const total = async () => Number(await store.run((r) => r.get(store.key('tasks:bytes'))))
+  const create = (send: TestApp['send']) => send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: specOf(size) })
+  t.equal((await create(a.send)).statusCode, 201)
+  const answers = await Promise.all([create(a.send), create(b.send)])
+  t.same(answers.map((res) => res.statusCode).sort(), [201, 507], 'room for one more: exactly one replica stores it')
+  t.same(answers.find((res) => res.statusCode === 507)?.json(), errorOf('err-store-full', 'Runtime'))
+  t.equal(await total(), 2 * size, 'the total in the keyspace')
+  const [first] = (await b.send({ url: '/__admin/tasks' })).json().tasks as Array<{ id: string }>
+  t.equal((await b.send({ method: 'DELETE', url: `/__admin/tasks/${first?.id}` })).statusCode, 204)
+  t.equal((await create(a.send)).statusCode, 201, 'a delete on one replica frees room on the other')
+  t.equal((await b.send({ method: 'DELETE', url: '/__admin/tasks' })).statusCode, 204)
+  t.equal(await total(), 0, 'DELETE /__admin/tasks frees everything')
+
+  // Expiry is the mock clock's: the sweep of any replica frees the bytes, even of a task whose
+  // hash Redis itself expired meanwhile (its size is kept apart, and never expires by itself).
+  t.same([(await create(a.send)).statusCode, (await create(b.send)).statusCode], [201, 201])
+  const [gone] = (await a.send({ url: '/__admin/tasks' })).json().tasks as Array<{ id: string }>
+  await store.run((r) => r.pexpire(store.key(`task:${gone?.id}`), 1))
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal((await a.send({ url: `/__admin/tasks/${gone?.id}` })).statusCode, 404, 'its hash expired by Redis')
+  t.equal(await total(), 2 * size, 'its bytes still counted')
+  await a.send({ method: 'POST', url: '/__admin/clock', headers: json, payload: { advance: '7d' } })
+  await b.app.mock.sweep()
+  t.equal(await total(), 0, 'the sweep frees every expired task\'s bytes')
+  t.same([(await create(a.send)).statusCode, (await create(b.send)).statusCode, (await create(a.send)).statusCode], [201, 201, 507])
+
+  // Fixtures over the budget stop a replica's start-up, as in memory.
+  await t.rejects(makeApp(t, onRedis(`rs:${randomUUID()}:`, { maxStoreBytes: 1024 })), { code: 'ERR_STORE_FULL', setting: 'MAX_STORE_BYTES' })
 })
 
 t.test('faults, the clock and operations are shared; a fault\'s times are used up once across replicas', async (t) => {
@@ -317,7 +353,7 @@ t.test('the system time of a replica follows Redis TIME, read again periodically
   // A replica whose host clock is far behind reads Redis's time at start, then every refresh.
   const time = new FollowedTime(0)
   const store = new RedisStore(new SharedState({ builtIn: [], fixtureOperations: [] }, new ControlledClock({ system: time.now })), {
-    url: redis.url, prefix: `rs:${randomUUID()}:`, ttlMs: DAY, maxTasks: 10, journalSize: 10, log: app.log,
+    url: redis.url, prefix: `rs:${randomUUID()}:`, ttlMs: DAY, maxTasks: 10, maxStoreBytes: 1_000_000, maxTaskBytes: 1_000_000, journalSize: 10, log: app.log,
     rebuild: () => { throw new Error('no tasks here') }, time, timeRefreshMs: 20
   })
   t.teardown(() => store.close())

@@ -60,7 +60,7 @@ export async function openMockState(options: MockStateOptions): Promise<MockStat
  * @param rebuild builds a task from what a shared store kept
  */
 async function createStore(settings: Settings, shared: SharedState, log: FastifyBaseLogger, time: FollowedTime | undefined, rebuild: TaskRebuilder): Promise<Store> {
-  const options = { ttlMs: settings.taskTtlMs, maxTasks: settings.maxTasks, journalSize: settings.journalSize }
+  const options = { ttlMs: settings.taskTtlMs, maxTasks: settings.maxTasks, maxStoreBytes: settings.maxStoreBytes, maxTaskBytes: settings.maxTaskBytes, journalSize: settings.journalSize }
   if (settings.store === 'memory') return new MemoryStore(shared, options)
   const { RedisStore } = await import('../store/redis.js')
   return new RedisStore(shared, { ...options, url: settings.store, prefix: settings.storePrefix, rebuild, log, ...(time ? { time } : {}) })

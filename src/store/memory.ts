@@ -9,10 +9,10 @@ import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedState } from '../shared-state.js'
 import { TaskStore } from '../task-store.js'
 import type { Task, TaskState, TaskStatus } from '../task.js'
-import { findTask, type DocName, type IrnRepository, type JournalRepository, type SeedPolicy, type Store, type TaskEffects, type TaskRepository } from './store.js'
+import { findTask, measure, type ByteBudget, type DocName, type IrnRepository, type JournalRepository, type SeedPolicy, type Store, type TaskEffects, type TaskRepository } from './store.js'
 
 /** Options of a {@link MemoryStore}. */
-export interface MemoryStoreOptions {
+export interface MemoryStoreOptions extends ByteBudget {
   /** How long a task can be read after its creation, in ms (§7). */
   ttlMs: number
   /** The most tasks held at once (§17 `MAX_TASKS`). */
@@ -26,13 +26,14 @@ class MemoryTasks implements TaskRepository {
 
   constructor(
     readonly store: TaskStore,
-    readonly irns: IssuedIrns
+    readonly irns: IssuedIrns,
+    readonly budget: ByteBudget
   ) {
     this.ttlMs = store.ttlMs
   }
 
   async add(task: Task, effects: TaskEffects = {}): Promise<void> {
-    this.store.add(task)
+    this.store.add(task, measure(task, this.budget).bytes)
     this.irns.issue(effects.issue ?? [])
     for (const { irn, at } of effects.cancel ?? []) this.irns.cancel(task.orgId, irn, at)
   }
@@ -162,9 +163,9 @@ export class MemoryStore implements Store {
     readonly state: SharedState,
     options: MemoryStoreOptions
   ) {
-    const tasks = new TaskStore({ clockFor: (orgId) => state.clocks.for(orgId), ttlMs: options.ttlMs, maxTasks: options.maxTasks })
+    const tasks = new TaskStore({ clockFor: (orgId) => state.clocks.for(orgId), ttlMs: options.ttlMs, maxTasks: options.maxTasks, maxStoreBytes: options.maxStoreBytes })
     const irns = new IssuedIrns((id) => tasks.get(id) !== undefined)
-    this.tasks = new MemoryTasks(tasks, irns)
+    this.tasks = new MemoryTasks(tasks, irns, options)
     this.irns = new MemoryIrns(irns)
     this.journal = new MemoryJournal(new RequestJournal(options.journalSize))
   }

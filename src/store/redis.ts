@@ -14,7 +14,10 @@
  *   is), `createdAt`, `facts` ({@link TaskFacts} JSON) and `v` (the facts' version, for compare-and-set).
  *   `P tasks` orders them as they were added (a sorted set scored by the counter `P tasks:seq`,
  *   like the memory store's insertion order); `MAX_TASKS` counts it. `P expiry` scores them by
- *   creation time, for the sweep.
+ *   creation time, for the sweep. `P tasks:sizes` holds each task's size in bytes (§19) and
+ *   `P tasks:bytes` their sum, which `MAX_STORE_BYTES` bounds; they change in the same script as
+ *   the task is added or removed, and, unlike the task's hash, never expire by themselves, so a
+ *   task whose hash Redis expired still has its bytes freed by the sweep.
  * - `P irns:<org>` (IRN -> JSON) and `P irns:<org>:cancelled` (IRN -> epoch ms); `P irn-orgs` lists the orgs.
  *   Org ids in keys are percent-encoded ({@link keyOrg}).
  * - `P journal` (JSON entries, newest last, trimmed to `JOURNAL_SIZE`) and `P journal:seq`.
@@ -31,12 +34,14 @@ import { redactUrl } from '../config.js'
 import { entryOrg, refused, type JournalEntry, type JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedDocs, SharedState } from '../shared-state.js'
-import { TaskExistsError, TaskLimitError } from '../task-store.js'
+import { StoreFullError, TaskExistsError, TaskLimitError } from '../task-store.js'
 import type { Task, TaskFacts, TaskSource, TaskState, TaskStatus } from '../task.js'
 import {
   ALL_DOCS,
   findTask,
+  measure,
   StoreUnavailableError,
+  type ByteBudget,
   type DocName,
   type IrnRepository,
   type JournalRepository,
@@ -48,7 +53,7 @@ import {
 } from './store.js'
 
 /** Options of a {@link RedisStore}. */
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends ByteBudget {
   /** `redis://` or `rediss://` URL. */
   url: string
   /** Prefix of every key (`STORE_PREFIX`). */
@@ -93,34 +98,68 @@ end
 return 1`
 
 /**
- * Creates a task with its IRN effects, or refuses it. KEYS: task, tasks, expiry, irn-orgs.
- * ARGV: id, src, uid, createdAt, facts, cutoff (the global clock's now minus the TTL), max,
- * expireMs, prefix, orgId, the cutoffs of the orgs with their own clock (JSON, §15), then n
- * (issued count), n triples (org, irn, json), then (irn, at) pairs of cancellations. A task held
- * under the id is judged live on its own org's clock.
+ * The Lua function the task scripts share: `free(k, id)` removes a task's hash, its place in
+ * `tasks` and `expiry`, and its bytes from `tasks:bytes` and `tasks:sizes` (§19). `k` names the
+ * keys: `{prefix, tasks, expiry, bytes, sizes}`.
  */
-const ADD_TASK = `
+const FREE = `
+local function free(k, id)
+  redis.call('DEL', k.prefix .. 'task:' .. id)
+  redis.call('ZREM', k.tasks, id)
+  redis.call('ZREM', k.expiry, id)
+  local size = redis.call('HGET', k.sizes, id)
+  if size then
+    redis.call('DECRBY', k.bytes, size)
+    redis.call('HDEL', k.sizes, id)
+  end
+end
+`
+
+/**
+ * Creates a task with its IRN effects, or refuses it. KEYS: task, tasks, expiry, irn-orgs,
+ * tasks:bytes, tasks:sizes. ARGV: id, src, uid, createdAt, facts, cutoff (the global clock's now
+ * minus the TTL), max, expireMs, prefix, orgId, the cutoffs of the orgs with their own clock (JSON,
+ * §15), size (bytes), maxBytes, then n (issued count), n triples (org, irn, json), then (irn, at)
+ * pairs of cancellations. A task held under the id is judged live on its own org's clock; an
+ * expired one gives way, with its bytes. At `MAX_TASKS` (answer 'limit') or past `maxBytes`
+ * ('full'), what has expired is freed first.
+ */
+const ADD_TASK = `${FREE}
+local k = { prefix = ARGV[9], tasks = KEYS[2], expiry = KEYS[3], bytes = KEYS[5], sizes = KEYS[6] }
 local held = redis.call('HMGET', KEYS[1], 'createdAt', 'org')
 local createdAt = held[1]
 local cutoff = tonumber(ARGV[6])
 local orgCutoff = held[2] and cjson.decode(ARGV[11])[held[2]]
 if createdAt and tonumber(createdAt) > (orgCutoff or cutoff) then return 'exists' end
+local swept = false
+local function sweep()
+  if swept then return end
+  swept = true
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', cutoff)) do free(k, id) end
+end
 if not createdAt and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', cutoff)
-  for _, id in ipairs(expired) do
-    redis.call('DEL', ARGV[9] .. 'task:' .. id)
-    redis.call('ZREM', KEYS[2], id)
-    redis.call('ZREM', KEYS[3], id)
-  end
+  sweep()
   if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then return 'limit' end
 end
-redis.call('DEL', KEYS[1])
+local size = tonumber(ARGV[12])
+-- What the tasks held take, a task held under the id (expired: it gives way) aside.
+local function fits()
+  local taken = tonumber(redis.call('GET', KEYS[5]) or '0') - tonumber(redis.call('HGET', KEYS[6], ARGV[1]) or '0')
+  return taken + size <= tonumber(ARGV[13])
+end
+if not fits() then
+  sweep()
+  if not fits() then return 'full' end
+end
+free(k, ARGV[1])
 redis.call('HSET', KEYS[1], 'src', ARGV[2], 'uid', ARGV[3], 'createdAt', ARGV[4], 'facts', ARGV[5], 'v', 0, 'org', ARGV[10])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[2] .. ':seq'), ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-local n = tonumber(ARGV[12])
-local i = 13
+redis.call('INCRBY', KEYS[5], ARGV[12])
+redis.call('HSET', KEYS[6], ARGV[1], ARGV[12])
+local n = tonumber(ARGV[14])
+local i = 15
 for _ = 1, n do
   redis.call('HSET', ARGV[9] .. 'irns:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
   redis.call('HDEL', ARGV[9] .. 'irns:' .. ARGV[i] .. ':cancelled', ARGV[i + 1])
@@ -145,14 +184,20 @@ if held[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'facts', ARGV[3], 'v', tonumber(held[2]) + 1)
 return 1`
 
-/** Removes a task. KEYS: task, tasks, expiry. ARGV: id. The removed task's [createdAt, org], or an empty list. */
-const DELETE_TASK = `
+/**
+ * Removes a task and frees its bytes. KEYS: task, tasks, expiry, tasks:bytes, tasks:sizes. ARGV:
+ * prefix, id. The removed task's [createdAt, org], or an empty list.
+ */
+const DELETE_TASK = `${FREE}
 local held = redis.call('HMGET', KEYS[1], 'createdAt', 'org')
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
+free({ prefix = ARGV[1], tasks = KEYS[2], expiry = KEYS[3], bytes = KEYS[4], sizes = KEYS[5] }, ARGV[2])
 if not held[1] then return {} end
 return held`
+
+/** Removes tasks and frees their bytes. KEYS: tasks, expiry, tasks:bytes, tasks:sizes. ARGV: prefix, then ids. */
+const REMOVE_TASKS = `${FREE}
+local k = { prefix = ARGV[1], tasks = KEYS[1], expiry = KEYS[2], bytes = KEYS[3], sizes = KEYS[4] }
+for i = 2, #ARGV do free(k, ARGV[i]) end`
 
 /**
  * Issued IRNs whose task is held. ARGV: prefix, then (org, irn, cutoff) triples, the cutoff being
@@ -203,6 +248,7 @@ interface Scripts {
   addTask(...args: string[]): Promise<string>
   casFacts(...args: string[]): Promise<number>
   deleteTask(...args: string[]): Promise<Array<string | null>>
+  removeTasks(...args: string[]): Promise<null>
   lookupIrns(...args: string[]): Promise<Array<string | null>>
   record(...args: string[]): Promise<null>
 }
@@ -279,21 +325,25 @@ class RedisTasks implements TaskRepository {
   }
 
   async add(task: Task, effects: TaskEffects = {}): Promise<void> {
-    const { prefix, maxTasks } = this.store.options
+    const { prefix, maxTasks, maxStoreBytes } = this.store.options
+    // One task's budget needs no round trip; the store's is checked and taken in the script.
+    const { json: src, bytes } = measure(task, this.store.options)
     // Judged on the clock of the task's org (§15): what has expired there makes room.
     const { clocks } = this.store.state
     const now = clocks.global.now()
-    const src = JSON.stringify({ orgId: task.orgId, kind: task.kind, source: task.source })
     const expireMs = Math.max(1_000, task.createdAt + this.ttlMs - clocks.for(task.orgId).now() + KEY_SLACK_MS)
     const cutoffs = Object.fromEntries(clocks.owned().map(([org, clock]) => [keyOrg(org), clock.now() - this.ttlMs]))
     const args = [task.id, src, randomUUID(), String(task.createdAt), JSON.stringify(task.facts), String(now - this.ttlMs), String(maxTasks), String(expireMs), prefix, keyOrg(task.orgId), JSON.stringify(cutoffs)]
+    args.push(String(bytes), String(maxStoreBytes))
     const issue = effects.issue ?? []
     args.push(String(issue.length))
     for (const issued of issue) args.push(keyOrg(issued.orgId), issued.irn, JSON.stringify({ ...issued, cancelledAt: null }))
     for (const { irn, at } of effects.cancel ?? []) args.push(irn.toLowerCase(), String(at))
-    const answer = await this.store.run((r) => r.addTask(this.store.key(`task:${task.id}`), this.store.key('tasks'), this.store.key('expiry'), this.store.key('irn-orgs'), ...args))
+    const keys = [this.store.key(`task:${task.id}`), this.store.key('tasks'), this.store.key('expiry'), this.store.key('irn-orgs'), this.store.key('tasks:bytes'), this.store.key('tasks:sizes')]
+    const answer = await this.store.run((r) => r.addTask(...keys, ...args))
     if (answer === 'exists') throw new TaskExistsError(task.id)
     if (answer === 'limit') throw new TaskLimitError(maxTasks)
+    if (answer === 'full') throw new StoreFullError('MAX_STORE_BYTES', maxStoreBytes, bytes, task.id)
   }
 
   find(id: string, orgId?: string | null): Promise<Task | undefined> {
@@ -490,7 +540,8 @@ class RedisTasks implements TaskRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    const [createdAt, org] = await this.store.run((r) => r.deleteTask(this.store.key(`task:${id}`), this.store.key('tasks'), this.store.key('expiry'), id))
+    const keys = [this.store.key(`task:${id}`), this.store.key('tasks'), this.store.key('expiry'), this.store.key('tasks:bytes'), this.store.key('tasks:sizes')]
+    const [createdAt, org] = await this.store.run((r) => r.deleteTask(...keys, this.store.options.prefix, id))
     return createdAt != null && !this.#expired(Number(createdAt), decodeURIComponent(String(org)))
   }
 
@@ -511,10 +562,12 @@ class RedisTasks implements TaskRepository {
     return ids
   }
 
+  /** Removes tasks with their bytes, 500 to a script so that no one script runs long. */
   async #remove(ids: readonly string[]): Promise<void> {
+    const keys = [this.store.key('tasks'), this.store.key('expiry'), this.store.key('tasks:bytes'), this.store.key('tasks:sizes')]
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500)
-      await this.store.run((r) => r.pipeline().del(...chunk.map((id) => this.store.key(`task:${id}`))).zrem(this.store.key('tasks'), ...chunk).zrem(this.store.key('expiry'), ...chunk).exec())
+      await this.store.run((r) => r.removeTasks(...keys, this.store.options.prefix, ...chunk))
     }
   }
 }
@@ -723,9 +776,10 @@ export class RedisStore implements Store {
     })
     const redis = this.#redis as unknown as Record<string, unknown> & Redis
     redis.defineCommand('casDocs', { lua: CAS_DOCS })
-    redis.defineCommand('addTask', { numberOfKeys: 4, lua: ADD_TASK })
+    redis.defineCommand('addTask', { numberOfKeys: 6, lua: ADD_TASK })
     redis.defineCommand('casFacts', { numberOfKeys: 1, lua: CAS_FACTS })
-    redis.defineCommand('deleteTask', { numberOfKeys: 3, lua: DELETE_TASK })
+    redis.defineCommand('deleteTask', { numberOfKeys: 5, lua: DELETE_TASK })
+    redis.defineCommand('removeTasks', { numberOfKeys: 4, lua: REMOVE_TASKS })
     redis.defineCommand('lookupIrns', { numberOfKeys: 0, lua: LOOKUP_IRNS })
     redis.defineCommand('record', { numberOfKeys: 2, lua: RECORD })
     this.#scripts = redis as unknown as Scripts

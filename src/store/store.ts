@@ -16,6 +16,7 @@ import { MockError } from '../errors.js'
 import type { JournalEntry, JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
 import type { SharedState } from '../shared-state.js'
+import { StoreFullError } from '../task-store.js'
 import type { Task, TaskSource, TaskState, TaskStatus } from '../task.js'
 import { isUuid } from '../validation.js'
 
@@ -38,6 +39,44 @@ export class StoreUnavailableError extends MockError {
   }
 }
 
+/** The byte budgets of both stores (§19): `MAX_STORE_BYTES` for the tasks held together, `MAX_TASK_BYTES` for one. */
+export interface ByteBudget {
+  maxStoreBytes: number
+  maxTaskBytes: number
+}
+
+/**
+ * What a store keeps of a task's content (§16): its org, kind and {@link TaskSource} (the spec
+ * with its id, org and creation time, or an operation's checked request) as JSON, from which any
+ * replica builds the same task again. Its length in UTF-8 bytes is the task's size against the
+ * byte budgets (§19), counted once, at creation, the same way by both stores.
+ */
+export function storedSource(task: Task): string {
+  return JSON.stringify({ orgId: task.orgId, kind: task.kind, source: task.source })
+}
+
+/**
+ * A new task's {@link storedSource} and its size in bytes, checked against what one task may take
+ * before any store is touched.
+ * @throws {StoreFullError} over `MAX_TASK_BYTES`, or over `MAX_STORE_BYTES` (which no store then holds)
+ */
+export function measure(task: Task, budget: ByteBudget): { json: string; bytes: number } {
+  const json = storedSource(task)
+  const bytes = Buffer.byteLength(json)
+  checkTaskBytes(bytes, budget, task.id)
+  return { json, bytes }
+}
+
+/**
+ * Refuses a task of `bytes` (or of at least that many) that no store within the budget holds.
+ * @param taskId the task's id, when it has one yet (for the error's message)
+ * @throws {StoreFullError} over `MAX_TASK_BYTES`, or over `MAX_STORE_BYTES` alone
+ */
+export function checkTaskBytes(bytes: number, budget: ByteBudget, taskId?: string): void {
+  if (bytes > budget.maxTaskBytes) throw new StoreFullError('MAX_TASK_BYTES', budget.maxTaskBytes, bytes, taskId)
+  if (bytes > budget.maxStoreBytes) throw new StoreFullError('MAX_STORE_BYTES', budget.maxStoreBytes, bytes, taskId)
+}
+
 /** What a new task does to the issued IRNs (§14): applied in the same atomic step as its creation. */
 export interface TaskEffects {
   issue?: readonly IssuedIrn[]
@@ -50,9 +89,13 @@ export interface TaskRepository {
   /** How long a task can be read after its creation, in ms (§7). */
   readonly ttlMs: number
   /**
-   * Adds a task and applies its effects, all or nothing.
-   * @throws {TaskExistsError} when a live task has the id; {TaskLimitError} at `MAX_TASKS`;
-   *   {@link StoreUnavailableError}
+   * Adds a task and applies its effects, all or nothing; the task's size (see {@link measure})
+   * joins the bytes held in the same step, and leaves them when the task is removed, deleted,
+   * cleared or swept.
+   * @throws {StoreFullError} over `MAX_TASK_BYTES` (checked first, without the store), or when
+   *   the tasks held (what has expired freed first) and this one would take more than
+   *   `MAX_STORE_BYTES`; {TaskExistsError} when a live task has the id; {TaskLimitError} at
+   *   `MAX_TASKS`; {@link StoreUnavailableError}
    */
   add(task: Task, effects?: TaskEffects): Promise<void>
   /**
