@@ -85,7 +85,7 @@ t.test('ids, MAX_TASKS, deletes and lists are shared', async (t) => {
   t.equal((await a.send({ url: path.status(id), headers: STATUS })).statusCode, 404)
   t.equal((await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { id } })).statusCode, 201, 'the id is free again')
   t.equal((await b.send({ method: 'DELETE', url: '/__admin/tasks' })).statusCode, 204)
-  t.same((await a.send({ url: '/__admin/tasks' })).json(), { tasks: [] })
+  t.same((await a.send({ url: '/__admin/tasks' })).json(), { tasks: [], next: null })
 })
 
 t.test('MAX_STORE_BYTES is one budget for every replica: one of two creates at its edge is stored; deletes, clears and the sweep anywhere free it', async (t) => {
@@ -214,7 +214,7 @@ t.test('the journal is shared: a wait on one replica resolves when a request lan
 
   const [none] = (await replicas(t, 1, { journalSize: 0 })) as [TestApp]
   await none.send({ url: path.status(TASK.returns), headers: STATUS })
-  t.same((await none.send({ url: '/__admin/requests' })).json(), { requests: [] }, 'JOURNAL_SIZE=0 keeps nothing')
+  t.same((await none.send({ url: '/__admin/requests' })).json(), { requests: [], next: null }, 'JOURNAL_SIZE=0 keeps nothing')
 })
 
 t.test('reset on one replica re-seeds for all; a restarted replica finds everything; SEED', async (t) => {
@@ -265,7 +265,7 @@ t.test('namespaces (§15) are shared by replicas: org clocks, operation settings
   t.equal((await a.send({ url: '/__admin/operations/team-op', headers: in2 })).statusCode, 404, 'a custom operation removed takes every org\'s settings with it')
   await submit((o) => a.send({ ...o, headers: { ...o.headers, 'x-flynn-n-org-id': ORG2, 'x-flynn-n-user-token': 'demo-token-2' } }), producerPath.generate(), { payload: [invoice('O2-1')] })
   t.equal((await b.send({ method: 'POST', url: '/__admin/reset', headers: in2 })).statusCode, 204)
-  t.same((await a.send({ url: '/__admin/requests', headers: in2 })).json(), { requests: [] }, 'org 2\'s journal view cleared for every replica')
+  t.same((await a.send({ url: '/__admin/requests', headers: in2 })).json(), { requests: [], next: null }, 'org 2\'s journal view cleared for every replica')
   t.same((await a.send({ url: '/__admin/clock', headers: in2 })).json().now, new Date(T0).toISOString())
   t.equal((await a.send({ url: `/__admin/tasks/${TASK.org2}` })).statusCode, 200, 'its seeded task made again')
 })
