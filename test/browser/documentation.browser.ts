@@ -7,15 +7,17 @@ import { launchBrowser } from '../helpers/browser.js'
 import { ORG1, TOKEN1 } from '../helpers/app.js'
 import { startServer } from '../helpers/server.js'
 
-t.test('"Try it out" answers 200 on every task, producer and login operation', async (t) => {
+t.test('"Try it out" answers 200 on every task, producer and login operation, and on the control API\'s lists', async (t) => {
   const server = await startServer()
   t.teardown(() => { server.child.kill() })
   const browser = await launchBrowser(t)
   const page = await browser.newPage()
   const accepts = new Map<string, string | undefined>()
+  const admin: string[] = []
   page.on('request', (request) => {
     const url = new URL(request.url())
     if (/^\/(enriched|theodore)\//.test(url.pathname)) accepts.set(`${request.method()} ${url.pathname}`, request.headers().accept)
+    if (url.pathname.startsWith('/__admin/')) admin.push(`${request.method()} ${url.pathname}${url.search} org=${request.headers()['x-flynn-n-org-id'] ?? 'none'}`)
   })
   await page.goto(`${server.url}/documentation`)
 
@@ -29,8 +31,9 @@ t.test('"Try it out" answers 200 on every task, producer and login operation', a
   await page.click('button.btn-done')
 
   const ids = await page.$$eval('.opblock', (blocks) => blocks.map((block) => block.id))
-  const tried = ids.filter((id) => /^operations-(tasks|producers)-|^operations-auth-login$/.test(id))
-  t.ok(tried.length >= 18, `${tried.length} operations tried`)
+  // The control API's lists too: tried with what the page fills in, they act globally, from the first page.
+  const tried = ids.filter((id) => /^operations-(tasks|producers)-|^operations-auth-login$|^operations-admin-list(Tasks|Requests)$/.test(id))
+  t.ok(tried.length >= 20, `${tried.length} operations tried`)
   const answers: Record<string, string> = {}
   for (const id of tried) {
     await page.click(`#${id} .opblock-summary-control`)
@@ -41,6 +44,8 @@ t.test('"Try it out" answers 200 on every task, producer and login operation', a
     await page.click(`#${id} .opblock-summary-control`)
   }
   t.same(answers, Object.fromEntries(tried.map((id) => [id, '200'])), 'every operation answered 200')
+
+  t.same(admin, ['GET /__admin/tasks?limit=100 org=none', 'GET /__admin/requests?limit=100 org=none'], 'no namespace, filter or cursor filled in (the default limit)')
 
   // What was sent: the declared media type (the zip for the download), never a wildcard.
   const status = [...accepts].find(([key]) => key.startsWith('GET /enriched/tasks/v1.0/status/'))
