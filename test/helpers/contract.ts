@@ -144,8 +144,10 @@ export function checkResponse(response: CheckedResponse): void {
   if (!template) {
     // Behind ADMIN_TOKEN even an unknown /__admin path answers 401 first.
     if (pathname.startsWith('/__admin') && status === 401) return
-    if (CUSTOM_OPERATION.test(pathname) && !(status === 404 && response.body.toString() === ROUTE_NOT_FOUND)) return checkCustomOperation(response, fail)
-    if (status !== 404 || response.body.toString() !== (method === 'HEAD' ? '' : ROUTE_NOT_FOUND)) fail('an undocumented path that is not the route 404')
+    // The route 404 (HEAD: without its body).
+    const routeNotFound = status === 404 && response.body.toString() === (method === 'HEAD' ? '' : ROUTE_NOT_FOUND)
+    if (CUSTOM_OPERATION.test(pathname) && !routeNotFound) return checkCustomOperation(response, fail)
+    if (!routeNotFound) fail('an undocumented path that is not the route 404')
     return
   }
   const item = document.paths[template] as Json
