@@ -143,16 +143,23 @@ export function checkResponse(response: CheckedResponse): void {
   }
   // Node's own 431 comes before any route and carries nothing of ours.
   if (status === 431) return
+  // The router compares paths after percent-decoding (§1).
+  let decoded = pathname
+  try {
+    decoded = decodeURIComponent(pathname)
+  } catch {
+    // Undecodable: it matches no route, and no pattern below is about it.
+  }
   // An error body as answered (HEAD: without its body).
   const answered = (body: string): boolean => response.body.toString() === (method === 'HEAD' ? '' : body)
   const routeNotFound = status === 404 && answered(ROUTE_NOT_FOUND)
   // Behind ADMIN_TOKEN, any path under /__admin answers 401 first, even an unknown one or an
   // undocumented method.
-  const adminLocked = ADMIN_SCOPE.test(pathname) && status === 401 && answered(ADMIN_UNAUTHORIZED)
+  const adminLocked = ADMIN_SCOPE.test(decoded) && status === 401 && answered(ADMIN_UNAUTHORIZED)
   const template = templateOf(pathname)
   if (!template) {
     if (adminLocked) return
-    if (CUSTOM_OPERATION.test(pathname) && !routeNotFound) return checkCustomOperation(response, fail)
+    if (CUSTOM_OPERATION.test(decoded) && !routeNotFound) return checkCustomOperation(response, fail)
     if (!routeNotFound) fail('an undocumented path that is not the route 404')
     return
   }
@@ -162,7 +169,7 @@ export function checkResponse(response: CheckedResponse): void {
     // Other methods: a task or producer route's 405 (and rule-1 404) is documented on the
     // path's own operation; elsewhere the route 404.
     const own = Object.keys(item).find((m) => ((item[m] as Json).responses as Json | undefined)?.['405'])
-    if (METHOD_CHECKED_ROUTE.test(pathname) && (status === 405 || status === 404) && own) operation = item[own] as Json
+    if (METHOD_CHECKED_ROUTE.test(decoded) && (status === 405 || status === 404) && own) operation = item[own] as Json
     else if (routeNotFound || adminLocked) return
     else fail(`${method} is not documented for ${template}`)
   }
