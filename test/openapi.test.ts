@@ -5,7 +5,8 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import { ERRORS, errorBody, type ErrorCode } from '../src/errors.js'
 import { acceptInterceptor, OPENAPI_FILE } from '../src/routes/openapi.js'
 import { document, templateOf } from './helpers/contract.js'
-import { makeApp, TASK } from './helpers/app.js'
+import { listen, makeApp, TASK } from './helpers/app.js'
+import { rawRequest } from './helpers/http.js'
 
 t.test('GET /openapi.yaml answers the document\'s exact bytes', async (t) => {
   const { send } = await makeApp(t)
@@ -38,9 +39,23 @@ t.test('GET /documentation serves the interactive UI, its assets included', asyn
   const index = await send({ url: '/documentation/static/index.html' })
   t.equal(index.statusCode, 302)
   t.equal(index.headers.location, '/documentation/')
+  const target = await send({ url: '/documentation/' })
+  t.equal(target.statusCode, 200, 'where index.html redirects: the page')
+  t.match(target.body, /swagger/i)
   const missing = await send({ url: '/documentation/static/nope.js' })
   t.equal(missing.statusCode, 404)
   t.same(missing.json(), { error: { message: 'err-resource-not-found', type: 'ResourceNotFound', args: {} } })
+})
+
+t.test('a non-canonical path under /documentation/static/ matches no route: the route 404, not a 500', async (t) => {
+  const { send, app } = await makeApp(t)
+  for (const url of ['/documentation/static//favicon-32x32.png', '/documentation/static//index.html']) {
+    const res = await send({ url })
+    t.same([res.statusCode, res.json()], [404, { error: { message: 'err-resource-not-found', type: 'ResourceNotFound', args: {} } }], url)
+  }
+  const port = await listen(app, t)
+  const dot = await rawRequest(port, 'GET /documentation/static/./favicon-32x32.png HTTP/1.1')
+  t.same([dot.status, JSON.parse(dot.body)], [404, { error: { message: 'err-resource-not-found', type: 'ResourceNotFound', args: {} } }], 'a dot segment')
 })
 
 t.test('the page loads the document from /documentation/json and /documentation/yaml', async (t) => {

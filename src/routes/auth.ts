@@ -27,6 +27,13 @@ function jsonBody(request: FastifyRequest): unknown {
   }
 }
 
+/**
+ * The content type as sent, while Fastify reads the body under a plain one: Fastify refuses a
+ * header that is not a media type (`garbage`, `text`, an empty one) before any parser runs, and
+ * these routes read every body as text (§14).
+ */
+const sentContentType = new WeakMap<FastifyRequest, string>()
+
 /** Registers the auth API; register it with `{ prefix: '/theodore/apis/v1' }` (its own scope). */
 export async function authRoutes(app: FastifyInstance): Promise<void> {
   const mock = app.mock
@@ -50,7 +57,16 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
           delete request.headers['content-type']
           delete request.headers['transfer-encoding']
           request.headers['content-length'] = '0'
+        } else if (request.headers['content-type'] !== undefined) {
+          sentContentType.set(request, request.headers['content-type'])
+          request.headers['content-type'] = 'text/plain'
         }
+      },
+      // Before the answer is written, so that the journal shows the header as sent.
+      onSend: async (request, _reply, payload) => {
+        const sent = sentContentType.get(request)
+        if (sent !== undefined) request.headers['content-type'] = sent
+        return payload
       },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         // Users and sessions are shared by replicas (§16).

@@ -109,6 +109,9 @@ export class ContractViolation extends Error {
 }
 
 const ROUTE_NOT_FOUND = '{"error":{"message":"err-resource-not-found","type":"ResourceNotFound","args":{}}}'
+const ADMIN_UNAUTHORIZED = '{"error":{"message":"err-admin-unauthorized","type":"Authorization","args":{}}}'
+/** The control API's scope, where ADMIN_TOKEN is checked before anything else, routing included. */
+const ADMIN_SCOPE = /^\/__admin(?:\/|$)/
 /** Routes that answer 405 to other methods (task, producer and auth routes). */
 const METHOD_CHECKED_ROUTE = /^\/(enriched|theodore)\//
 /** Paths a custom operation (§13, registered at run time) may serve: under /enriched/, not the tasks API. */
@@ -140,12 +143,24 @@ export function checkResponse(response: CheckedResponse): void {
   }
   // Node's own 431 comes before any route and carries nothing of ours.
   if (status === 431) return
+  // The router compares paths after percent-decoding (§1).
+  let decoded = pathname
+  try {
+    decoded = decodeURIComponent(pathname)
+  } catch {
+    // Undecodable: it matches no route, and no pattern below is about it.
+  }
+  // An error body as answered (HEAD: without its body).
+  const answered = (body: string): boolean => response.body.toString() === (method === 'HEAD' ? '' : body)
+  const routeNotFound = status === 404 && answered(ROUTE_NOT_FOUND)
+  // Behind ADMIN_TOKEN, any path under /__admin answers 401 first, even an unknown one or an
+  // undocumented method.
+  const adminLocked = ADMIN_SCOPE.test(decoded) && status === 401 && answered(ADMIN_UNAUTHORIZED)
   const template = templateOf(pathname)
   if (!template) {
-    // Behind ADMIN_TOKEN even an unknown /__admin path answers 401 first.
-    if (pathname.startsWith('/__admin') && status === 401) return
-    if (CUSTOM_OPERATION.test(pathname) && !(status === 404 && response.body.toString() === ROUTE_NOT_FOUND)) return checkCustomOperation(response, fail)
-    if (status !== 404 || response.body.toString() !== (method === 'HEAD' ? '' : ROUTE_NOT_FOUND)) fail('an undocumented path that is not the route 404')
+    if (adminLocked) return
+    if (CUSTOM_OPERATION.test(decoded) && !routeNotFound) return checkCustomOperation(response, fail)
+    if (!routeNotFound) fail('an undocumented path that is not the route 404')
     return
   }
   const item = document.paths[template] as Json
@@ -154,8 +169,8 @@ export function checkResponse(response: CheckedResponse): void {
     // Other methods: a task or producer route's 405 (and rule-1 404) is documented on the
     // path's own operation; elsewhere the route 404.
     const own = Object.keys(item).find((m) => ((item[m] as Json).responses as Json | undefined)?.['405'])
-    if (METHOD_CHECKED_ROUTE.test(pathname) && (status === 405 || status === 404) && own) operation = item[own] as Json
-    else if (status === 404 && response.body.toString() === ROUTE_NOT_FOUND) return
+    if (METHOD_CHECKED_ROUTE.test(decoded) && (status === 405 || status === 404) && own) operation = item[own] as Json
+    else if (routeNotFound || adminLocked) return
     else fail(`${method} is not documented for ${template}`)
   }
   seen.add(`${operation === item[method.toLowerCase()] ? method : (Object.keys(item).find((m) => item[m] === operation) as string).toUpperCase()} ${template}`)

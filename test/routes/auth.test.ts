@@ -86,6 +86,20 @@ t.test('a missing or malformed field is a 400 naming it, in order', async (t) =>
   t.same(empty.json(), parameter('handle'), 'no body at all: the first field is missing')
 })
 
+t.test('a body is read as text whatever its content type, even one that is not a media type; the journal shows the type as sent', async (t) => {
+  const { send } = await makeApp(t)
+  for (const type of ['garbage', 'text', '', ';', 'application/']) {
+    const none = await send({ method: 'POST', url: LOGIN, headers: { 'content-type': type } })
+    t.same([none.statusCode, none.json()], [400, parameter('handle')], `${JSON.stringify(type)}, no body`)
+    const demo = await send({ method: 'POST', url: LOGIN, headers: { 'content-type': type }, payload: JSON.stringify(DEMO) })
+    t.equal(demo.statusCode, 200, `${JSON.stringify(type)}, the demo user`)
+    const refresh = await send({ method: 'PUT', url: LOGIN, headers: { 'content-type': type, authorization: `Bearer ${demo.json().data.token}` }, payload: '{"tokenDurationInMins":5}' })
+    t.equal(refresh.statusCode, 200, `${JSON.stringify(type)}, a refresh`)
+  }
+  const journal = (await send({ url: '/__admin/requests?path=/theodore/&limit=1' })).json().requests
+  t.equal(journal[0].headers['content-type'], 'application/', 'as sent')
+})
+
 t.test('an unknown handle and a wrong password are indistinguishable; emails match in any case; OTPs from the fixtures', async (t) => {
   const { send } = await makeApp(t)
   const wrong = await login(send, { ...DEMO, password: 'nope' })
