@@ -275,8 +275,8 @@ export class AdminClient {
 function query(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams()
   for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value))
-  const text = search.toString()
-  return text === '' ? '' : `?${text}`
+  // `?` alone is an empty query.
+  return `?${search.toString()}`
 }
 
 /** Options of {@link startMockServer}. */

@@ -88,6 +88,29 @@ t.test('ids, MAX_TASKS, deletes and lists are shared', async (t) => {
   t.same((await a.send({ url: '/__admin/tasks' })).json(), { tasks: [], next: null })
 })
 
+t.test('the task list pages alike on every replica, in creation order; a task whose data Redis lost is skipped', async (t) => {
+  const [a, b] = (await replicas(t, 2)) as [TestApp, TestApp]
+  const created: string[] = []
+  for (let i = 0; i < 5; i++) created.push((await (i % 2 === 0 ? a : b).send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: {} })).json().task.id)
+  const pages = async (app: TestApp): Promise<string[][]> => {
+    const found: string[][] = []
+    let next: string | null = null
+    do {
+      const body = (await app.send({ url: `/__admin/tasks?limit=3${next === null ? '' : `&cursor=${next}`}` })).json() as { tasks: Array<{ id: string }>; next: string | null }
+      found.push(body.tasks.map((task) => task.id))
+      next = body.next
+    } while (next !== null)
+    return found
+  }
+  const onA = await pages(a)
+  t.same(onA.map((page) => page.length), [3, 3, 3, 3, 1], 'eight seeded tasks and five new ones, three a page')
+  t.same(onA.flat().slice(8), created)
+  t.same(await pages(b), onA, 'the same pages on the other replica')
+  const store = a.app.mock.store as unknown as { run: <T>(fn: (r: { del: (key: string) => Promise<number> }) => Promise<T>) => Promise<T>; key: (name: string) => string }
+  await store.run((r) => r.del(store.key(`task:${created[1]}`)))
+  t.same((await pages(b)).flat().slice(8), [created[0], ...created.slice(2)], 'the lost task is left out')
+})
+
 t.test('MAX_STORE_BYTES is one budget for every replica: one of two creates at its edge is stored; deletes, clears and the sweep anywhere free it', async (t) => {
   const size = 1500
   const prefix = `rs:${randomUUID()}:`

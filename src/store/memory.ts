@@ -128,10 +128,10 @@ class MemoryJournal implements JournalRepository {
     return journal
   }
 
-  async list(filter: JournalFilter = {}, limit?: number): Promise<JournalEntry[]> {
+  async list(filter: JournalFilter = {}): Promise<JournalEntry[]> {
     // Reading an org's view makes none: only requests and waits do.
     const journal = filter.orgId ? this.#orgs.get(filter.orgId) : this.journal
-    return journal ? journal.list(filter, limit) : []
+    return journal ? journal.list(filter) : []
   }
 
   async clear(orgId?: string | null): Promise<void> {

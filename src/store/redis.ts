@@ -663,12 +663,11 @@ class RedisJournal implements JournalRepository {
     this.#lost = false
   }
 
-  async list(filter: JournalFilter = {}, limit?: number): Promise<JournalEntry[]> {
+  async list(filter: JournalFilter = {}): Promise<JournalEntry[]> {
     // Entries recorded on this replica but not yet written come first (a read after an answer sees it).
     await this.#written
     const raw = await this.store.run((r) => r.lrange(this.#key(filter.orgId), 0, -1))
-    const matching = raw.map((json) => JSON.parse(json) as JournalEntry).filter((e) => filter.path === undefined || e.url.startsWith(filter.path))
-    return limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))
+    return raw.map((json) => JSON.parse(json) as JournalEntry).filter((e) => filter.path === undefined || e.url.startsWith(filter.path))
   }
 
   /** The list a filter reads: an org's, or the global one. */

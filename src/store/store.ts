@@ -170,8 +170,8 @@ export interface IrnRepository {
 export interface JournalRepository {
   /** Records an entry (never throws: a journal entry lost to a store outage is only logged). */
   record(entry: JournalEntry): Promise<void>
-  /** Matching entries oldest first; with `limit`, the newest `limit` of them. */
-  list(filter?: JournalFilter, limit?: number): Promise<JournalEntry[]>
+  /** Matching entries, oldest first (the control API cuts them into pages). */
+  list(filter?: JournalFilter): Promise<JournalEntry[]>
   /** Forgets every entry, or an org's view of them (§15). */
   clear(orgId?: string | null): Promise<void>
   /**
