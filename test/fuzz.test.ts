@@ -16,7 +16,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import type { Settings } from '../src/config.js'
 import { makeApp, ORG1, type TestApp } from './helpers/app.js'
 import { ContractViolation, templateOf } from './helpers/contract.js'
-import { ADMIN_TOKEN, bodyRequest, DEMO_LOGIN, DEMO_SECRETS, fuzzRequest, SECRETS, SESSION, type FuzzRequest } from './helpers/fuzz.js'
+import { ADMIN_TOKEN, bodyRequest, CURSOR, DEMO_LOGIN, DEMO_SECRETS, fuzzRequest, SECRETS, SESSION, type FuzzRequest } from './helpers/fuzz.js'
 
 /** Runs of each property: `FUZZ_RUNS`, else 20,000 under `npm run fuzz` and 50 otherwise (a few seconds). */
 const RUNS = Number(process.env.FUZZ_RUNS ?? (process.env.npm_lifecycle_event === 'fuzz' ? 20_000 : 50))
@@ -60,20 +60,23 @@ function described(request: FuzzRequest, res?: LightMyRequestResponse): string {
   return `${request.method} ${request.url.slice(0, 300)}\n  headers: ${JSON.stringify(request.headers).slice(0, 600)}${payload}${answer}`
 }
 
-/** What a run knows: the tokens of its logins, which only a login or refresh may answer. */
+/** What a run knows: the tokens of its logins (which only a login or refresh may answer), the latest list cursor. */
 interface RunState {
   sessions: string[]
+  cursor?: string
 }
 const LOGIN = /^\/theodore\/apis\/v1\/authtokens$/
 
 /**
  * Sends one request through the contract check, then checks status, X-CALL-ID and secrets. The
- * request's `Bearer {session}` is the run's latest login token.
+ * request's `Bearer {session}` is the run's latest login token, its cursor placeholder the run's
+ * latest `next`.
  */
 async function exchange({ send }: TestApp, template: FuzzRequest, state: RunState = { sessions: [] }): Promise<LightMyRequestResponse> {
   const session = state.sessions.at(-1) ?? 'no-session-yet'
   const authorization = template.headers.authorization?.replace(SESSION, session)
-  const request = authorization === undefined ? template : { ...template, headers: { ...template.headers, authorization } }
+  const url = template.url.replace(CURSOR, encodeURIComponent(state.cursor ?? 'no-cursor-yet'))
+  const request = { ...template, url, headers: authorization === undefined ? template.headers : { ...template.headers, authorization } }
   let res: LightMyRequestResponse
   try {
     res = await send({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) })
@@ -90,6 +93,9 @@ async function exchange({ send }: TestApp, template: FuzzRequest, state: RunStat
   const echoed = secrets.find((secret) => seen.includes(secret))
   if (echoed) throw new Error(`a secret (${echoed.slice(0, 30)}) echoed:\n${described(request, res)}`)
   if (login) state.sessions.push((res.json() as { data: { token: string } }).data.token)
+  const listed = res.statusCode === 200 && res.body !== '' && /json/.test(String(res.headers['content-type']))
+  const next = listed ? (res.json() as { next?: unknown }).next : undefined
+  if (typeof next === 'string') state.cursor = next
   return res
 }
 

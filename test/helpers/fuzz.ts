@@ -212,14 +212,32 @@ function stringOf(schema: Json): fc.Arbitrary<string> {
   return edges.length ? fc.oneof({ weight: 6, arbitrary: main }, { weight: 1, arbitrary: fc.constantFrom(...edges) }) : main
 }
 
-/** A value changed a little: a member dropped, replaced or added, or the whole wrapped. */
+/**
+ * JSON text that `JSON.stringify` never writes but a parser accepts (or nearly): huge and negative
+ * zero numbers, lone surrogates, control escapes, duplicate keys. A mutated value holds one as a
+ * marker string, which {@link jsonText} writes out raw.
+ */
+const RAW_TOKENS = ['1e400', '-1e400', '-0', '1.0', '1E2', '0.1e-400', '9007199254740993', '"\\ud800"', '"\\u0000"', '"a\\u0000b"', '{"a":1,"a":2}', '{"__proto__":{"x":1}}', '[]', '{}', '""']
+const RAW_MARK = '\u0001raw:'
+const RAW_TOKEN_OF = (n: number): string => `${RAW_MARK}${RAW_TOKENS[n % RAW_TOKENS.length] as string}\u0001`
+const RAW_TOKEN = fc.nat().map(RAW_TOKEN_OF)
+
+/** A generated value as JSON text, its raw-token markers written out as they are. */
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null'
+  return text.replace(/"\\u0001raw:(.*?)\\u0001"/g, (_all, token: string) => JSON.parse(`"${token}"`) as string)
+}
+
+/** A value changed a little: a member dropped, replaced (maybe by raw JSON) or added, or the whole wrapped. */
 export function mutated(arbitrary: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
-  const change = fc.tuple(fc.constantFrom('drop', 'set', 'add', 'wrap', 'null'), fc.nat(), smallJson)
+  const change = fc.tuple(fc.constantFrom('drop', 'set', 'add', 'wrap', 'null', 'raw'), fc.nat(), fc.oneof(smallJson, RAW_TOKEN))
   // One value in four is changed.
   const maybe = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: change })
   return fc.tuple(arbitrary, maybe).map(([value, how]) => {
     if (!how) return value
-    const [op, n, replacement] = how
+    const [op, n, generated] = how
+    // A raw token replaces a member, or the whole value.
+    const replacement = op === 'raw' ? RAW_TOKEN_OF(n) : generated
     if (op === 'wrap') return [value]
     if (op === 'null') return null
     if (Array.isArray(value)) {
@@ -341,12 +359,36 @@ function segmentFor(template: string, part: string): fc.Arbitrary<string> {
   )
 }
 
+/** In a query, stands for the run's latest `next` cursor (test/fuzz.test.ts). */
+export const CURSOR = 'CURSOR_OF_THE_RUN'
 const QUERY_VALUES = fc.oneof(
-  fc.constantFrom('0', '1', '5', '1000', '1001', '-1', '1.5', '', 'abc', 'processing', 'completed', 'B2B', 'b2bcn', 'A', 'x', ORG1, '/enriched', '/theodore', '%zz', 'dDo4', 'null'),
+  fc.constantFrom('0', '1', '5', '1000', '1001', '-1', '1.5', '', 'abc', 'processing', 'completed', 'B2B', 'b2bcn', 'A', 'x', ORG1, '/enriched', '/theodore', '%zz', 'dDo4', 'null', CURSOR),
   fc.string({ maxLength: 10 }).map(encodeURIComponent)
 )
 const QUERY_KEYS = fc.constantFrom('limit', 'cursor', 'orgId', 'status', 'path', 'count', 'section', 'foo', '__proto__', 'limit[]')
 const query: fc.Arbitrary<string> = fc.array(fc.tuple(QUERY_KEYS, QUERY_VALUES), { maxLength: 4 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'))
+
+/**
+ * A query made of the parameters the document lists for an operation (values from their schemas,
+ * some of them broken), or else the random one. `timeoutMs` is left to {@link shortWait}.
+ */
+function documentedQuery(template: string, method: string): fc.Arbitrary<string> {
+  const item = document.paths[template] as Json
+  const declared = [item, item[method.toLowerCase()] as Json | undefined].flatMap((holder) => (holder?.parameters as unknown[] | undefined) ?? [])
+  const model: Record<string, fc.Arbitrary<string>> = {}
+  const required: string[] = []
+  for (const raw of declared) {
+    const parameter = deref(raw).schema as Json
+    const name = parameter.name as string
+    if (parameter.in !== 'query' || name === 'timeoutMs') continue
+    const value = fromSchema(parameter.schema).map((v) => encodeURIComponent(typeof v === 'string' ? v : (JSON.stringify(v) ?? '')))
+    model[name] = fc.oneof({ weight: 4, arbitrary: value }, { weight: 1, arbitrary: name === 'cursor' ? fc.constant(CURSOR) : QUERY_VALUES })
+    if (parameter.required) required.push(name)
+  }
+  if (Object.keys(model).length === 0) return query
+  const documented = fc.record(model, { requiredKeys: required }).map((values) => Object.entries(values).map(([k, v]) => `${k}=${v}`).join('&'))
+  return fc.oneof({ weight: 4, arbitrary: documented }, { weight: 1, arbitrary: query })
+}
 
 /** How a path is bent: left alone, a trailing slash, a doubled slash, dot segments, an empty query. */
 const bend = fc.constantFrom('', '', '', '', '', '', 'trailing', 'double', 'dot', 'dotdot', '?')
@@ -438,10 +480,12 @@ const AUTHORIZATIONS = [
   'Bearer',
   'Bearer '
 ]
+/** Header text: printable ASCII, and the Latin-1 bytes Node also takes in a header value (obs-text). */
+const headerText = fc.string({ unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff })).map((c) => String.fromCharCode(c)), maxLength: 30 })
 const ORG_IDS = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(ORG1, ORG2) },
   { weight: 2, arbitrary: fc.constantFrom(ORG1.toUpperCase(), '', ' ', 'org-fuzz', '00000000-0000-4000-8000-000000000009', 'o'.repeat(200), 'o'.repeat(201), 'o'.repeat(10_000)) },
-  { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 20 }) }
+  { weight: 1, arbitrary: headerText }
 )
 const USER_TOKENS = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(TOKEN1, TOKEN2) }, { weight: 2, arbitrary: fc.constantFrom('', 'sekrit-token-1', SECRETS[3] as string) })
 
@@ -449,10 +493,10 @@ const USER_TOKENS = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(TOKEN1, TOK
 const headers: fc.Arbitrary<Record<string, string>> = fc
   .record(
     {
-      accept: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ACCEPTS) }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 30 }) }),
+      accept: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ACCEPTS) }, { weight: 1, arbitrary: headerText }),
       'x-flynn-n-org-id': ORG_IDS,
       'x-flynn-n-user-token': USER_TOKENS,
-      'content-type': fc.constantFrom(...CONTENT_TYPES),
+      'content-type': fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...CONTENT_TYPES) }, { weight: 1, arbitrary: headerText }),
       authorization: fc.oneof({ weight: 6, arbitrary: fc.constant(`Bearer ${ADMIN_TOKEN}`) }, { weight: 3, arbitrary: fc.constantFrom(...AUTHORIZATIONS) }),
       cookie: fc.constant('session=sekrit-cookie-1'),
       'proxy-authorization': fc.constant('Basic sekrit-proxy-1'),
@@ -474,7 +518,7 @@ function bodyFor(key: string | undefined): fc.Arbitrary<string | undefined> {
   const documented = (key && requestBodies.get(key)) || anyRequestBody
   return fc.oneof(
     { weight: 3, arbitrary: fc.constant(undefined) },
-    { weight: 8, arbitrary: documented.map((value) => JSON.stringify(value) ?? 'null') },
+    { weight: 8, arbitrary: documented.map(jsonText) },
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)) },
     { weight: 2, arbitrary: fc.constantFrom(...MALFORMED) },
     { weight: 1, arbitrary: fc.constantFrom('', `{"a":"${'y'.repeat(1100)}"}`, HUGE) }
@@ -485,8 +529,8 @@ function bodyFor(key: string | undefined): fc.Arbitrary<string | undefined> {
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
   .oneof({ weight: 4, arbitrary: documentedPath }, { weight: 1, arbitrary: randomPath })
   .chain(({ template, path }) =>
-    fc.tuple(methodFor(template), bend, query, headers).chain(([method, how, q, set]) =>
-      bodyFor(template && `${method} ${template}`).map((payload) => {
+    fc.tuple(methodFor(template), bend, headers).chain(([method, how, set]) =>
+      fc.tuple(template ? documentedQuery(template, method) : query, bodyFor(template && `${method} ${template}`)).map(([q, payload]) => {
         const request: FuzzRequest = { method, url: shortWait(asSeen(q ? `${bent(path, how)}?${q}` : bent(path, how))), headers: set }
         if (payload !== undefined) request.payload = payload
         return request
@@ -501,7 +545,7 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
 const usualHeaders = (template: string): fc.Arbitrary<Record<string, string>> => fc
   .record(
     {
-      accept: fc.oneof({ weight: 8, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom(...ACCEPTS) }),
+      accept: fc.oneof({ weight: 8, arbitrary: fc.constant(template.includes('/download/') ? 'application/zip' : 'application/json') }, { weight: 1, arbitrary: fc.constantFrom(...ACCEPTS) }),
       credentials: fc.oneof(
         { weight: 8, arbitrary: fc.constantFrom<string[]>([ORG1, TOKEN1], [ORG2, TOKEN2]) },
         { weight: 1, arbitrary: fc.tuple(ORG_IDS, USER_TOKENS).map((pair): string[] => pair) },
@@ -533,13 +577,12 @@ export function bodyRequest(prefixes: string[]): fc.Arbitrary<FuzzRequest> {
       .tuple(
         fc.tuple(...template.split('/').map((part) => (/^\{(.+)\}$/.test(part) ? parameterValue(template, part.slice(1, -1)) : fc.constant(part)))),
         fc.constantFrom(...methodsOf(template)),
-        query,
         usualHeaders(template)
       )
-      .chain(([segments, method, q, set]) =>
-        bodyFor(`${method} ${template}`).map((payload) => {
+      .chain(([segments, method, set]) =>
+        fc.tuple(documentedQuery(template, method), bodyFor(`${method} ${template}`)).map(([q, payload]) => {
           const path = segments.join('/')
-          const request: FuzzRequest = { method, url: shortWait(asSeen(q && template.startsWith('/__admin') ? `${path}?${q}` : path)), headers: set }
+          const request: FuzzRequest = { method, url: shortWait(asSeen(q ? `${path}?${q}` : path)), headers: set }
           if (payload !== undefined) request.payload = payload
           return request
         })
