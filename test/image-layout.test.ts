@@ -8,10 +8,10 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { PACKAGE_ROOT as ROOT } from '../src/package-root.js'
 import { AUTH1, TASK } from './helpers/app.js'
 import { startServer, stopServer } from './helpers/server.js'
 
-const ROOT = join(import.meta.dirname, '..')
 /** What the Dockerfile's runtime stage copies (kept in step with it by the assertion below). */
 const COPIED = ['package.json', 'package-lock.json', 'dist', 'fixtures', 'openapi']
 

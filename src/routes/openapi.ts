@@ -5,18 +5,19 @@
  * the document (a few times faster than `yaml` for this 100 KiB file, which start-up time shows).
  */
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import swagger from '@fastify/swagger'
 import swaggerUi, { type FastifySwaggerUiOptions } from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { load } from 'js-yaml'
 import type { OpenAPIV3 } from 'openapi-types'
+import { PACKAGE_ROOT } from '../package-root.js'
 
 /** Swagger UI's hook on each "Try it out" request (it takes and returns the request). */
 type RequestInterceptor = NonNullable<NonNullable<FastifySwaggerUiOptions['uiConfig']>['requestInterceptor']>
 
-/** Where the OpenAPI document lives, beside `src/` and `dist/`. */
-export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi/openapi.yaml', import.meta.url))
+/** Where the OpenAPI document lives, in the package's root. */
+export const OPENAPI_FILE = join(PACKAGE_ROOT, 'openapi', 'openapi.yaml')
 
 /** Registers the document's routes and the interactive UI. */
 export async function openapiRoutes(app: FastifyInstance): Promise<void> {

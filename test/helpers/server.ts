@@ -3,10 +3,11 @@
  * its URL from the start-up log line.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { PACKAGE_ROOT } from '../../src/package-root.js'
 
 /** The compiled entry point (built by `npm test` before tap runs). */
-export const SERVER_JS = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+export const SERVER_JS = join(PACKAGE_ROOT, 'dist', 'server.js')
 
 /** A running server process. */
 export interface ServerProcess {
