@@ -1,8 +1,10 @@
 /**
  * The published contract (reference-behaviour.md §9): `GET /openapi.yaml` (the document's exact
  * bytes), `GET /openapi.json` (the same document as JSON, from @fastify/swagger in static mode)
- * and `GET /documentation` (@fastify/swagger-ui). No auth; read once at start-up. js-yaml parses
- * the document (a few times faster than `yaml` for this 100 KiB file, which start-up time shows).
+ * and `GET /documentation` (@fastify/swagger-ui). No auth; read once per process, when the first
+ * app is built, and shared by every app built after it (tests and embedders build many). js-yaml
+ * parses the document (a few times faster than `yaml` for this 100 KiB file, which start-up time
+ * shows).
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -19,10 +21,18 @@ type RequestInterceptor = NonNullable<NonNullable<FastifySwaggerUiOptions['uiCon
 /** Where the OpenAPI document lives, in the package's root. */
 export const OPENAPI_FILE = join(PACKAGE_ROOT, 'openapi', 'openapi.yaml')
 
+/** The document's bytes and their parse, once read (see {@link readDocument}). */
+let read: Promise<{ bytes: Buffer; document: OpenAPIV3.Document }> | undefined
+
+/** Reads and parses the document on the first call; later calls share that result (read-only). */
+function readDocument(): Promise<{ bytes: Buffer; document: OpenAPIV3.Document }> {
+  read ??= readFile(OPENAPI_FILE).then((bytes) => ({ bytes, document: load(bytes.toString('utf8')) as OpenAPIV3.Document }))
+  return read
+}
+
 /** Registers the document's routes and the interactive UI. */
 export async function openapiRoutes(app: FastifyInstance): Promise<void> {
-  const bytes = await readFile(OPENAPI_FILE)
-  const document = load(bytes.toString('utf8')) as OpenAPIV3.Document
+  const { bytes, document } = await readDocument()
   await app.register(swagger, { mode: 'static', specification: { document } })
   await app.register(swaggerUi, { routePrefix: '/documentation', uiConfig: { requestInterceptor: acceptInterceptor(document) } })
   // HEAD answers as GET without the body (RFC 9110 §9.3.2; Node drops a HEAD answer's body).
