@@ -24,7 +24,8 @@ export interface ServerProcess {
 /**
  * Spawns the server with `env` on top of the current environment (PORT=0 unless given) and waits
  * for its "listening on" line.
- * @throws when it exits or prints nothing within `timeoutMs`
+ * @throws when it exits or prints nothing within `timeoutMs` (30 s by default: a guard against a
+ *   hang, ample for a start on a machine busy with other test files)
  */
 export function startServer(env: Record<string, string> = {}, args: string[] = [], options: { cwd?: string; script?: string; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? SERVER_JS, ...args], {
@@ -43,7 +44,7 @@ export function startServer(env: Record<string, string> = {}, args: string[] = [
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`server did not start: ${stderr}`))
-    }, options.timeoutMs ?? 10_000)
+    }, options.timeoutMs ?? 30_000)
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString()
       let eol
