@@ -15,6 +15,10 @@ import { startServer } from './helpers/server.js'
 
 const BIG = 'd0000000-0000-4000-8000-000000002000'
 
+// Each test starts a server process of its own, so they run at once: their starts, grace periods
+// and slow reads overlap instead of adding up.
+t.jobs = 5
+
 /** A fixtures folder holding the demo credentials and one 2,000-page generated task. */
 function bigFixtures(): string {
   const dir = mkdtempSync(join(tmpdir(), 'etm-shutdown-'))
