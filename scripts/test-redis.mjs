@@ -3,20 +3,21 @@
 // suite again with every test app on a real Redis (redis-server on a free loopback port, no
 // persistence, a keyspace per app). It runs each test file that builds its apps with `makeApp`
 // (the others test units, child processes or the image, which the store does not change; and
-// test/redis-store.test.ts starts its own Redis). Arguments are passed to tap (files or flags).
+// test/redis-store.test.ts starts its own Redis). tap runs their compiled copies in build/ (see
+// `npm run build:test`). Arguments are passed to tap (files, as build/test/....test.js, or flags).
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 
-/** Every test file under test/ whose apps come from makeApp. */
+/** Every test file under test/ whose apps come from makeApp, as its compiled copy in build/. */
 function storeTestFiles(dir = 'test') {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const file = join(dir, entry.name)
     if (entry.isDirectory()) return entry.name === 'helpers' ? [] : storeTestFiles(file)
     if (!entry.name.endsWith('.test.ts') || entry.name === 'redis-store.test.ts') return []
-    return readFileSync(file, 'utf8').includes('makeApp(') ? [file] : []
+    return readFileSync(file, 'utf8').includes('makeApp(') ? [join('build', file.replace(/\.ts$/, '.js'))] : []
   })
 }
 

@@ -3,11 +3,13 @@
  * `server.ts` only calls {@link main}.
  */
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, listeningText } from './app.js'
 import { ConfigError, helpText, readSettings } from './config.js'
 import { FixtureError } from './fixtures.js'
+import { PACKAGE_ROOT } from './package-root.js'
 import { StoreFullError, TaskLimitError } from './task-store.js'
 import { StoreUnavailableError } from './store/store.js'
 
@@ -24,7 +26,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/
 
 /** The package's version, read once from package.json. */
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
   return pkg.version
 }
 

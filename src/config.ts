@@ -3,11 +3,12 @@
  * (`MAX_TASKS` is `--max-tasks`). Flags win over the environment. A bad value is a
  * {@link ConfigError} naming the setting and the accepted values; the entry point exits 2 on it.
  */
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { AcceptMode } from './accept.js'
 import type { AuthMode } from './credentials.js'
 import { MockError } from './errors.js'
+import { PACKAGE_ROOT } from './package-root.js'
 
 /** The status response's shape: upstream's documented one, or the provider's machine-readable spec's. */
 export type StatusShape = 'docs' | 'atlas'
@@ -116,8 +117,8 @@ export const redactUrl = (text: string): string =>
     .replace(/([?&]password=)[^&#]*/gi, '$1[redacted]')
 const storeValue = (text: string) => (text === 'memory' || text === 'redis' ? text : redisUrl(text))
 
-/** The bundled fixtures folder, beside `src/` and `dist/`. */
-export const BUNDLED_FIXTURES_DIR = fileURLToPath(new URL('../fixtures', import.meta.url))
+/** The bundled fixtures folder, in the package's root. */
+export const BUNDLED_FIXTURES_DIR = join(PACKAGE_ROOT, 'fixtures')
 
 interface SettingDefinition {
   env: string

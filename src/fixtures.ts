@@ -14,6 +14,7 @@ import { credentialFromSpec, credentialSchema, type Credential, type CredentialS
 import { MockError } from './errors.js'
 import { BUILT_IN_OPERATIONS } from './operations/index.js'
 import { OperationRegistry, type CustomOperationSpec } from './operations/registry.js'
+import { PACKAGE_ROOT } from './package-root.js'
 import { taskFromSpec, type SpecDefaults } from './task-spec.js'
 import { InvalidSpecError, validator } from './validation.js'
 import { userSpecSchema, type UserSpec } from './users.js'
@@ -33,7 +34,7 @@ export interface Fixtures {
 }
 
 /** The bundled fixtures folder's signing key, used when a fixtures folder has none. */
-const BUNDLED_SIGNING_KEY = new URL('../fixtures/signing-key.pem', import.meta.url)
+const BUNDLED_SIGNING_KEY = join(PACKAGE_ROOT, 'fixtures', 'signing-key.pem')
 
 /** A fixtures file that cannot be read or is invalid. */
 export class FixtureError extends MockError {

@@ -4,7 +4,7 @@
  * `400 err-invalid-request`, with details), and the formats checked by hand (UUIDs, ISO-8601
  * date-times, nesting depth).
  */
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { MAX_TIME_MS } from './clock.js'
 import { MockError } from './errors.js'
 
@@ -88,12 +88,16 @@ export class InvalidSpecError extends MockError {
 const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true })
 
 /**
- * Compiles a JSON Schema into a function that returns the body typed as `T`.
+ * Makes a function that checks a body against a JSON Schema and returns it typed as `T`. The
+ * schema is compiled on the first check, not here: modules declare their validators at load time,
+ * and compiling them all there would cost every process start (the server's, each test's) what
+ * most of it never uses.
  * @throws {InvalidSpecError} listing every violation
  */
 export function validator<T>(schema: object): (body: unknown) => T {
-  const validate = ajv.compile(schema)
+  let validate: ValidateFunction | undefined
   return (body) => {
+    validate ??= ajv.compile(schema)
     if (validate(body)) return body as T
     // A failed oneOf/anyOf reports each branch's errors too; its own error says it all.
     const errors = (validate.errors as ErrorObject[]).filter((e) => !/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath))

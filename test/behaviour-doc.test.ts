@@ -5,15 +5,17 @@
  */
 import http from 'node:http'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
 import { SETTINGS } from '../src/config.js'
 import { answerOf, ERRORS, errorBody, type ErrorCode } from '../src/errors.js'
 import { ITEM_ERRORS } from '../src/operations/item-errors.js'
+import { PACKAGE_ROOT } from '../src/package-root.js'
 import { SessionLimitError } from '../src/users.js'
 import { document } from './helpers/contract.js'
 import { makeApp } from './helpers/app.js'
 
-const BEHAVIOUR = readFileSync(new URL('../docs/behaviour.md', import.meta.url), 'utf8')
+const BEHAVIOUR = readFileSync(join(PACKAGE_ROOT, 'docs', 'behaviour.md'), 'utf8')
 /** The document up to its "Not yet built" section, and that section (empty once everything is built). */
 const [BUILT, NOT_BUILT = ''] = BEHAVIOUR.split(/^## \d+\. Not yet built$/m) as [string, string?]
 

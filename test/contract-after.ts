@@ -1,4 +1,4 @@
-// Run by tap after every test file (see package.json "tap.after"): every operation of the
+// Run by tap after every test file (see .taprc `after`): every operation of the
 // OpenAPI document must have been called, and answered in agreement with it, by some test.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -13,9 +13,11 @@ import { startServer, stopServer } from './helpers/server.js'
 const ORG = '00000000-0000-4000-8000-000000000001'
 const AUTH = { 'X-FLYNN-N-ORG-ID': ORG, 'X-FLYNN-N-USER-TOKEN': 'demo-token' }
 
+// One server process for the walk-through and the 431 check after it.
+const server = await startServer()
+t.teardown(() => stopServer(server))
+
 t.test('the README walk-through over HTTP', async (t) => {
-  const server = await startServer()
-  t.teardown(() => stopServer(server))
   t.match(server.lines.filter((l) => l.includes('listening on')), [/enriched-tasks-mock listening on http:\/\/127\.0\.0\.1:\d+/], 'one start-up line with the URL')
   const base = `${server.url}/enriched/tasks/v1.0`
   const get = (route: string, accept: string | null, headers: Record<string, string> = AUTH) =>
@@ -81,8 +83,6 @@ t.test('the README walk-through over HTTP', async (t) => {
 })
 
 t.test('a request line plus headers over 16 KiB gets 431', async (t) => {
-  const server = await startServer()
-  t.teardown(() => stopServer(server))
   const res = await fetch(`${server.url}/enriched/tasks/v1.0/status/${'a'.repeat(17_000)}`)
   t.equal(res.status, 431)
   const ok = await fetch(`${server.url}/enriched/tasks/v1.0/status/${'a'.repeat(15_000)}`, { headers: { ...AUTH, accept: 'application/json' } })
@@ -93,12 +93,13 @@ t.test('a request line plus headers over 16 KiB gets 431', async (t) => {
 t.test('--version and --help print to stdout and exit 0', async (t) => {
   const { spawnSync } = await import('node:child_process')
   const { SERVER_JS } = await import('./helpers/server.js')
-  const { packageVersion } = await import('../src/cli.js')
+  const { main, packageVersion } = await import('../src/cli.js')
   const version = spawnSync(process.execPath, [SERVER_JS, '--version'], { encoding: 'utf8' })
   t.same([version.status, version.stdout], [0, `${packageVersion()}\n`])
-  const help = spawnSync(process.execPath, [SERVER_JS, '--help'], { encoding: 'utf8' })
-  t.equal(help.status, 0)
-  t.match(help.stdout, /^Usage: enriched-tasks-mock \[flags\]/)
+  // --help takes the same way out of the process as --version; its text and code, through main().
+  const out: string[] = []
+  t.equal(await main(['--help'], {}, { out: (line) => void out.push(line), err: () => {} }), 0)
+  t.match(out.join('\n'), /^Usage: enriched-tasks-mock \[flags\]/)
 })
 
 t.test('each bad setting stops start-up with one line naming it and exit code 2', async (t) => {

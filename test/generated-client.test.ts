@@ -7,15 +7,13 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import openapiTS, { astToString } from 'openapi-typescript'
 import t from 'tap'
 import ts from 'typescript'
+import { PACKAGE_ROOT } from '../src/package-root.js'
 import { OPENAPI_FILE } from '../src/routes/openapi.js'
 import { listen, makeApp, ORG1, TASK, UUID_RE } from './helpers/app.js'
-
-/** The repository, whose node_modules the client's `openapi-fetch` import resolves from. */
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /**
  * The client, as a user would write it. `run` logs in, reads a seeded task's status and a page,
@@ -161,7 +159,7 @@ export async function mistakes(
 
 t.test('types generated from the document type-check a strict openapi-fetch client, which reads the seeded answers', async (t) => {
   // Inside the repository (under the ignored .tap/) so that the client resolves openapi-fetch.
-  const dir = mkdtempSync(join(ROOT, '.tap', 'generated-client-'))
+  const dir = mkdtempSync(join(PACKAGE_ROOT, '.tap', 'generated-client-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
   const ast = await openapiTS(pathToFileURL(OPENAPI_FILE), { silent: true })

@@ -4,16 +4,41 @@
  * runtime dependency left in devDependencies, or a file the image forgets, fails here.
  */
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { PACKAGE_ROOT as ROOT } from '../src/package-root.js'
 import { AUTH1, TASK } from './helpers/app.js'
 import { startServer, stopServer } from './helpers/server.js'
 
-const ROOT = join(import.meta.dirname, '..')
 /** What the Dockerfile's runtime stage copies (kept in step with it by the assertion below). */
 const COPIED = ['package.json', 'package-lock.json', 'dist', 'fixtures', 'openapi']
+
+/**
+ * The node_modules that `npm ci --omit=dev` installs for this package.json and lock file. The
+ * install takes most of this file's time, so it is made once per version of the two files, in a
+ * folder named by their hash and shared by later runs; it is outside the repository, so nothing
+ * in it resolves a package from the repository's own node_modules.
+ */
+function productionDependencies(): string {
+  const hash = createHash('sha256')
+  for (const file of ['package.json', 'package-lock.json']) hash.update(readFileSync(join(ROOT, file)))
+  const installed = join(tmpdir(), `etm-image-deps-${hash.digest('hex').slice(0, 16)}`)
+  if (!existsSync(installed)) {
+    const work = mkdtempSync(join(tmpdir(), 'etm-image-install-'))
+    for (const file of ['package.json', 'package-lock.json']) cpSync(join(ROOT, file), join(work, file))
+    execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: work, stdio: 'ignore' })
+    // All at once, complete: a run that finds the folder can use it. Another run may have got there first.
+    try {
+      renameSync(work, installed)
+    } catch {
+      rmSync(work, { recursive: true, force: true })
+    }
+  }
+  return join(installed, 'node_modules')
+}
 
 t.test('the Dockerfile copies exactly these into the runtime stage', async (t) => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
@@ -24,8 +49,9 @@ t.test('the Dockerfile copies exactly these into the runtime stage', async (t) =
 
 t.test('the server runs from the image layout with production dependencies only', { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'etm-image-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   for (const entry of COPIED) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true })
-  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, stdio: 'ignore' })
+  symlinkSync(productionDependencies(), join(dir, 'node_modules'))
   const server = await startServer({ HOST: '127.0.0.1', NODE_ENV: 'production', ADMIN_TOKEN: 'layout' }, [], { cwd: dir, script: join(dir, 'dist', 'server.js') })
   t.teardown(() => stopServer(server))
   t.same(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready' })

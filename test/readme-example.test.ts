@@ -64,4 +64,4 @@ function entryNames(zip: Buffer): Promise<string[]> {
 import './helpers/app.js'
 import { checkReadmeExample } from './helpers/readme.js'
 
-checkReadmeExample('## Use it in your tests', import.meta.url)
+checkReadmeExample('## Use it in your tests', 'test/readme-example.test.ts')

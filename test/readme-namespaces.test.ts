@@ -35,4 +35,4 @@ t.test('a fault hits our requests only', async (t) => {
 import './helpers/stub-url.js'
 import { checkReadmeExample } from './helpers/readme.js'
 
-checkReadmeExample('## Sharing one stub between teams', import.meta.url)
+checkReadmeExample('## Sharing one stub between teams', 'test/readme-namespaces.test.ts')

@@ -66,4 +66,4 @@ function zipEntries(zip: Buffer): Promise<Map<string, string>> {
 import './helpers/app.js'
 import { checkReadmeExample } from './helpers/readme.js'
 
-checkReadmeExample('### The client under test submits the job itself', import.meta.url)
+checkReadmeExample('### The client under test submits the job itself', 'test/readme-producers.test.ts')

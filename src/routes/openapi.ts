@@ -1,27 +1,38 @@
 /**
  * The published contract (docs/behaviour.md §18): `GET /openapi.yaml` (the document's exact
  * bytes), `GET /openapi.json` (the same document as JSON, from @fastify/swagger in static mode)
- * and `GET /documentation` (@fastify/swagger-ui). No auth; read once at start-up. js-yaml parses
- * the document (a few times faster than `yaml` for this 100 KiB file, which start-up time shows).
+ * and `GET /documentation` (@fastify/swagger-ui). No auth; read once per process, when the first
+ * app is built, and shared by every app built after it (tests and embedders build many). js-yaml
+ * parses the document (a few times faster than `yaml` for this 100 KiB file, which start-up time
+ * shows).
  */
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import swagger from '@fastify/swagger'
 import swaggerUi, { type FastifySwaggerUiOptions } from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { load } from 'js-yaml'
 import type { OpenAPIV3 } from 'openapi-types'
+import { PACKAGE_ROOT } from '../package-root.js'
 
 /** Swagger UI's hook on each "Try it out" request (it takes and returns the request). */
 type RequestInterceptor = NonNullable<NonNullable<FastifySwaggerUiOptions['uiConfig']>['requestInterceptor']>
 
-/** Where the OpenAPI document lives, beside `src/` and `dist/`. */
-export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi/openapi.yaml', import.meta.url))
+/** Where the OpenAPI document lives, in the package's root. */
+export const OPENAPI_FILE = join(PACKAGE_ROOT, 'openapi', 'openapi.yaml')
+
+/** The document's bytes and their parse, once read (see {@link readDocument}). */
+let read: Promise<{ bytes: Buffer; document: OpenAPIV3.Document }> | undefined
+
+/** Reads and parses the document on the first call; later calls share that result (read-only). */
+function readDocument(): Promise<{ bytes: Buffer; document: OpenAPIV3.Document }> {
+  read ??= readFile(OPENAPI_FILE).then((bytes) => ({ bytes, document: load(bytes.toString('utf8')) as OpenAPIV3.Document }))
+  return read
+}
 
 /** Registers the document's routes and the interactive UI. */
 export async function openapiRoutes(app: FastifyInstance): Promise<void> {
-  const bytes = await readFile(OPENAPI_FILE)
-  const document = load(bytes.toString('utf8')) as OpenAPIV3.Document
+  const { bytes, document } = await readDocument()
   await app.register(swagger, { mode: 'static', specification: { document } })
   await app.register(swaggerUi, { routePrefix: '/documentation', uiConfig: { requestInterceptor: acceptInterceptor(document) } })
   // HEAD answers as GET without the body (RFC 9110 §9.3.2; Node drops a HEAD answer's body).

@@ -3,10 +3,11 @@
  * its URL from the start-up log line.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { PACKAGE_ROOT } from '../../src/package-root.js'
 
 /** The compiled entry point (built by `npm test` before tap runs). */
-export const SERVER_JS = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+export const SERVER_JS = join(PACKAGE_ROOT, 'dist', 'server.js')
 
 /** A running server process. */
 export interface ServerProcess {
@@ -23,7 +24,8 @@ export interface ServerProcess {
 /**
  * Spawns the server with `env` on top of the current environment (PORT=0 unless given) and waits
  * for its "listening on" line.
- * @throws when it exits or prints nothing within `timeoutMs`
+ * @throws when it exits or prints nothing within `timeoutMs` (30 s by default: a guard against a
+ *   hang, ample for a start on a machine busy with other test files)
  */
 export function startServer(env: Record<string, string> = {}, args: string[] = [], options: { cwd?: string; script?: string; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? SERVER_JS, ...args], {
@@ -42,7 +44,7 @@ export function startServer(env: Record<string, string> = {}, args: string[] = [
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`server did not start: ${stderr}`))
-    }, options.timeoutMs ?? 10_000)
+    }, options.timeoutMs ?? 30_000)
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString()
       let eol
