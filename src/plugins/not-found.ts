@@ -8,13 +8,28 @@ import { ContractError, routeNotFound } from '../errors.js'
 import { tokenMatches } from '../routes/admin.js'
 import { appWide } from './app-wide.js'
 
-/** URLs under the control API's prefix, whose unknown paths routes/admin.ts answers. */
-const ADMIN_SCOPE = /^\/__admin(?:[/?]|$)/
+/** A URL's first path segment with its leading slash (`/__admin` of `/__admin/tasks?x`). */
+const FIRST_SEGMENT = /^\/[^/?]*/
+
+/**
+ * Whether a URL is under the control API's prefix, whose unknown paths routes/admin.ts answers.
+ * The router matches percent-decoded paths, so `/__%61dmin/...` is under `/__admin` too; a first
+ * segment that cannot be decoded is not (the router cannot place it under any prefix).
+ */
+export function inAdminScope(url: string): boolean {
+  const segment = FIRST_SEGMENT.exec(url)?.[0] ?? ''
+  if (!segment.includes('%')) return segment === '/__admin'
+  try {
+    return decodeURIComponent(segment) === '/__admin'
+  } catch {
+    return false
+  }
+}
 
 /** Answers an unknown path outside /__admin with the 404 of rule 1. Register it before any route. */
 export const notFound = appWide('not-found', async (app) => {
   app.addHook('onRequest', async (request) => {
-    if (request.is404 && !ADMIN_SCOPE.test(request.url)) throw routeNotFound()
+    if (request.is404 && !inAdminScope(request.url)) throw routeNotFound()
   })
 
   // Unreachable: the onRequest hook above answers every unknown path before body parsing. Kept
@@ -34,7 +49,7 @@ export const notFound = appWide('not-found', async (app) => {
  */
 export function answerRoutingError(settings: Settings, request: FastifyRequest, reply: FastifyReply): void {
   const token = settings.adminToken
-  const locked = token !== undefined && ADMIN_SCOPE.test(request.url) && !tokenMatches(request.headers.authorization, token)
+  const locked = token !== undefined && inAdminScope(request.url) && !tokenMatches(request.headers.authorization, token)
   const answer = locked ? new ContractError('err-admin-unauthorized') : routeNotFound()
   void reply.header('x-call-id', request.id).code(answer.status).send(answer.body)
 }

@@ -110,8 +110,17 @@ export class ContractViolation extends Error {
 
 const ROUTE_NOT_FOUND = '{"error":{"message":"err-resource-not-found","type":"ResourceNotFound","args":{}}}'
 const ADMIN_UNAUTHORIZED = '{"error":{"message":"err-admin-unauthorized","type":"Authorization","args":{}}}'
-/** The control API's scope, where ADMIN_TOKEN is checked before anything else, routing included. */
-const ADMIN_SCOPE = /^\/__admin(?:\/|$)/
+/**
+ * The control API's scope, where ADMIN_TOKEN is checked before anything else, routing included:
+ * paths whose first segment, percent-decoded on its own, is `__admin` (the rest may not decode).
+ */
+function underAdmin(pathname: string): boolean {
+  try {
+    return decodeURIComponent(pathname.split('/')[1] as string) === '__admin'
+  } catch {
+    return false
+  }
+}
 /** Routes that answer 405 to other methods (task, producer and auth routes). */
 const METHOD_CHECKED_ROUTE = /^\/(enriched|theodore)\//
 /** Paths a custom operation (§13, registered at run time) may serve: under /enriched/, not the tasks API. */
@@ -155,7 +164,7 @@ export function checkResponse(response: CheckedResponse): void {
   const routeNotFound = status === 404 && answered(ROUTE_NOT_FOUND)
   // Behind ADMIN_TOKEN, any path under /__admin answers 401 first, even an unknown one or an
   // undocumented method.
-  const adminLocked = ADMIN_SCOPE.test(decoded) && status === 401 && answered(ADMIN_UNAUTHORIZED)
+  const adminLocked = underAdmin(pathname) && status === 401 && answered(ADMIN_UNAUTHORIZED)
   const template = templateOf(pathname)
   if (!template) {
     if (adminLocked) return

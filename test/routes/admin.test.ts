@@ -266,7 +266,9 @@ t.test('ADMIN_TOKEN: every /__admin call needs the bearer token', async (t) => {
     { method: 'GET', url: '/__admin/clock' }, { method: 'POST', url: '/__admin/reset' }, { method: 'GET', url: '/__admin/requests' },
     { method: 'GET', url: '/__admin/faults' }, { method: 'GET', url: '/__admin/unknown' },
     // A path that cannot be percent-decoded is still under /__admin: the token comes first.
-    { method: 'GET', url: '/__admin/tasks/%zz' }, { method: 'DELETE', url: '/__admin/%E0%A4%A' }
+    { method: 'GET', url: '/__admin/tasks/%zz' }, { method: 'DELETE', url: '/__admin/%E0%A4%A' },
+    // The router decodes the path: a percent-encoded prefix is the same prefix.
+    { method: 'GET', url: '/__%61dmin/nope' }, { method: 'GET', url: '/%5F%5Fadmin/tasks/%zz' }, { method: 'GET', url: '/__%61dmin' }
   ]
   for (const call of calls) {
     for (const authorization of [undefined, 'Bearer wrong', 's3cret', 'Bearer s3cret ', 'Basic s3cret', 'Bearer']) {
@@ -283,6 +285,12 @@ t.test('ADMIN_TOKEN: every /__admin call needs the bearer token', async (t) => {
   t.same([unknown.statusCode, unknown.json()], [404, NOT_FOUND], 'an unknown admin path: 404 before the body is parsed')
   const undecodable = await send({ url: '/__admin/tasks/%zz', headers: { authorization: 'Bearer s3cret' } })
   t.same([undecodable.statusCode, undecodable.json()], [404, NOT_FOUND], 'with the token, a path that cannot be decoded is a 404')
+  const encoded = await send({ url: '/__%61dmin/clock', headers: { authorization: 'Bearer s3cret' } })
+  t.equal(encoded.statusCode, 200, 'a percent-encoded prefix reaches the control API')
+  for (const url of ['/__%61dmin%zz/tasks', '/__adminx/tasks', '/%zz/__admin']) {
+    const outside = await send({ url })
+    t.same([outside.statusCode, outside.json()], [404, NOT_FOUND], `${url}: not under /__admin, rule 1's 404 without a token`)
+  }
   const task = await send({ url: path.status(TASK.returns), headers: { ...AUTH1, ...JSON_ACCEPT } })
   t.equal(task.statusCode, 200, 'task routes need no admin token')
 })
