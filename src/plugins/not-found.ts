@@ -8,19 +8,15 @@ import { ContractError, routeNotFound } from '../errors.js'
 import { tokenMatches } from '../routes/admin.js'
 import { appWide } from './app-wide.js'
 
-/** A URL's first path segment with its leading slash (`/__admin` of `/__admin/tasks?x`). */
-const FIRST_SEGMENT = /^\/[^/?]*/
-
 /**
- * Whether a URL is under the control API's prefix, whose unknown paths routes/admin.ts answers.
- * The router matches percent-decoded paths, so `/__%61dmin/...` is under `/__admin` too; a first
- * segment that cannot be decoded is not (the router cannot place it under any prefix).
+ * Whether a URL is under the control API's prefix, whose unknown paths routes/admin.ts answers:
+ * its first path segment, percent-decoded on its own, is `__admin`. The router matches decoded
+ * paths, so `/__%61dmin/...` is under `/__admin` too; a first segment that cannot be decoded is
+ * not (the router cannot place it under any prefix).
  */
 export function inAdminScope(url: string): boolean {
-  const segment = FIRST_SEGMENT.exec(url)?.[0] ?? ''
-  if (!segment.includes('%')) return segment === '/__admin'
   try {
-    return decodeURIComponent(segment) === '/__admin'
+    return decodeURIComponent(String(url.split(/[/?]/, 2)[1])) === '__admin'
   } catch {
     return false
   }
