@@ -30,17 +30,20 @@ function bigFixtures(): string {
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   t.test(`${signal} with nothing in flight exits 0 at once`, async (t) => {
-    const server = await startServer()
+    // Bounds far from the machine's speed: "at once" is "well before the 60 s grace".
+    const server = await startServer({ SHUTDOWN_GRACE: '60s' })
     const started = performance.now()
     server.child.kill(signal)
     t.same(await server.exited, { code: 0, signal: null })
-    t.ok(performance.now() - started < 3_000)
+    t.ok(performance.now() - started < 30_000, 'did not wait for the grace period')
     t.ok(server.lines.some((l) => l.includes('"msg":"shutting down"') && l.includes(signal)))
   })
 }
 
 t.test('SIGTERM lets an in-flight download finish, then exits 0', async (t) => {
-  const server = await startServer({ FIXTURES_DIR: bigFixtures() })
+  // A grace far longer than the download needs, even on a loaded machine: this test is about the
+  // download finishing; the grace running out is the test below.
+  const server = await startServer({ FIXTURES_DIR: bigFixtures(), SHUTDOWN_GRACE: '120s' })
   const { port } = new URL(server.url)
   const result = await new Promise<{ bytes: number; complete: boolean; tail: Buffer }>((resolve, reject) => {
     // Without an agent the connection closes with the download (Connection: close), so the server
@@ -101,7 +104,8 @@ t.test('during the grace period /readyz answers 503; past it, open connections a
   t.equal(await second.answer, '', 'the long wait is cut without an answer')
   t.same(await server.exited, { code: 0, signal: null })
   const took = performance.now() - started
-  t.ok(took >= 1_400 && took < 5_000, `exited after the grace period (${Math.round(took)} ms)`)
+  // After the grace, and well before the 60 s wait would have ended.
+  t.ok(took >= 1_400 && took < 30_000, `exited after the grace period (${Math.round(took)} ms)`)
 })
 
 t.test('a second signal exits at once', async (t) => {
@@ -116,6 +120,6 @@ t.test('a second signal exits at once', async (t) => {
   server.child.kill('SIGTERM')
   const exit = await server.exited
   t.equal(exit.code, 1, 'close-with-grace exits 1 on a second signal')
-  t.ok(performance.now() - started < 2_000)
+  t.ok(performance.now() - started < 30_000, 'did not wait for the 60 s grace')
   held.socket.destroy()
 })
