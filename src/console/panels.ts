@@ -112,34 +112,46 @@ function describeFault(fault: Fault): string {
 }
 
 /** The published OpenAPI document, read once for the sample bodies of the operations. */
-let documentRead: Promise<OpenApiDocument | null> | undefined
-interface OpenApiDocument {
-  paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { examples?: Record<string, { value?: unknown }> }> }; parameters?: Array<{ $ref?: string; name?: string; in?: string; required?: boolean; example?: unknown }> }>>
-  components: { parameters?: Record<string, { name: string; in: string; required?: boolean; example?: unknown }> }
-}
-function openApiDocument(): Promise<OpenApiDocument | null> {
-  documentRead ??= request('openapi.json', { admin: false }).then((response) => response.json() as Promise<OpenApiDocument>, () => null)
+let documentRead: Promise<unknown> | undefined
+function openApiDocument(): Promise<unknown> {
+  documentRead ??= request('openapi.json', { admin: false }).then((response) => response.json() as Promise<unknown>, () => null)
   return documentRead
 }
 
-/** An operation's route with its parameters filled in, and a sample body from the OpenAPI document's first example. */
+interface Parameter {
+  name?: string
+  in?: string
+  required?: boolean
+  example?: unknown
+}
+
+/**
+ * An operation's route with its parameters filled in (the values the server allows, else the
+ * document's examples), and a sample body: the first example of the OpenAPI document's request.
+ */
 async function sampleOf(operation: OperationView): Promise<{ path: string; body: string }> {
   const route = operation.routes[0] as OperationView['routes'][number]
   const document = await openApiDocument()
-  const shape = (path: string): string => path.replace(/\{[^}]+\}/g, '{}')
-  const item = document && Object.entries(document.paths).find(([template]) => shape(template) === shape(route.path))?.[1]
-  const described = item?.[operation.method.toLowerCase()]
-  const parameters = (described?.parameters ?? []).map((p) => (p.$ref ? document?.components.parameters?.[p.$ref.split('/').pop() as string] : p))
-  const example = (name: string): string => {
-    const p = parameters.find((q) => q?.name === name || q?.name === `flynn-${name}` || q?.name?.replace(/-([a-z])/g, (_all, c: string) => c.toUpperCase()) === name)
-    return p?.example === undefined ? '1' : String(p.example)
+  // A local `$ref` stands for what it points at.
+  const resolve = (node: unknown): unknown => {
+    const ref = (node as { $ref?: unknown } | null | undefined)?.$ref
+    if (typeof ref !== 'string' || !ref.startsWith('#/')) return node
+    return resolve(ref.slice(2).split('/').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], document))
   }
+  const get = (node: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((at, key) => (resolve(at) as Record<string, unknown> | undefined)?.[key], node)
+  const shape = (path: string): string => path.replace(/\{[^}]+\}/g, '{}')
+  const paths = (get(document, 'paths') ?? {}) as Record<string, unknown>
+  const item = Object.entries(paths).find(([template]) => shape(template) === shape(route.path))?.[1]
+  const described = get(item, operation.method.toLowerCase())
+  const parameters = [...((get(item, 'parameters') ?? []) as unknown[]), ...((get(described, 'parameters') ?? []) as unknown[])].map((p) => resolve(p) as Parameter)
+  const camel = (name: string): string => name.replace(/-([a-z])/g, (_all, c: string) => c.toUpperCase())
+  const example = (name: string): string => String(parameters.find((p) => p.name !== undefined && camel(p.name) === name)?.example ?? '1')
   let path = route.path.replace(/\{([^}]+)\}/g, (_all, name: string) => route.params[name]?.[0] ?? example(name))
-  const query = parameters.filter((p) => p?.in === 'query' && p.required).map((p) => `${encodeURIComponent(p?.name ?? '')}=${encodeURIComponent(String(p?.example ?? ''))}`)
+  const query = parameters.filter((p) => p.in === 'query' && p.required).map((p) => `${encodeURIComponent(p.name ?? '')}=${encodeURIComponent(String(p.example ?? ''))}`)
   if (query.length > 0) path += `?${query.join('&')}`
-  const examples = described?.requestBody?.content?.['application/json']?.examples
-  const first = examples ? Object.values(examples)[0]?.value : undefined
-  return { path, body: operation.method === 'GET' ? '' : JSON.stringify(first ?? {}, null, 2) }
+  const examples = (get(described, 'requestBody', 'content', 'application/json', 'examples') ?? {}) as Record<string, unknown>
+  const first = Object.values(examples)[0]
+  return { path, body: operation.method === 'GET' ? '' : JSON.stringify(get(first, 'value') ?? {}, null, 2) }
 }
 
 /** The operations: their defaults and `next` queues, and a form that calls one with a sample body. */
