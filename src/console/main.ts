@@ -30,13 +30,15 @@ type View = (typeof VIEWS)[number][0]
 interface Live {
   clock: ClockView | null
   tasks: TaskView[] | null
+  /** Whether the list goes on past the page shown (the control API's `next`). */
+  more: boolean
   selected: Selected
   requests: JournalEntry[] | null
   faults: Fault[] | null
   operations: OperationView[] | null
   report: Report | 'unavailable' | null
 }
-const NOTHING: Live = { clock: null, tasks: null, selected: null, requests: null, faults: null, operations: null, report: null }
+const NOTHING: Live = { clock: null, tasks: null, more: false, selected: null, requests: null, faults: null, operations: null, report: null }
 
 /** Reads what `view` shows (and the clock, shown on every view). */
 async function read(view: View, filters: TaskFilters, selectedId: string | null): Promise<Partial<Live>> {
@@ -46,7 +48,7 @@ async function read(view: View, filters: TaskFilters, selectedId: string | null)
       const query = new URLSearchParams({ limit: '1000' })
       if (filters.orgId) query.set('orgId', filters.orgId)
       if (filters.status) query.set('status', filters.status)
-      const tasks = admin<{ tasks: TaskView[] }>(`tasks?${query}`)
+      const tasks = admin<{ tasks: TaskView[]; next: string | null }>(`tasks?${query}`)
       let selected: Promise<Selected> = Promise.resolve(null)
       if (selectedId) {
         const path = `tasks/${encodeURIComponent(selectedId)}`
@@ -58,7 +60,8 @@ async function read(view: View, filters: TaskFilters, selectedId: string | null)
           }
         )
       }
-      return { clock: await clock, tasks: (await tasks).tasks, selected: await selected }
+      const list = await tasks
+      return { clock: await clock, tasks: list.tasks, more: list.next !== null, selected: await selected }
     }
     case 'journal':
       return { clock: await clock, requests: (await admin<{ requests: JournalEntry[] }>('requests?limit=200')).requests }
@@ -201,7 +204,7 @@ function App(): VNode {
       ${view === 'tasks'
         ? html`<div class="columns">
             <div class="stack">
-              <${TaskList} tasks=${live.tasks} clock=${live.clock} orgs=${[...orgs.current].sort()} filters=${filters} onFilters=${setFilters} selectedId=${selectedId} onSelect=${setSelectedId} />
+              <${TaskList} tasks=${live.tasks} more=${live.more} clock=${live.clock} orgs=${[...orgs.current].sort()} filters=${filters} onFilters=${setFilters} selectedId=${selectedId} onSelect=${setSelectedId} />
               <${CreateTask} onCreated=${(task: TaskView) => { setSelectedId(task.id); refresh() }} />
             </div>
             <div class="stack">

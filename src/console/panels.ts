@@ -189,6 +189,8 @@ function OperationForms(props: { operation: OperationView; operations: Operation
   const [userToken, setUserToken] = useState('')
   const [answer, setAnswer] = useState<{ status: number; body: unknown } | null>(null)
   const [override, setOverride] = useState('{"outcome":"failed"}')
+  const { name: _name, builtIn: _builtIn, method: _method, routes: _routes, description: _description, next: _next, ...current } = operation
+  const [defaults, setDefaults] = useState(JSON.stringify(current))
   const [errors, setErrors] = useState<FieldErrors>({})
   useEffect(() => {
     void sampleOf(operation).then((sample) => {
@@ -231,6 +233,16 @@ function OperationForms(props: { operation: OperationView; operations: Operation
       setErrors(error instanceof JsonFieldError ? { override: [error.message] } : { override: Object.values(fieldErrors(error, [])).flat() })
     }
   }
+  const configure = async (e: Event): Promise<void> => {
+    e.preventDefault()
+    try {
+      await admin(`operations/${encodeURIComponent(operation.name)}`, { method: 'PUT', body: parseJsonField('defaults', defaults) ?? {} })
+      setErrors({})
+      props.onChanged()
+    } catch (error) {
+      setErrors(error instanceof JsonFieldError ? { defaults: [error.message] } : { defaults: Object.values(fieldErrors(error, [])).flat() })
+    }
+  }
   return html`<${Panel} id="call" title="Call an operation">
     <div class="field">
       <label for="operation-name">Operation</label>
@@ -262,6 +274,13 @@ function OperationForms(props: { operation: OperationView; operations: Operation
         ${(describedBy: string | undefined, invalid: boolean) => html`<textarea id="override" rows="2" spellcheck="false" value=${override} onInput=${(e: Event) => setOverride((e.target as HTMLTextAreaElement).value)} aria-describedby=${describedBy} aria-invalid=${invalid}></textarea>`}
       <//>
       <button type="submit">Queue override</button>
+    </form>
+    <form class="form" noValidate onSubmit=${configure}>
+      <h3>Change its defaults</h3>
+      <${Field} id="defaults" label="Defaults (JSON)" hint="Apply to every task it creates from now on" errors=${errors.defaults}>
+        ${(describedBy: string | undefined, invalid: boolean) => html`<textarea id="defaults" rows="2" spellcheck="false" value=${defaults} onInput=${(e: Event) => setDefaults((e.target as HTMLTextAreaElement).value)} aria-describedby=${describedBy} aria-invalid=${invalid}></textarea>`}
+      <//>
+      <button type="submit">Save defaults</button>
     </form>
   <//>`
 }

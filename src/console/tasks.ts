@@ -41,6 +41,7 @@ function StatusBadge(props: { status: string }): VNode {
 /** The task list, with filters. */
 export function TaskList(props: {
   tasks: TaskView[] | null
+  more: boolean
   clock: ClockView | null
   orgs: string[]
   filters: TaskFilters
@@ -82,7 +83,8 @@ export function TaskList(props: {
             )}
           </tbody>
         </table></div>
-        ${shown.length === 0 ? html`<p>No tasks match.</p>` : null}`}
+        ${shown.length === 0 ? html`<p>No tasks match.</p>` : null}
+        ${props.more ? html`<p class="note">The first 1,000 tasks are shown; filter by org or status to see others.</p>` : null}`}
   <//>`
 }
 
