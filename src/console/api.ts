@@ -22,6 +22,20 @@ export function saveToken(token: string): void {
   else sessionStorage.setItem(TOKEN_KEY, token)
 }
 
+/** Where the tab keeps the org namespace it acts in (§15). */
+const NAMESPACE_KEY = 'enriched-tasks-mock:namespace'
+
+/** The org whose namespace the control calls act in (`X-FLYNN-N-ORG-ID`), or null: globally. */
+export function savedNamespace(): string | null {
+  return sessionStorage.getItem(NAMESPACE_KEY)
+}
+
+/** Acts in an org's namespace from now on in this tab (an empty org: globally again). */
+export function saveNamespace(orgId: string): void {
+  if (orgId === '') sessionStorage.removeItem(NAMESPACE_KEY)
+  else sessionStorage.setItem(NAMESPACE_KEY, orgId)
+}
+
 /** One `{"path","message"}` of a `400 err-invalid-request` answer. */
 export interface Detail {
   path: string
@@ -88,9 +102,11 @@ export async function request(path: string, options: RequestOptions = {}): Promi
   throw new ApiError(response.status, body)
 }
 
-/** A control-API call answering JSON (or nothing, for a `204`). */
+/** A control-API call answering JSON (or nothing, for a `204`), in the tab's namespace if it has one. */
 export async function admin<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const response = await request(`__admin/${path}`, options)
+  const namespace = savedNamespace()
+  const headers = namespace === null ? options.headers : { ...options.headers, 'x-flynn-n-org-id': namespace }
+  const response = await request(`__admin/${path}`, { ...options, headers })
   return (response.status === 204 ? undefined : await response.json()) as T
 }
 

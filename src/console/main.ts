@@ -9,7 +9,7 @@ import './console.css'
 import { html } from 'htm/preact'
 import { render, type VNode } from 'preact'
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import { admin, ApiError, saveToken, savedToken, Unauthorized, type ClockView, type Fault, type JournalEntry, type OperationView, type Report, type TaskView, type TimelineView } from './api.js'
+import { admin, ApiError, saveNamespace, savedNamespace, saveToken, savedToken, Unauthorized, type ClockView, type Fault, type JournalEntry, type OperationView, type Report, type TaskView, type TimelineView } from './api.js'
 import { Faults, Journal, Operations, readReport, ReportView } from './panels.js'
 import { CreateTask, TaskDetail, TaskList, type Selected, type TaskFilters } from './tasks.js'
 import { Field, fieldErrors, FormErrors, formatTime, type FieldErrors } from './ui.js'
@@ -136,6 +136,24 @@ function Clock(props: { clock: ClockView | null; onChanged: () => void }): VNode
   </section>`
 }
 
+/** Which org's namespace the console acts in (§15), or globally; kept for the tab. */
+function Namespace(props: { orgs: string[]; onChanged: () => void }): VNode {
+  const [value, setValue] = useState(savedNamespace() ?? '')
+  const submit = (e: Event): void => {
+    e.preventDefault()
+    saveNamespace(value.trim())
+    props.onChanged()
+  }
+  const current = savedNamespace()
+  return html`<form class="inline namespace" onSubmit=${submit}>
+    <label for="namespace">Org namespace</label>
+    <input id="namespace" class="mono" list="namespace-orgs" placeholder="global" value=${value} onInput=${(e: Event) => setValue((e.target as HTMLInputElement).value)} aria-describedby="namespace-now" />
+    <datalist id="namespace-orgs">${props.orgs.map((org) => html`<option value=${org}></option>`)}</datalist>
+    <button type="submit" class="secondary">Act there</button>
+    <span id="namespace-now" class="namespace-now">${current === null ? 'Acting globally' : `Acting as org ${current}`}</span>
+  </form>`
+}
+
 function App(): VNode {
   const [view, setView] = useState<View>(() => (VIEWS.some(([v]) => `#${v}` === location.hash) ? (location.hash.slice(1) as View) : 'tasks'))
   const [live, setLive] = useState<Live>(NOTHING)
@@ -194,7 +212,8 @@ function App(): VNode {
     <header class="top">
       <h1>enriched-tasks-mock <span>console</span></h1>
       <${Clock} clock=${live.clock} onChanged=${refresh} />
-      <button type="button" class="danger reset" onClick=${reset}>Reset the mock</button>
+      <${Namespace} orgs=${[...orgs.current].sort()} onChanged=${() => { setSelectedId(null); setFilters({ orgId: '', kind: '', status: '' }); refresh() }} />
+      <button type="button" class="danger reset" onClick=${reset}>${savedNamespace() === null ? 'Reset the mock' : "Reset this org"}</button>
     </header>
     <nav aria-label="Views">
       <ul>${VIEWS.map(([id, label]) => html`<li><a href=${`#${id}`} aria-current=${view === id ? 'page' : undefined} onClick=${(e: Event) => { e.preventDefault(); go(id) }}>${label}</a></li>`)}</ul>

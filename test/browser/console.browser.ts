@@ -2,9 +2,9 @@
 // server started the README's way: the seeded tasks; a task created from the form, then watched
 // going processing -> completed as the test reads its status; its zip downloaded; a validation
 // error of the control API beside its field; a fault added and listed; the journal; an operation
-// called with its sample body; the report view; the clock moved 7 days, after which the tasks are
-// gone; a phone-width screen; and, with ADMIN_TOKEN, the token asked once. axe-core checks every
-// view: no serious or critical violation. With UPDATE_SCREENSHOTS=1 it writes the README's
+// called with its sample body; the report view; an org's namespace; the clock moved 7 days, after
+// which the tasks are gone; a phone-width screen; and, with ADMIN_TOKEN, the token asked once.
+// axe-core checks every view: no serious or critical violation. With UPDATE_SCREENSHOTS=1 it writes the README's
 // screenshots under docs/ (only then, so a run leaves the tree clean).
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { PACKAGE_ROOT } from '../../src/package-root.js'
-import { AUTH1, JSON_ACCEPT, TASK } from '../helpers/app.js'
+import { AUTH1, JSON_ACCEPT, ORG2, TASK } from '../helpers/app.js'
 import { launchBrowser } from '../helpers/browser.js'
 import { startServer, stopServer } from '../helpers/server.js'
 import { unzip } from '../helpers/zip.js'
@@ -48,9 +48,12 @@ t.test('the console shows and drives the tasks, the clock, faults, the journal, 
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
   const adminReads: string[] = []
+  const namespaced = new Set<string>()
   page.on('request', (request) => {
     const url = new URL(request.url())
     if (url.pathname.startsWith('/__admin/') && request.method() === 'GET') adminReads.push(url.pathname)
+    const org = request.headers()['x-flynn-n-org-id']
+    if (url.pathname.startsWith('/__admin/') && org) namespaced.add(org)
   })
   await page.goto(`${server.url}/console`)
 
@@ -145,8 +148,21 @@ t.test('the console shows and drives the tasks, the clock, faults, the journal, 
   await (reportRoute === 404 ? page.getByText('The client report is not available') : page.getByText(/tasks? judged/)).waitFor()
   t.same(await axe(page), [], 'the report view: no serious or critical violation')
 
-  // The clock: 7 days on, every task has expired (TASK_TTL 7d).
+  // An org's namespace (§15): its tasks only, the header on every control call; then globally again.
   await page.getByRole('link', { name: 'Tasks' }).click()
+  await page.locator(`tr[data-task="${NEW_TASK}"]`).waitFor()
+  await page.locator('#namespace').fill(ORG2)
+  await page.getByRole('button', { name: 'Act there' }).click()
+  await page.getByText(`Acting as org ${ORG2}`).waitFor()
+  await page.locator(`tr[data-task="${NEW_TASK}"]`).waitFor({ state: 'detached' })
+  t.equal(await page.locator('tr[data-task]').count(), 1, "org 2's one task")
+  t.equal(await page.locator(`tr[data-task="${TASK.org2}"]`).count(), 1)
+  t.ok(namespaced.has(ORG2), 'sent as X-FLYNN-N-ORG-ID')
+  await page.locator('#namespace').fill('')
+  await page.getByRole('button', { name: 'Act there' }).click()
+  await page.getByText('Acting globally').waitFor()
+
+  // The clock: 7 days on, every task has expired (TASK_TTL 7d).
   await waitForStatus(page, NEW_TASK, 'completed')
   await page.getByRole('button', { name: 'Advance the clock 7 days' }).click()
   await page.getByText('No tasks match.').waitFor()
