@@ -3,16 +3,17 @@
 # The base image is a build argument so that it can be swapped (a mirror, a pinned digest).
 ARG NODE_IMAGE=node:24-slim
 
-# Build: all dependencies, then compile TypeScript to dist/.
+# Build: all dependencies, then compile TypeScript to dist/ and bundle the console into dist/console/.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/build-console.mjs ./scripts/
 RUN npm run build
 
-# Runtime: production dependencies only, the compiled code, the fixtures and the contract.
+# Runtime: production dependencies only, the compiled code (with the console's bundle), the fixtures and the contract.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \

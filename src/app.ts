@@ -17,6 +17,7 @@ import { routeList } from './plugins/route-list.js'
 import { sweep } from './plugins/sweep.js'
 import { adminRoutes } from './routes/admin.js'
 import { authRoutes } from './routes/auth.js'
+import { consoleRoutes } from './routes/console.js'
 import { healthRoutes } from './routes/health.js'
 import { openapiRoutes } from './routes/openapi.js'
 import { producerRoutes } from './routes/producers.js'
@@ -71,6 +72,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(adminRoutes, { prefix: '/__admin' })
   await app.register(healthRoutes)
   await app.register(openapiRoutes)
+  await app.register(consoleRoutes)
 
   await app.register(sweep, { intervalMs: options.sweepIntervalMs ?? 60_000 })
   await app.ready()

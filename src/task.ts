@@ -122,6 +122,28 @@ export type TaskSource =
       outcome: Outcome
     }
 
+/**
+ * A phase of the timeline as it stands at an instant, for people to see (the console, §12): when it
+ * started and when it ends or ended, in epoch ms, each null while not known (a phase not reached
+ * yet after a `polls` or open-ended one, or one that lasts until some reads or a move).
+ */
+export interface ScheduledPhase extends Phase {
+  startedAt: number | null
+  endsAt: number | null
+}
+
+/** The whole timeline at an instant: its phases, the outcome, and where now is. */
+export interface Schedule {
+  phases: ScheduledPhase[]
+  outcome: Outcome
+  /** Index of the phase holding now by the timeline (phases.length: the outcome is reached). */
+  current: number
+  /** When the outcome was (or will be) reached by the timeline, in epoch ms, if known. */
+  outcomeAt: number | null
+  /** The control API's move, which overrides the timeline from its time on, or null. */
+  move: { status: TaskStatus; at: number } | null
+}
+
 /** Where the timeline stands at an instant: the phase index (timeline.length = the outcome). */
 interface Position {
   index: number
@@ -270,6 +292,25 @@ export class Task {
       status === 'completed' ? 0 : status === 'failed' ? Math.max(1, current.jobs.pending) : current.jobs.pending
     this.#move = { status, at: now, pending }
     return this.observe(now)
+  }
+
+  /**
+   * The timeline as it stands at `now` (epoch ms): each phase with its start and end where known.
+   * Pure: changes nothing.
+   */
+  schedule(now: number): Schedule {
+    const current = this.#position(now).index
+    const phases: ScheduledPhase[] = []
+    let startedAt: number | null = this.createdAt
+    for (const [index, phase] of this.timeline.entries()) {
+      let endsAt: number | null = null
+      if (startedAt !== null && phase.ms !== undefined) endsAt = startedAt + phase.ms
+      else if (phase.polls !== undefined) endsAt = this.#pollPhaseEnds.get(index) ?? null
+      phases.push({ ...phase, startedAt, endsAt })
+      startedAt = endsAt
+    }
+    const move = this.#move && { status: this.#move.status, at: this.#move.at }
+    return { phases, outcome: this.outcome, current, outcomeAt: startedAt, move }
   }
 
   /** Whether the task can no longer be read at `now` given a TTL in ms (§7). */

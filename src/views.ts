@@ -4,7 +4,7 @@
  */
 import { MAX_TIME_MS, type ControlledClock } from './clock.js'
 import type { MockState } from './mock-state.js'
-import type { Task, TaskStatus } from './task.js'
+import type { Outcome, PhaseStatus, Schedule, Task, TaskStatus } from './task.js'
 
 /** A task as the control API shows it (§12 TaskView). Times are ISO-8601. */
 export interface TaskView {
@@ -51,4 +51,25 @@ export function taskView(mock: MockState, task: Task): TaskView {
 /** The ClockView of a clock (the global one, or an org's, §15). */
 export function clockView(clock: ControlledClock): ClockView {
   return { now: iso(clock.now()), mode: clock.mode }
+}
+
+/** A timeline as the control API shows it (`GET /__admin/tasks/{id}/timeline`, §12). */
+export interface TimelineView {
+  phases: Array<{ status: PhaseStatus; ms?: number; polls?: number; startedAt: string | null; endsAt: string | null }>
+  outcome: Outcome
+  current: number
+  outcomeAt: string | null
+  move: { status: TaskStatus; at: string } | null
+}
+
+/** The TimelineView of a task's schedule (times past the end of time shown as that end). */
+export function scheduleView(schedule: Schedule): TimelineView {
+  const time = (ms: number | null): string | null => (ms === null ? null : iso(Math.min(MAX_TIME_MS, ms)))
+  return {
+    phases: schedule.phases.map(({ startedAt, endsAt, ...phase }) => ({ ...phase, startedAt: time(startedAt), endsAt: time(endsAt) })),
+    outcome: schedule.outcome,
+    current: schedule.current,
+    outcomeAt: time(schedule.outcomeAt),
+    move: schedule.move && { status: schedule.move.status, at: iso(schedule.move.at) }
+  }
 }

@@ -63,4 +63,11 @@ t.test('the server runs from the image layout with production dependencies only'
   const yaml = await fetch(`${server.url}/openapi.yaml`)
   t.ok(Buffer.from(await yaml.arrayBuffer()).equals(readFileSync(join(ROOT, 'openapi', 'openapi.yaml'))))
   t.equal((await fetch(`${server.url}/documentation`)).status, 200, 'the UI and its assets are production dependencies')
+  // The console: its bundle is in dist/, built at build time; nothing of it is fetched elsewhere.
+  const page = await fetch(`${server.url}/console`)
+  t.equal(page.status, 200)
+  t.match(await page.text(), /<script type="module" src="console\/console\.js">/)
+  const script = await fetch(`${server.url}/console/console.js`)
+  t.equal(script.status, 200)
+  t.ok(Buffer.from(await script.arrayBuffer()).equals(readFileSync(join(ROOT, 'dist', 'console', 'console.js'))), 'the bundle in dist/')
 })

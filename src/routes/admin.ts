@@ -4,7 +4,8 @@
  * and answers `400 err-invalid-request` with details when it is wrong.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { taskArchive } from '../archive.js'
 import { parseDuration } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../credentials.js'
@@ -13,7 +14,7 @@ import { taskFromSpec } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
 import type { JournalEntry } from '../journal.js'
 import { validateUser } from '../users.js'
-import { clockView, iso, taskView, type TaskView } from '../views.js'
+import { clockView, iso, scheduleView, taskView, type TaskView } from '../views.js'
 import { InvalidSpecError, ISO_8601, notADateTime, parseDateTime, validator } from '../validation.js'
 
 const STATUSES = ['queued', 'processing', 'completed', 'failed'] as const
@@ -188,6 +189,43 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     const { status } = validateTransition(body(request))
     if (!(await mock.move(task, status))) throw routeNotFound()
     return { task: taskView(mock, task) }
+  })
+
+  app.get<{ Params: { id: string } }>('/tasks/:id/timeline', async (request) => {
+    const task = await taskOf(request)
+    return { timeline: scheduleView(task.schedule(mock.clockFor(task.orgId).now())) }
+  })
+
+  // The task routes' content for the console (§12): no org credentials, not journaled, no faults,
+  // not a poll. A task not completed answers rule 6's 400 body, as the task routes do.
+  type Completed = { task: Task; finishedAt: number }
+  const completed = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Promise<Completed | null> => {
+    const task = await taskOf(request)
+    const state = task.observe(mock.clockFor(task.orgId).now())
+    if (state.status === 'completed') return { task, finishedAt: state.finishedAt as number }
+    await reply.code(400).send({ data: { id: task.id, jobs: state.jobs, status: state.status } })
+    return null
+  }
+  app.get<{ Params: { id: string } }>('/tasks/:id/result', async (request, reply) => {
+    const done = await completed(request, reply)
+    if (!done) return reply
+    return { data: done.task.result }
+  })
+  app.get<{ Params: { id: string; k: string } }>('/tasks/:id/pages/:k', async (request, reply) => {
+    const done = await completed(request, reply)
+    if (!done) return reply
+    const { k } = request.params
+    const pages = done.task.pages
+    if (!pages || !/^[0-9]{1,15}$/.test(k) || Number(k) >= pages.count) throw routeNotFound()
+    return { data: pages.page(Number(k)) }
+  })
+  app.get<{ Params: { id: string } }>('/tasks/:id/download', async (request, reply) => {
+    const done = await completed(request, reply)
+    if (!done) return reply
+    // The same bound as the task route's downloads (§19): each zip in flight holds memory.
+    if (mock.downloads.size >= mock.settings.maxDownloads) throw new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
+    reply.type('application/zip').header('content-disposition', `attachment; filename="${done.task.id}.zip"`)
+    return reply.send(mock.trackDownload(taskArchive(done.task, done.finishedAt)))
   })
 
   app.delete<{ Params: { id: string } }>('/tasks/:id', async (request, reply) => {
