@@ -191,7 +191,7 @@ function checkFileNames(files: NonNullable<TaskSpec['files']>, details: Validati
   files.forEach((file, i) => {
     const path = `/files/${i}/name`
     const segments = file.name.split('/')
-    // archiver rewrites names with a drive letter (`x:`) or a backslash; control characters have
+    // zip-stream (archiver's zip engine) rewrites names with a drive letter (`x:`) or a backslash; control characters have
     // no place in a file name. Refusing them keeps the zip's names exactly the spec's.
     if (segments.some((s) => s === '..' || s === '.' || s === '') || /[\\:\u0000-\u001f\u007f]/.test(file.name)) {
       details.push({ path, message: 'must be a relative path of non-empty segments other than . and .., without \\, : or control characters' })
