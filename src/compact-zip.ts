@@ -60,6 +60,8 @@ export class CentralDirectory {
   #names: Buffer[] = []
   #nameUsed = 0
   #shapes: Shape[] = []
+  /** Each distinct shape's index, by its fields. */
+  #shapeIndex = new Map<string, number>()
   /** The index of the shape last used: a task's entries all share one. */
   #lastShape = -1
 
@@ -95,10 +97,12 @@ export class CentralDirectory {
   #shapeId(shape: Shape): number {
     const last = this.#shapes[this.#lastShape]
     if (last === shape) return this.#lastShape
-    let id = this.#shapes.findIndex((known) => sameShape(known, shape))
-    if (id < 0) {
+    const key = `${shape.madeBy},${shape.minVersion},${shape.flags},${shape.time},${shape.internal},${shape.external},${shape.commentText}`
+    let id = this.#shapeIndex.get(key)
+    if (id === undefined) {
       if (this.#shapes.length > 0xffff) throw new RangeError('more than 65,536 distinct entry shapes in one zip')
       id = this.#shapes.push(shape) - 1
+      this.#shapeIndex.set(key, id)
     }
     this.#lastShape = id
     return id
@@ -196,6 +200,7 @@ export class CentralDirectory {
     this.#shapeIds = []
     this.#names = []
     this.#shapes = []
+    this.#shapeIndex = new Map()
     this.#lastShape = -1
   }
 }
@@ -203,9 +208,6 @@ export class CentralDirectory {
 const EMPTY = Buffer.alloc(0)
 const EMPTY_U32 = new Uint32Array(0)
 const EMPTY_U16 = new Uint16Array(0)
-
-const sameShape = (a: Shape, b: Shape): boolean =>
-  a.time === b.time && a.flags === b.flags && a.minVersion === b.minVersion && a.madeBy === b.madeBy && a.external === b.external && a.internal === b.internal && a.commentText === b.commentText
 
 /** An entry's error reaches the stream: appends are made without a callback of their own. */
 const noCallback = (): void => {}
@@ -240,20 +242,17 @@ export class CompactZipStream extends ZipStream {
     return this.#flowing
   }
 
+  /** Writes the entry; a refused one destroys the zip with a RangeError (the callback is not called). */
   protected override _appendBuffer(entry: ZipArchiveEntry, source: Buffer, callback: (error: Error | null, entry?: ZipArchiveEntry) => void): void {
     this._archive.processing = false
     this._entry = null
     if (entry.getMethod() !== 0 || source.length >= ZIP64_MAGIC) {
-      const error = new RangeError('CompactZipStream writes stored entries under 4 GiB only')
-      this.destroy(error)
-      return callback(error)
+      return void this.destroy(new RangeError('CompactZipStream writes stored entries under 4 GiB only'))
     }
     const name = entry.getName()
     const nameLength = Buffer.byteLength(name)
     if (nameLength > 0xffff) {
-      const error = new RangeError('a zip entry name takes at most 65,535 bytes')
-      this.destroy(error)
-      return callback(error)
+      return void this.destroy(new RangeError('a zip entry name takes at most 65,535 bytes'))
     }
     const crc = zlib.crc32(source)
     const shape = this.#shapeOf(entry)
@@ -293,11 +292,10 @@ export class CompactZipStream extends ZipStream {
     return (this.#lastShape = { madeBy, minVersion, flags, time, internal, external, commentText: comment, comment: Buffer.from(comment) })
   }
 
-  protected override _appendStream(_entry: ZipArchiveEntry, _source: NodeJS.ReadableStream, callback: (error: Error | null) => void): void {
+  /** Refused: the zip is destroyed with a TypeError (the callback is not called). */
+  protected override _appendStream(): void {
     this._archive.processing = false
-    const error = new TypeError('CompactZipStream takes Buffer entries only')
-    this.destroy(error)
-    callback(error)
+    this.destroy(new TypeError('CompactZipStream takes Buffer entries only'))
   }
 
   /** Writes the central directory chunk by chunk as the reader takes them, then the end records. */
@@ -307,19 +305,17 @@ export class CompactZipStream extends ZipStream {
     const count = this.#directory.count
     const start = this.#offset
     const records = this.#directory.records()
+    // After a destroy no 'drain' comes: the directory is left where it was, and freed on 'close'.
     const next = (): void => {
-      while (!this.destroyed) {
-        if (!this.#flowing) {
-          this.once('drain', next)
-          return
-        }
-        const chunk = records.next()
-        if (chunk.done) return this.#end(count, start, this.#offset - start)
+      for (let chunk = records.next(); !chunk.done; chunk = records.next()) {
         this.#write(chunk.value)
         this.#offset += chunk.value.length
+        if (!this.#flowing) return void this.once('drain', next)
       }
+      this.#end(count, start, this.#offset - start)
     }
-    next()
+    if (this.#flowing) next()
+    else this.once('drain', next)
   }
 
   /** The ZIP64 end records when needed, the end-of-central-directory record, and the end. */

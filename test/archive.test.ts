@@ -133,6 +133,23 @@ t.test('an archive destroyed mid-way stops appending and raises nothing', async 
   t.same(errors, [])
 })
 
+t.test('files made when the zip is built take their place in order, and the entries after them follow', async (t) => {
+  const task = new Task({
+    id: 'd0000000-0000-4000-8000-000000010004', orgId: ORG1, kind: 'generic', jobs: 1, createdAt: T0, timeline: [],
+    outcome: 'completed', result: {}, pages: null,
+    files: [
+      { name: 'made.json', content: async () => Buffer.from('{"made":true}') },
+      { name: 'made-sync.json', content: () => Buffer.from('{"sync":true}') },
+      { name: 'plain.txt', content: Buffer.from('plain') }
+    ]
+  })
+  const { taskArchive } = await import('../src/archive.js')
+  const chunks: Buffer[] = []
+  for await (const chunk of taskArchive(task, T0)) chunks.push(chunk as Buffer)
+  const entries = await unzip(Buffer.concat(chunks))
+  t.same(entries.map((e) => [e.name, e.content.toString()]), [['result.json', '{}'], ['made.json', '{"made":true}'], ['made-sync.json', '{"sync":true}'], ['plain.txt', 'plain']])
+})
+
 t.test('a lazy entry that fails cuts the download; the process stays up and serves the next one', { skip: ONLY_MEMORY }, async (t) => {
   const { app } = await makeApp(t)
   const made = async (): Promise<Buffer> => {
