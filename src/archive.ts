@@ -47,7 +47,10 @@ export function taskArchive(task: Task, finishedAt: number): Readable {
   const add = (name: string, content: Buffer): boolean => {
     if (zip.destroyed) return false
     if (zip.append(content, { name, date, mode: 0o644 })) return true
-    zip.once('drain', pump)
+    // A turn of the event loop between chunks: a client that keeps up completes each write at
+    // once, and 'drain' then comes in the same tick, so without it one download would hold the
+    // event loop (every other request waiting) until its zip ends.
+    zip.once('drain', () => setImmediate(pump))
     return false
   }
   function pump(): void {

@@ -306,16 +306,19 @@ export class CompactZipStream extends ZipStream {
     const start = this.#offset
     const records = this.#directory.records()
     // After a destroy no 'drain' comes: the directory is left where it was, and freed on 'close'.
+    // Each 'drain' resumes a turn of the event loop later, so that a fast reader's zip does not
+    // hold the event loop for its whole directory (see taskArchive).
+    const later = (): void => void setImmediate(next)
     const next = (): void => {
       for (let chunk = records.next(); !chunk.done; chunk = records.next()) {
         this.#write(chunk.value)
         this.#offset += chunk.value.length
-        if (!this.#flowing) return void this.once('drain', next)
+        if (!this.#flowing) return void this.once('drain', later)
       }
       this.#end(count, start, this.#offset - start)
     }
     if (this.#flowing) next()
-    else this.once('drain', next)
+    else this.once('drain', later)
   }
 
   /** The ZIP64 end records when needed, the end-of-central-directory record, and the end. */
