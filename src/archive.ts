@@ -37,7 +37,9 @@ function* entries(task: Task): Generator<Entry> {
  * @param finishedAt the task's completion time in epoch ms (dates every entry)
  */
 export function taskArchive(task: Task, finishedAt: number): Readable {
-  const zip = new CompactZipStream()
+  const pageCount = task.pages?.count ?? 0
+  // Entry 0 is result.json, entries 1 to pageCount the pages: their names are not kept.
+  const zip = new CompactZipStream({ nameOf: (index) => (index >= 1 && index <= pageCount ? `pages/${index - 1}.json` : undefined) })
   const date = new Date(finishedAt)
   const pending = entries(task)
   const fail = (error: Error): void => {

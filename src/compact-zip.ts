@@ -9,8 +9,8 @@
  *   descriptor, no stream per entry);
  * - the output is gathered into 256 KiB chunks: compress-commons writes each header field as a
  *   write of its own (a dozen stream writes an entry);
- * - the central directory is kept compact ({@link CentralDirectory}: 12 bytes plus the name an
- *   entry, instead of a ZipArchiveEntry of ~2 KiB), and written in 256 KiB chunks that wait
+ * - the central directory is kept compact ({@link CentralDirectory}: 14 bytes plus what its name
+ *   does not share with the one before, instead of a ZipArchiveEntry of ~2 KiB), and written in 256 KiB chunks that wait
  *   for the reader, so it never sits in memory whole.
  *
  * Only stored Buffer entries are accepted; ZIP64 records are written past 65,535 entries or when
@@ -39,6 +39,13 @@ interface Shape {
   comment: Buffer
 }
 
+/**
+ * The name of entry `index` (0 is the first) when the caller can make it again as the directory
+ * is written, or undefined: a task's zip names its pages `pages/<k>.json`, and those names are
+ * then not kept (a 1,000,000-page zip keeps 14 bytes an entry instead of ~21).
+ */
+export type NameOf = (index: number) => string | undefined
+
 /** Entries a block of the directory's typed arrays holds. */
 const BLOCK = 8192
 /** The size of a block of entry names, in bytes. */
@@ -46,19 +53,26 @@ const ARENA_BYTES = 64 * 1024
 
 /**
  * The central directory, compact: per entry its CRC (4 bytes), size (4), name length (2), shape
- * index (2) and name bytes, in blocks that never grow by copying. A local header's offset is not
+ * index (2), the bytes its name shares with the one before (2) and the rest of the name (6 bytes
+ * for `pages/12345.json` after `pages/12344.json`), in blocks that never grow by copying. A local header's offset is not
  * kept: it is the sum of the headers and data before it, found again when the directory is
  * written.
  */
 export class CentralDirectory {
   /** Entries recorded. */
   count = 0
+  readonly #nameOf: NameOf
   #crcs: Uint32Array[] = []
   #sizes: Uint32Array[] = []
   #nameLengths: Uint16Array[] = []
+  /** Bytes each name shares with the one before it: only the rest is kept (`pages/1234` of `pages/12345.json`). */
+  #sharedLengths: Uint16Array[] = []
   #shapeIds: Uint16Array[] = []
   #names: Buffer[] = []
   #nameUsed = 0
+  /** The last name's bytes (names are at most 65,535 bytes). */
+  #previous = Buffer.allocUnsafe(0xffff)
+  #previousLength = 0
   #shapes: Shape[] = []
   /** Each distinct shape's index, by its fields. */
   #shapeIndex = new Map<string, number>()
@@ -70,28 +84,48 @@ export class CentralDirectory {
    * next in the zip. `nameLength` is the name's UTF-8 length in bytes (at most 65,535).
    * @throws {RangeError} past 65,536 distinct shapes
    */
+  /** @param nameOf entry names that can be made again (see {@link NameOf}): those are not kept */
+  constructor(nameOf: NameOf = () => undefined) {
+    this.#nameOf = nameOf
+  }
+
   add(name: string, nameLength: number, crc: number, size: number, shape: Shape): void {
     const i = this.count % BLOCK
     if (i === 0) {
       this.#crcs.push(new Uint32Array(BLOCK))
       this.#sizes.push(new Uint32Array(BLOCK))
       this.#nameLengths.push(new Uint16Array(BLOCK))
+      this.#sharedLengths.push(new Uint16Array(BLOCK))
       this.#shapeIds.push(new Uint16Array(BLOCK))
     }
     const block = this.#crcs.length - 1
     ;(this.#crcs[block] as Uint32Array)[i] = crc
     ;(this.#sizes[block] as Uint32Array)[i] = size
-    ;(this.#nameLengths[block] as Uint16Array)[i] = nameLength
     ;(this.#shapeIds[block] as Uint16Array)[i] = this.#shapeId(shape)
+    // A name made again when the directory is written is marked by a length of 0 (no name is empty).
+    const derived = this.#nameOf(this.count) === name
+    ;(this.#nameLengths[block] as Uint16Array)[i] = derived ? 0 : nameLength
+    this.count++
+    if (derived) return
+    const previous = this.#previous
+    const before = previous.subarray(0, this.#previousLength)
+    const bytes = NAME_SCRATCH
+    bytes.write(name, 0, 'utf8')
+    let shared = 0
+    const most = Math.min(nameLength, before.length)
+    while (shared < most && bytes[shared] === before[shared]) shared++
+    ;(this.#sharedLengths[block] as Uint16Array)[i] = shared
+    const rest = nameLength - shared
     let arena = this.#names[this.#names.length - 1]
-    if (!arena || this.#nameUsed + nameLength > arena.length) {
-      arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, nameLength))
+    if (!arena || this.#nameUsed + rest > arena.length) {
+      arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, rest))
       this.#names.push(arena)
       this.#nameUsed = 0
     }
-    arena.write(name, this.#nameUsed, 'utf8')
-    this.#nameUsed += nameLength
-    this.count++
+    bytes.copy(arena, this.#nameUsed, shared, nameLength)
+    bytes.copy(previous, shared, shared, nameLength)
+    this.#previousLength = nameLength
+    this.#nameUsed += rest
   }
 
   #shapeId(shape: Shape): number {
@@ -110,7 +144,7 @@ export class CentralDirectory {
 
   /** Bytes held, roughly (the typed arrays and the name arenas). */
   get heldBytes(): number {
-    return this.#crcs.length * BLOCK * 12 + this.#names.length * ARENA_BYTES
+    return this.#crcs.length * BLOCK * 14 + this.#names.length * ARENA_BYTES
   }
 
   /**
@@ -123,22 +157,35 @@ export class CentralDirectory {
     let offset = 0
     let nameAt = 0
     let arena = 0
+    // The name being written, and a name made again (which leaves the kept names' prefix alone).
+    const name = Buffer.allocUnsafe(0xffff)
+    const derived = Buffer.allocUnsafe(0xffff)
     for (let block = 0; block < this.#crcs.length; block++) {
       const crcs = this.#crcs[block] as Uint32Array
       const sizes = this.#sizes[block] as Uint32Array
       const nameLengths = this.#nameLengths[block] as Uint16Array
+      const sharedLengths = this.#sharedLengths[block] as Uint16Array
       const shapeIds = this.#shapeIds[block] as Uint16Array
       const inBlock = Math.min(BLOCK, this.count - block * BLOCK)
       for (let i = 0; i < inBlock; i++) {
         const crc = crcs[i] as number
         const size = sizes[i] as number
-        const nameLength = nameLengths[i] as number
         const shape = this.#shapes[shapeIds[i] as number] as Shape
-        let names = this.#names[arena] as Buffer
-        if (nameAt + nameLength > names.length) {
-          this.#names[arena++] = EMPTY
-          names = this.#names[arena] as Buffer
-          nameAt = 0
+        let nameLength = nameLengths[i] as number
+        if (nameLength === 0) {
+          nameLength = derived.write(this.#nameOf(block * BLOCK + i) as string, 0, 'utf8')
+          derived.copy(name, 0, 0, nameLength)
+        } else {
+          const shared = sharedLengths[i] as number
+          const rest = nameLength - shared
+          let names = this.#names[arena] as Buffer
+          if (nameAt + rest > names.length) {
+            this.#names[arena++] = EMPTY
+            names = this.#names[arena] as Buffer
+            nameAt = 0
+          }
+          names.copy(name, shared, nameAt, nameAt + rest)
+          nameAt += rest
         }
         const zip64 = offset >= ZIP64_MAGIC
         const length = 46 + nameLength + (zip64 ? 28 : 0) + shape.comment.length
@@ -164,7 +211,7 @@ export class CentralDirectory {
         chunk.writeUInt16LE(shape.internal, used + 36)
         chunk.writeUInt32LE(shape.external, used + 38)
         chunk.writeUInt32LE(zip64 ? ZIP64_MAGIC : offset, used + 42)
-        names.copy(chunk, used + 46, nameAt, nameAt + nameLength)
+        name.copy(chunk, used + 46, 0, nameLength)
         let at = used + 46 + nameLength
         if (zip64) {
           chunk.writeUInt16LE(0x0001, at)
@@ -176,7 +223,6 @@ export class CentralDirectory {
         }
         shape.comment.copy(chunk, at)
         used += length
-        nameAt += nameLength
         offset += 30 + nameLength + size
       }
       this.#free(block)
@@ -189,6 +235,7 @@ export class CentralDirectory {
     this.#crcs[block] = EMPTY_U32
     this.#sizes[block] = EMPTY_U32
     this.#nameLengths[block] = EMPTY_U16
+    this.#sharedLengths[block] = EMPTY_U16
     this.#shapeIds[block] = EMPTY_U16
   }
 
@@ -197,6 +244,7 @@ export class CentralDirectory {
     this.#crcs = []
     this.#sizes = []
     this.#nameLengths = []
+    this.#sharedLengths = []
     this.#shapeIds = []
     this.#names = []
     this.#shapes = []
@@ -206,6 +254,8 @@ export class CentralDirectory {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** Where {@link CentralDirectory.add} encodes a name (synchronously: one buffer serves every directory). */
+const NAME_SCRATCH = Buffer.allocUnsafe(0xffff)
 const EMPTY_U32 = new Uint32Array(0)
 const EMPTY_U16 = new Uint16Array(0)
 
@@ -218,7 +268,7 @@ const noCallback = (): void => {}
  * `finalize()`. A stream entry, or a compressed one, is refused with an `'error'`.
  */
 export class CompactZipStream extends ZipStream {
-  #directory = new CentralDirectory()
+  #directory: CentralDirectory
   #chunk = Buffer.allocUnsafe(CHUNK_BYTES)
   #used = 0
   /** Bytes of the zip so far, those still gathered included. */
@@ -227,9 +277,14 @@ export class CompactZipStream extends ZipStream {
   /** What the last write to the stream answered: false means wait for `'drain'`. */
   #flowing = true
 
-  /** @param options the zip's comment; `forceZip64` writes the ZIP64 end records however small the zip */
-  constructor(options: { comment?: string; forceZip64?: boolean } = {}) {
-    super({ ...options, store: true })
+  /**
+   * @param options the zip's comment; `forceZip64` writes the ZIP64 end records however small the
+   *   zip; `nameOf` names entries that need not be kept (see {@link NameOf})
+   */
+  constructor(options: { comment?: string; forceZip64?: boolean; nameOf?: NameOf } = {}) {
+    const { nameOf, ...zipOptions } = options
+    super({ ...zipOptions, store: true })
+    this.#directory = new CentralDirectory(nameOf)
     this.once('close', () => this.#directory.clear())
   }
 
