@@ -10,7 +10,7 @@ import { instantOf, InvalidSpecError, ISO_8601, MAX_JSON_DEPTH, nestsDeeperThan,
 
 /**
  * Most pages a generated task may have: far past 65,535 zip entries (ZIP64). Its download keeps a
- * compact central directory (src/compact-zip.ts: about 30 bytes a page), so even this many pages
+ * compact central directory (src/compact-zip.ts: about 15 bytes a page), so even this many pages
  * stream with the server's RSS under 150 MB (bench/zip-downloads.mjs `one-huge`).
  */
 export const MAX_GENERATED_PAGES = 1_000_000
