@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { request } from 'node:http'
 import t from 'tap'
 import { taskFromSpec } from '../src/task-spec.js'
@@ -119,6 +120,38 @@ t.test('a client that aborts mid-download leaves the server healthy and the stre
   t.equal((await unzip(Buffer.from(await zip.arrayBuffer()))).length, 3, 'and serves whole zips')
 })
 
+t.test('while a fast client downloads a big zip, other requests are answered before it ends', async (t) => {
+  const { app } = await makeApp(t)
+  const id = 'd0000000-0000-4000-8000-000000010005'
+  await addGenerated(app, id, 3_000, 100)
+  const port = await listen(app, t)
+  // The client is another process, reading as fast as it can: in this one, its reads would give
+  // the server's event loop the turns that a remote client does not.
+  const client = `
+    const [port, zipPath, statusPath, headers] = process.argv.slice(1)
+    const base = 'http://127.0.0.1:' + port
+    const order = []
+    const res = await fetch(base + zipPath, { headers: { ...JSON.parse(headers), accept: 'application/zip' } })
+    const reader = res.body.getReader()
+    let first = true
+    for (;;) {
+      const { done } = await reader.read()
+      if (done) break
+      if (first) {
+        first = false
+        fetch(base + statusPath, { headers: { ...JSON.parse(headers), accept: 'application/json' } }).then((r) => order.push('status ' + r.status))
+      }
+    }
+    order.push('zip ended')
+    setTimeout(() => console.log(JSON.stringify(order)), 100)
+  `
+  const child = spawn(process.execPath, ['--input-type=module', '-e', client, String(port), path.download(id), path.status(TASK.returns), JSON.stringify(AUTH1)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+  await new Promise((resolve) => child.once('close', resolve))
+  t.same(JSON.parse(out), ['status 200', 'zip ended'])
+})
+
 t.test('an archive destroyed mid-way stops appending and raises nothing', async (t) => {
   const { app } = await makeApp(t)
   const task = taskFromSpec({ timeline: [], generate: { pages: 50, itemsPerPage: 5 } }, app.mock.specDefaults())
@@ -131,6 +164,23 @@ t.test('an archive destroyed mid-way stops appending and raises nothing', async 
   await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal(archive.destroyed, true)
   t.same(errors, [])
+})
+
+t.test('files made when the zip is built take their place in order, and the entries after them follow', async (t) => {
+  const task = new Task({
+    id: 'd0000000-0000-4000-8000-000000010004', orgId: ORG1, kind: 'generic', jobs: 1, createdAt: T0, timeline: [],
+    outcome: 'completed', result: {}, pages: null,
+    files: [
+      { name: 'made.json', content: async () => Buffer.from('{"made":true}') },
+      { name: 'made-sync.json', content: () => Buffer.from('{"sync":true}') },
+      { name: 'plain.txt', content: Buffer.from('plain') }
+    ]
+  })
+  const { taskArchive } = await import('../src/archive.js')
+  const chunks: Buffer[] = []
+  for await (const chunk of taskArchive(task, T0)) chunks.push(chunk as Buffer)
+  const entries = await unzip(Buffer.concat(chunks))
+  t.same(entries.map((e) => [e.name, e.content.toString()]), [['result.json', '{}'], ['made.json', '{"made":true}'], ['made-sync.json', '{"sync":true}'], ['plain.txt', 'plain']])
 })
 
 t.test('a lazy entry that fails cuts the download; the process stays up and serves the next one', { skip: ONLY_MEMORY }, async (t) => {

@@ -31,6 +31,8 @@ export interface ZipEntry {
   dosDate: number
   dosTime: number
   flags: number
+  /** The entry's comment in the central directory. */
+  comment: string
 }
 
 /** Reads every entry of a zip held in memory. */
@@ -45,7 +47,7 @@ export function unzip(buffer: Buffer): Promise<ZipEntry[]> {
           const chunks: Buffer[] = []
           stream.on('data', (c: Buffer) => chunks.push(c))
           stream.on('end', () => {
-            entries.push({ name: entry.fileName, content: Buffer.concat(chunks), dosDate: entry.lastModFileDate, dosTime: entry.lastModFileTime, flags: entry.generalPurposeBitFlag })
+            entries.push({ name: entry.fileName, content: Buffer.concat(chunks), dosDate: entry.lastModFileDate, dosTime: entry.lastModFileTime, flags: entry.generalPurposeBitFlag, comment: entry.fileComment })
             zip.readEntry()
           })
         })
