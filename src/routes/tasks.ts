@@ -157,15 +157,20 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
     case 'download':
       // HEAD answers the headers without building the archive.
       if (request.method === 'HEAD') return reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`).send(Readable.from([]))
-      // archiver takes ~150 ms of CPU to load: the first download pays for it, not start-up. Loaded
-      // before the check below, so that nothing runs between the check and the tracking.
-      archive ??= import('../archive.js')
-      const { taskArchive } = await archive
-      // Each zip in flight holds memory: past MAX_DOWNLOADS, a clear 503 before any byte (§2 rule 8).
-      if (mock.downloads.size >= settings.maxDownloads) throw new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
-      reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)
-      return reply.send(zipStream(mock, taskArchive(task, state.finishedAt as number), request))
+      return sendZip(mock, task, state, request, reply)
   }
+}
+
+/** The Download API's `200`: the task's zip, streamed, unless MAX_DOWNLOADS zips are in flight. */
+async function sendZip(mock: MockState, task: Task, state: TaskState, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  // archiver takes ~150 ms of CPU to load: the first download pays for it, not start-up. Loaded
+  // before the check below, so that nothing runs between the check and the tracking.
+  archive ??= import('../archive.js')
+  const { taskArchive } = await archive
+  // Each zip in flight holds memory: past MAX_DOWNLOADS, a clear 503 before any byte (§2 rule 8).
+  if (mock.downloads.size >= mock.settings.maxDownloads) throw new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
+  reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)
+  return reply.send(zipStream(mock, taskArchive(task, state.finishedAt as number), request))
 }
 
 /** Rule 4's 404: unknown, expired and another org's tasks are indistinguishable. */
