@@ -10,7 +10,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/build-console.mjs ./scripts/
+# The build also writes dist/openapi.json and dist/validators.cjs: the contract parsed and the
+# request validators compiled ahead of time (faster start-up).
+COPY openapi ./openapi
+COPY scripts/compile-openapi.mjs scripts/compile-validators.mjs scripts/build-console.mjs ./scripts/
 RUN npm run build
 
 # Runtime: production dependencies only, the compiled code (with the console's bundle), the fixtures and the contract.

@@ -91,6 +91,26 @@ export function parseAccept(header: string): MediaRange[] {
  */
 export function accepts(header: string | undefined, required: string, mode: AcceptMode): boolean {
   if (header === undefined) return mode === 'lenient'
+  // Clients send the same few headers again and again: each is parsed once (a pure function of its
+  // inputs). Long ones are not kept, so the memo stays small whatever is sent.
+  if (header.length > MAX_MEMO_LENGTH) return decide(header, required, mode)
+  const key = `${mode} ${required} ${header}`
+  let answer = decided.get(key)
+  if (answer === undefined) {
+    answer = decide(header, required, mode)
+    if (decided.size >= MAX_DECIDED) decided.clear()
+    decided.set(key, answer)
+  }
+  return answer
+}
+
+/** Answers of {@link accepts} by mode, media type and header; emptied when full. */
+const decided = new Map<string, boolean>()
+const MAX_DECIDED = 256
+const MAX_MEMO_LENGTH = 200
+
+/** {@link accepts} for a present header, without the memo. */
+function decide(header: string, required: string, mode: AcceptMode): boolean {
   const [type, subtype] = required.split('/') as [string, string]
   const ranges = parseAccept(header)
   if (mode === 'strict') {

@@ -20,6 +20,49 @@ export interface JournalEntry {
   headers: Record<string, string>
 }
 
+/**
+ * A journal entry as the task and producer routes record it, made cheap for the common case that
+ * nobody reads it (the journal is a ring buffer): its ISO time and its redacted headers are built
+ * only when read, from the arrival time and the request's own header object (never changed after
+ * parsing). JSON and {@link plainEntry} give the same fields, in the same order, as a plain entry.
+ */
+export class RecordedRequest implements JournalEntry {
+  #at: string | undefined
+  #headers: Record<string, string> | undefined
+
+  /**
+   * @param atMs the mock clock's time at arrival, in epoch ms
+   * @param rawHeaders the request's headers as Node parsed them (secrets still in)
+   * @param orgId the `X-FLYNN-N-ORG-ID` the request named (see {@link entryOrg})
+   */
+  constructor(
+    readonly id: string,
+    readonly atMs: number,
+    readonly method: string,
+    readonly url: string,
+    readonly status: number,
+    readonly durationMs: number,
+    readonly rawHeaders: Record<string, string | string[] | undefined>,
+    readonly orgId: string | undefined
+  ) {}
+
+  get at(): string {
+    return (this.#at ??= new Date(this.atMs).toISOString())
+  }
+
+  get headers(): Record<string, string> {
+    return (this.#headers ??= redactHeaders(this.rawHeaders))
+  }
+
+  /** The plain entry (what JSON.stringify writes). */
+  toJSON(): JournalEntry {
+    return { id: this.id, at: this.at, method: this.method, url: this.url, status: this.status, durationMs: this.durationMs, headers: this.headers }
+  }
+}
+
+/** An entry as a plain object (a {@link RecordedRequest}'s lazy fields made), for answers and tests. */
+export const plainEntry = (entry: JournalEntry): JournalEntry => (entry instanceof RecordedRequest ? entry.toJSON() : entry)
+
 /** Which entries a query or a wait selects. */
 export interface JournalFilter {
   /** Only URLs starting with this prefix (default: all). */
@@ -34,7 +77,7 @@ export interface JournalFilter {
  * already, so that made-up org ids cannot crowd the views of the teams that use them, while a
  * team still sees its own refused requests.
  */
-export const entryOrg = (entry: JournalEntry): string | undefined => entry.headers['x-flynn-n-org-id']
+export const entryOrg = (entry: JournalEntry): string | undefined => (entry instanceof RecordedRequest ? entry.orgId : entry.headers['x-flynn-n-org-id'])
 
 /** Whether a journaled request was refused as unauthenticated (it makes no org view, see {@link entryOrg}). */
 export const refused = (entry: JournalEntry): boolean => entry.status === 401 || entry.status === 403
@@ -88,7 +131,7 @@ export class RequestJournal {
   /** The matching entries, oldest first; with `limit`, only the newest `limit` of them. */
   list(filter: JournalFilter = {}, limit?: number): JournalEntry[] {
     const ordered = [...this.#entries.slice(this.#start), ...this.#entries.slice(0, this.#start)]
-    const matching = ordered.filter((e) => matches(e, filter))
+    const matching = ordered.filter((e) => matches(e, filter)).map(plainEntry)
     return limit === undefined ? matching : matching.slice(Math.max(0, matching.length - limit))
   }
 

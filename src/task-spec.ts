@@ -105,7 +105,7 @@ export interface SpecDefaults {
 }
 
 /** The timeline a task gets when none is given: the first status read answers processing (§6). */
-export const DEFAULT_TIMELINE: readonly Phase[] = [{ status: 'processing', polls: 1 }]
+export const DEFAULT_TIMELINE: readonly Phase[] = Object.freeze([Object.freeze<Phase>({ status: 'processing', polls: 1 })])
 
 /**
  * The rule of §6 a schema cannot state: `queued` phases only before `processing` ones.
@@ -121,6 +121,10 @@ export function timelineOrder(timeline: readonly Phase[]): ValidationDetail[] {
   })
   return details
 }
+
+// What a spec leaves out is shared by the tasks made from it, frozen, not made again for each held task.
+const NO_FILES: TaskFile[] = Object.freeze([]) as unknown as TaskFile[]
+const EMPTY_RESULT = Object.freeze({})
 
 /**
  * Checks a spec (schema and the rules of §6 a schema cannot state) and builds the task.
@@ -154,7 +158,7 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
   checkFileNames(spec.files ?? [], details)
   // Only a valid spec is built: a file's JSON is written out only once its depth is known safe.
   if (details.length > 0) throw new InvalidSpecError(details)
-  const files = (spec.files ?? []).map(fileFromSpec)
+  const files = spec.files ? spec.files.map(fileFromSpec) : NO_FILES
 
   const id = (spec.id ?? defaults.newId()).toLowerCase()
   const orgId = spec.orgId ?? defaults.orgId
@@ -164,9 +168,9 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
     kind: spec.kind ?? 'generic',
     jobs: spec.jobs ?? 1,
     createdAt,
-    timeline: timeline.map((p) => ({ ...p })),
+    timeline: spec.timeline ? spec.timeline.map((p) => ({ ...p })) : (DEFAULT_TIMELINE as Phase[]),
     outcome: spec.outcome ?? 'completed',
-    result: 'result' in spec ? spec.result : {},
+    result: 'result' in spec ? spec.result : EMPTY_RESULT,
     pages: pagesFromSpec(spec),
     files,
     // Enough to build the same task again anywhere (§16): the spec with what defaults chose.

@@ -60,15 +60,24 @@ export interface TaskStoreOptions {
   maxStoreBytes: number
 }
 
+/**
+ * A task held, with the bytes it was added with and its position in creation order (1, 2, ...,
+ * {@link TaskStore.page}'s cursor): one record per task in one map, rather than an entry in each of
+ * three tables.
+ */
+class Held {
+  constructor(
+    readonly task: Task,
+    readonly bytes: number,
+    readonly position: number
+  ) {}
+}
+
 /** Holds every task, keyed by its id (lower-case), with the bytes each takes. */
 export class TaskStore {
-  readonly #tasks = new Map<string, Task>()
-  /** Each task's position in creation order (1, 2, ...), for {@link TaskStore.page}'s cursor. */
-  readonly #created = new WeakMap<Task, number>()
+  readonly #held = new Map<string, Held>()
   #createdCount = 0
-  /** The size each task held was added with, in bytes. */
-  readonly #sizes = new Map<string, number>()
-  /** The sum of {@link #sizes}. */
+  /** The sum of the bytes of the tasks held. */
   #bytes = 0
   readonly #clockFor: (orgId: string) => Clock
   readonly ttlMs: number
@@ -84,7 +93,7 @@ export class TaskStore {
 
   /** Tasks held, expired ones not yet swept included. */
   get size(): number {
-    return this.#tasks.size
+    return this.#held.size
   }
 
   /** Bytes the tasks held take (§19), expired ones not yet swept included. */
@@ -99,11 +108,11 @@ export class TaskStore {
    * @throws {StoreFullError} when the tasks held and this one would take more than `maxStoreBytes`
    */
   add(task: Task, bytes: number): void {
-    const existing = this.#tasks.get(task.id)
+    const existing = this.#held.get(task.id)?.task
     if (existing && !this.#expired(existing)) throw new TaskExistsError(task.id)
-    if (!existing && this.#tasks.size >= this.maxTasks) {
+    if (!existing && this.#held.size >= this.maxTasks) {
       this.sweep()
-      if (this.#tasks.size >= this.maxTasks) throw new TaskLimitError(this.maxTasks)
+      if (this.#held.size >= this.maxTasks) throw new TaskLimitError(this.maxTasks)
     }
     if (!this.#fits(task.id, bytes)) {
       this.sweep()
@@ -111,10 +120,8 @@ export class TaskStore {
     }
     // An expired task held under the id gives way (and its bytes), and the new one comes last.
     this.#remove(task.id)
-    this.#tasks.set(task.id, task)
-    this.#sizes.set(task.id, bytes)
+    this.#held.set(task.id, new Held(task, bytes, ++this.#createdCount))
     this.#bytes += bytes
-    this.#created.set(task, ++this.#createdCount)
   }
 
   /**
@@ -124,25 +131,25 @@ export class TaskStore {
    */
   page(after: number, limit: number, keep: (task: Task) => boolean): { tasks: Task[]; next: number | null } {
     const tasks: Task[] = []
-    for (const task of this.#tasks.values()) {
-      const position = this.#created.get(task) as number
+    let last = 0
+    for (const { task, position } of this.#held.values()) {
       if (position <= after || this.#expired(task) || !keep(task)) continue
-      if (tasks.length === limit) return { tasks, next: this.#created.get(tasks[limit - 1] as Task) as number }
+      if (tasks.length === limit) return { tasks, next: last }
       tasks.push(task)
+      last = position
     }
     return { tasks, next: null }
   }
 
   /** Whether a task of `bytes` fits, in place of any task held under its id. */
   #fits(id: string, bytes: number): boolean {
-    return this.#bytes - (this.#sizes.get(id) ?? 0) + bytes <= this.maxStoreBytes
+    return this.#bytes - (this.#held.get(id)?.bytes ?? 0) + bytes <= this.maxStoreBytes
   }
 
   /** Forgets the task held under an id, and its bytes. */
   #remove(id: string): void {
-    this.#bytes -= this.#sizes.get(id) ?? 0
-    this.#sizes.delete(id)
-    this.#tasks.delete(id)
+    this.#bytes -= this.#held.get(id)?.bytes ?? 0
+    this.#held.delete(id)
   }
 
   /**
@@ -150,13 +157,15 @@ export class TaskStore {
    * when unknown or expired. Rule 4 (any case, the org) is the store's `find` (store/store.ts).
    */
   get(id: string): Task | undefined {
-    const task = this.#tasks.get(id)
+    const task = this.#held.get(id)?.task
     return task && !this.#expired(task) ? task : undefined
   }
 
   /** Every live task, in creation order. */
   list(): Task[] {
-    return [...this.#tasks.values()].filter((task) => !this.#expired(task))
+    const live: Task[] = []
+    for (const { task } of this.#held.values()) if (!this.#expired(task)) live.push(task)
+    return live
   }
 
   /** Removes the task held under this id (lower-case); true when a live one was removed. */
@@ -168,15 +177,14 @@ export class TaskStore {
 
   /** Removes every task. */
   clear(): void {
-    this.#tasks.clear()
-    this.#sizes.clear()
+    this.#held.clear()
     this.#bytes = 0
   }
 
   /** Frees every expired task. @returns the ids freed */
   sweep(): string[] {
     const freed: string[] = []
-    for (const [id, task] of this.#tasks) {
+    for (const [id, { task }] of this.#held) {
       if (this.#expired(task)) {
         this.#remove(id)
         freed.push(id)

@@ -170,12 +170,15 @@ export class Task {
   readonly pages: PageSource | null
   readonly files: readonly TaskFile[]
   readonly source: TaskSource | undefined
-  readonly #init: TaskInit
   readonly #result: unknown
   /** Status reads that answered 200, in all (the TaskView's `polls`). */
   #polls = 0
-  /** For each `polls` phase that has ended: the time of the read that ended it (index -> ms). */
-  readonly #pollPhaseEnds = new Map<number, number>()
+  /**
+   * For each `polls` phase that has ended: the time of the read that ended it (index -> ms). Made
+   * when the first one ends: most tasks never have one, and an empty Map takes ~180 bytes of each
+   * held task.
+   */
+  #pollPhaseEnds: Map<number, number> | null = null
   /** Status reads counted in the current `polls` phase. */
   #readsInPhase = 0
   #move: Move | null = null
@@ -192,7 +195,6 @@ export class Task {
     this.outcome = init.outcome
     this.pages = init.pages
     this.files = init.files
-    this.#init = init
     this.#result = init.result
     this.source = init.source
     this.#processingPhases = init.timeline.filter((p) => p.status === 'processing').length
@@ -208,22 +210,25 @@ export class Task {
     return {
       polls: this.#polls,
       readsInPhase: this.#readsInPhase,
-      pollPhaseEnds: [...this.#pollPhaseEnds],
+      pollPhaseEnds: this.#pollPhaseEnds ? [...this.#pollPhaseEnds] : [],
       move: this.#move && { ...this.#move }
     }
   }
 
   /** A new task with this one's content (shared, not copied) and the given facts. */
   withFacts(facts: TaskFacts): Task {
-    return new Task(this.#init).restore(facts)
+    // The content is rebuilt from the fields rather than kept twice (a TaskInit per held task).
+    const { id, orgId, kind, jobs, createdAt, timeline, outcome, pages, files, source } = this
+    const init: TaskInit = { id, orgId, kind, jobs, createdAt, timeline: timeline as Phase[], outcome, result: this.#result, pages, files: files as TaskFile[] }
+    if (source !== undefined) init.source = source
+    return new Task(init).restore(facts)
   }
 
   /** Replaces the facts with ones read from a store (the content stays). */
   restore(facts: TaskFacts): this {
     this.#polls = facts.polls
     this.#readsInPhase = facts.readsInPhase
-    this.#pollPhaseEnds.clear()
-    for (const [index, at] of facts.pollPhaseEnds) this.#pollPhaseEnds.set(index, at)
+    this.#pollPhaseEnds = facts.pollPhaseEnds.length === 0 ? null : new Map(facts.pollPhaseEnds)
     this.#move = facts.move && { ...facts.move }
     return this
   }
@@ -268,6 +273,7 @@ export class Task {
       let pos = this.#position(now)
       let phase = this.timeline[pos.index]
       if (phase?.polls !== undefined && this.#readsInPhase >= phase.polls) {
+        this.#pollPhaseEnds ??= new Map()
         this.#pollPhaseEnds.set(pos.index, now)
         this.#readsInPhase = 0
         pos = this.#position(now)
@@ -305,7 +311,7 @@ export class Task {
     for (const [index, phase] of this.timeline.entries()) {
       let endsAt: number | null = null
       if (startedAt !== null && phase.ms !== undefined) endsAt = startedAt + phase.ms
-      else if (phase.polls !== undefined) endsAt = this.#pollPhaseEnds.get(index) ?? null
+      else if (phase.polls !== undefined) endsAt = this.#pollPhaseEnds?.get(index) ?? null
       phases.push({ ...phase, startedAt, endsAt })
       startedAt = endsAt
     }
@@ -337,7 +343,7 @@ export class Task {
         if (now < endsAt) return { index, startedAt, num: Math.max(0, now - startedAt), den: phase.ms, endsAt }
         startedAt = endsAt
       } else if (phase.polls !== undefined) {
-        const endedAt = this.#pollPhaseEnds.get(index)
+        const endedAt = this.#pollPhaseEnds?.get(index)
         if (endedAt === undefined) return { index, startedAt, num: this.#readsInPhase, den: phase.polls, endsAt: null }
         startedAt = endedAt
       } else {

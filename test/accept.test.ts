@@ -74,3 +74,14 @@ t.test('accepts, lenient: no header is fine, and the most specific matching rang
   ]
   for (const [header, ok] of cases) t.equal(accepts(header, JSON_TYPE, 'lenient'), ok, String(header))
 })
+
+t.test('accepts answers the same however many headers it has seen, and for headers too long to remember', async (t) => {
+  // Past the memo's size it starts afresh; a long header is decided each time.
+  for (let i = 0; i < 600; i++) t.equal(accepts(`text/x-${i}, application/json`, JSON_TYPE, 'strict'), true)
+  t.equal(accepts('text/x-1, application/json', JSON_TYPE, 'strict'), true, 'seen before the memo was emptied')
+  t.equal(accepts('text/x-1, application/json;q=0', JSON_TYPE, 'strict'), false)
+  const long = `${'text/x-long, '.repeat(40)}application/json`
+  t.equal(accepts(long, JSON_TYPE, 'strict'), true)
+  t.equal(accepts(long, JSON_TYPE, 'strict'), true, 'twice')
+  t.equal(accepts(`${long};q=0`, JSON_TYPE, 'lenient'), false)
+})

@@ -3,7 +3,7 @@ import t from 'tap'
 import { JSON_SCHEMA, load } from 'js-yaml'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { ERRORS, errorBody, type ErrorCode } from '../src/errors.js'
-import { acceptInterceptor, OPENAPI_FILE } from '../src/routes/openapi.js'
+import { acceptInterceptor, COMPILED_FILE, OPENAPI_FILE, parseDocument, readCompiled } from '../src/routes/openapi.js'
 import { document, templateOf } from './helpers/contract.js'
 import { listen, makeApp, TASK } from './helpers/app.js'
 import { rawRequest } from './helpers/http.js'
@@ -131,4 +131,15 @@ t.test('every error code has a named example holding its exact body', async (t) 
     const value = example?.value as ReturnType<typeof errorBody>
     t.same({ message: value?.error.message, type: value?.error.type }, { message: code, type: ERRORS[code].type }, code)
   }
+})
+
+t.test('the document parsed at build time is used only when made from the same bytes; else the YAML is parsed', async (t) => {
+  const bytes = readFileSync(OPENAPI_FILE)
+  const compiled = await readCompiled(COMPILED_FILE)
+  t.type(compiled, 'string', 'npm run build wrote it')
+  t.same(await parseDocument(bytes, compiled), document)
+  const stale = JSON.stringify({ sha256: 'other bytes', document: { openapi: '3.0.3' } })
+  t.same(await parseDocument(bytes, stale), document, 'a stale parse is ignored')
+  t.same(await parseDocument(bytes, undefined), document, 'no parse at all')
+  t.equal(await readCompiled(`${COMPILED_FILE}.missing`), undefined)
 })

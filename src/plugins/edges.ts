@@ -26,8 +26,10 @@ export const edges = appWide('edges', async (app) => {
     app.server.emit('request', request, response)
   })
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-call-id', request.id)
+    done()
   })
 })
 

@@ -24,8 +24,9 @@ export function inAdminScope(url: string): boolean {
 
 /** Answers an unknown path outside /__admin with the 404 of rule 1. Register it before any route. */
 export const notFound = appWide('not-found', async (app) => {
-  app.addHook('onRequest', async (request) => {
-    if (request.is404 && !inAdminScope(request.url)) throw routeNotFound()
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(request.is404 && !inAdminScope(request.url) ? routeNotFound() : undefined)
   })
 
   // Unreachable: the onRequest hook above answers every unknown path before body parsing. Kept

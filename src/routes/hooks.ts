@@ -2,11 +2,12 @@
  * What every journaled route shares (task routes, §2; producer routes, §13): the request journal
  * and the faults, applied in `onRequest` after routing and before auth.
  */
+import type { ServerResponse } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ContractError } from '../errors.js'
 import { FAULT_RESPONSES, type Fault } from '../faults.js'
-import { redactHeaders } from '../journal.js'
+import { RecordedRequest } from '../journal.js'
 import type { MockState } from '../mock-state.js'
 
 declare module 'fastify' {
@@ -16,28 +17,44 @@ declare module 'fastify' {
   }
 }
 
-/** Records the request in the journal once its answer is over (sent, or the connection cut). */
+/** What a response still to be journaled carries until its answer is over. */
+interface PendingEntry {
+  mock: MockState
+  request: FastifyRequest
+  orgId: string | undefined
+  /** The mock clock's time at arrival, in epoch ms. */
+  at: number
+  /** performance.now() at arrival. */
+  started: number
+}
+
+const PENDING = Symbol('pending journal entry')
+
+type JournaledResponse = ServerResponse & { [PENDING]?: PendingEntry | undefined }
+
+/**
+ * Records the request in the journal once its answer is over (sent, or the connection cut). The
+ * entry's ISO time and redacted headers are made only if someone reads it ({@link RecordedRequest}),
+ * and the two listeners are one shared function, not closures made per request.
+ */
 export function journalRequest(mock: MockState, request: FastifyRequest, reply: FastifyReply): void {
+  const orgId = request.headers['x-flynn-n-org-id'] as string | undefined
+  const res = reply.raw as JournaledResponse
   // On the clock of the org the request names (§15), as the report reads it.
-  const at = new Date(mock.clockFor(request.headers['x-flynn-n-org-id'] as string | undefined).now()).toISOString()
-  const started = performance.now()
-  const res = reply.raw
-  let recorded = false
-  const record = (): void => {
-    if (recorded) return
-    recorded = true
-    void mock.store.journal.record({
-      id: request.id,
-      at,
-      method: request.method,
-      url: request.url,
-      status: res.headersSent ? res.statusCode : 0,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-      headers: redactHeaders(request.headers)
-    })
-  }
-  res.once('finish', record)
-  res.once('close', record)
+  res[PENDING] = { mock, request, orgId, at: mock.clockFor(orgId).now(), started: performance.now() }
+  res.on('finish', recordEntry)
+  res.on('close', recordEntry)
+}
+
+/** The listener of {@link journalRequest} ('finish' or 'close', whichever comes first). */
+function recordEntry(this: JournaledResponse): void {
+  const pending = this[PENDING]
+  if (!pending) return
+  this[PENDING] = undefined
+  const { request } = pending
+  const durationMs = Math.round((performance.now() - pending.started) * 100) / 100
+  const entry = new RecordedRequest(request.id, pending.at, request.method, request.url, this.headersSent ? this.statusCode : 0, durationMs, request.headers, pending.orgId)
+  void pending.mock.store.journal.record(entry)
 }
 
 /**
@@ -45,11 +62,17 @@ export function journalRequest(mock: MockState, request: FastifyRequest, reply: 
  * its delay, then cuts the connection, answers its error, or marks the download to be cut.
  * Reads the faults as of the caller's `mock.store.sync()`.
  */
-export async function applyFault(mock: MockState, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  // Most requests meet no fault: only then is one taken, atomically across replicas (§16).
+export function applyFault(mock: MockState, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+  // Most requests meet no fault: only then is one taken, atomically across replicas (§16), and
+  // only then is a promise made.
   // Faults come before auth (§10): an org's fault (§15) matches the org the request names.
   const orgId = request.headers['x-flynn-n-org-id'] as string | undefined
-  if (!mock.faults.matches(route, taskId, orgId)) return
+  if (!mock.faults.matches(route, taskId, orgId)) return undefined
+  return takeFault(mock, route, taskId, orgId, request, reply)
+}
+
+/** Takes the fault {@link applyFault} found (unless another replica took it first) and applies it. */
+async function takeFault(mock: MockState, route: string, taskId: string | undefined, orgId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const fault = await mock.store.update(['faults'], (state) => state.faults.take(route, taskId, orgId))
   if (!fault) return
   request.fault = fault

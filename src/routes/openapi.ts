@@ -2,16 +2,17 @@
  * The published contract (docs/behaviour.md §18): `GET /openapi.yaml` (the document's exact
  * bytes), `GET /openapi.json` (the same document as JSON, from @fastify/swagger in static mode)
  * and `GET /documentation` (@fastify/swagger-ui). No auth; read once per process, when the first
- * app is built, and shared by every app built after it (tests and embedders build many). js-yaml
- * parses the document (a few times faster than `yaml` for this 100 KiB file, which start-up time
- * shows).
+ * app is built, and shared by every app built after it (tests and embedders build many). `npm run
+ * build` parses the document ahead of time (scripts/compile-openapi.mjs, `dist/openapi.json`); when
+ * that file is missing or was made from other bytes, js-yaml parses the YAML (a few times faster
+ * than `yaml` for this 100 KiB file, which start-up time shows), loaded only then.
  */
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import swagger from '@fastify/swagger'
 import swaggerUi, { type FastifySwaggerUiOptions } from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import { load } from 'js-yaml'
 import type { OpenAPIV3 } from 'openapi-types'
 import { PACKAGE_ROOT } from '../package-root.js'
 
@@ -21,12 +22,34 @@ type RequestInterceptor = NonNullable<NonNullable<FastifySwaggerUiOptions['uiCon
 /** Where the OpenAPI document lives, in the package's root. */
 export const OPENAPI_FILE = join(PACKAGE_ROOT, 'openapi', 'openapi.yaml')
 
+/** The document parsed at build time: `{ sha256, document }` (see {@link parseDocument}). */
+export const COMPILED_FILE = join(PACKAGE_ROOT, 'dist', 'openapi.json')
+
+/** The text of the document parsed at build time, or undefined when there is none at `file`. */
+export async function readCompiled(file: string): Promise<string | undefined> {
+  return readFile(file, 'utf8').catch(() => undefined)
+}
+
+/**
+ * The document the YAML `bytes` hold: the build's parse when it was made from these very bytes
+ * (its SHA-256), else the YAML parsed now.
+ * @param compiled the text of {@link COMPILED_FILE}, if any
+ */
+export async function parseDocument(bytes: Buffer, compiled: string | undefined): Promise<OpenAPIV3.Document> {
+  if (compiled !== undefined) {
+    const { sha256, document } = JSON.parse(compiled) as { sha256: string; document: OpenAPIV3.Document }
+    if (sha256 === createHash('sha256').update(bytes).digest('hex')) return document
+  }
+  const { load } = await import('js-yaml')
+  return load(bytes.toString('utf8')) as OpenAPIV3.Document
+}
+
 /** The document's bytes and their parse, once read (see {@link readDocument}). */
 let read: Promise<{ bytes: Buffer; document: OpenAPIV3.Document }> | undefined
 
 /** Reads and parses the document on the first call; later calls share that result (read-only). */
 function readDocument(): Promise<{ bytes: Buffer; document: OpenAPIV3.Document }> {
-  read ??= readFile(OPENAPI_FILE).then((bytes) => ({ bytes, document: load(bytes.toString('utf8')) as OpenAPIV3.Document }))
+  read ??= Promise.all([readFile(OPENAPI_FILE), readCompiled(COMPILED_FILE)]).then(async ([bytes, compiled]) => ({ bytes, document: await parseDocument(bytes, compiled) }))
   return read
 }
 

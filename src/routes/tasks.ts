@@ -8,7 +8,6 @@
 import { pipeline, Readable, Transform } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { accepts } from '../accept.js'
-import { taskArchive } from '../archive.js'
 import type { StatusShape } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import type { MockState } from '../mock-state.js'
@@ -55,6 +54,8 @@ declare module 'fastify' {
 }
 
 const ALLOW = 'GET, HEAD'
+/** archive.ts, loaded on the first download. */
+let archive: Promise<typeof import('../archive.js')> | undefined
 const PAGE_NUMBER = /^[0-9]+$/
 
 /** Registers the task routes; GET and HEAD answer, every other method gets the `405` of rule 1. */
@@ -76,7 +77,8 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       // round trip as the sync (with Redis), and judged after it.
       request.taskRead = mock.store.tasks.prefetch(request.params.taskId)
       await mock.store.sync()
-      await applyFault(mock, route.name, request.params.taskId, request, reply)
+      const faulted = applyFault(mock, route.name, request.params.taskId, request, reply)
+      if (faulted) await faulted
     }
 
     app.route<{ Params: TaskParams }>({
@@ -105,12 +107,13 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
   const { settings } = mock
   const headers = request.headers
   // Node joins a repeated custom header into one string, so these are never arrays.
+  const orgHeader = headers['x-flynn-n-org-id'] as string | undefined
   const orgId = mock.credentials.authenticate(
     settings.authMode,
-    headers['x-flynn-n-org-id'] as string | undefined,
+    orgHeader,
     headers['x-flynn-n-user-token'] as string | undefined,
     // A token's expiry is judged on the clock of the org it is used for (§15).
-    mock.clockFor(headers['x-flynn-n-org-id'] as string | undefined)
+    mock.clockFor(orgHeader)
   )
 
   const accept = headers.accept
@@ -121,15 +124,12 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
   const { taskId, pageNumber } = request.params
   // Unknown, expired and another org's tasks are indistinguishable (rule 4).
   const task = await (request.taskRead as TaskRead)(orgId)
-  const taskNotFound = (): ContractError => new ContractError('err-resource-not-found', { 'task-id': taskId })
-  if (!task) throw taskNotFound()
+  if (!task) throw taskNotFound(taskId)
 
-  const pageNotFound = (): ContractError =>
-    new ContractError('err-resource-not-found', { 'task-id': taskId, 'page-number': pageNumber })
   let page = 0
   if (pageNumber !== undefined) {
     page = Number(pageNumber)
-    if (!PAGE_NUMBER.test(pageNumber) || !Number.isSafeInteger(page)) throw pageNotFound()
+    if (!PAGE_NUMBER.test(pageNumber) || !Number.isSafeInteger(page)) throw pageNotFound(taskId, pageNumber)
   }
 
   const now = mock.clockFor(orgId).now()
@@ -137,7 +137,7 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
     // A poll is a status read that answers 200 (§5): a client already gone gets no answer.
     const state = request.raw.socket.destroyed ? task.observe(now) : await mock.store.tasks.poll(task, now)
     // Deleted or expired on another replica meanwhile.
-    if (!state) throw taskNotFound()
+    if (!state) throw taskNotFound(taskId)
     const retryAfter = retryAfterSeconds(settings.retryAfterS, state, now)
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
     return statusBody(task, state, settings.statusShape)
@@ -152,24 +152,43 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
     case 'result':
       return { data: task.result }
     case 'page':
-      if (!task.pages || page >= task.pages.count) throw pageNotFound()
+      if (!task.pages || page >= task.pages.count) throw pageNotFound(taskId, pageNumber as string)
       return { data: task.pages.page(page) }
     case 'download':
       // HEAD answers the headers without building the archive.
       if (request.method === 'HEAD') return reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`).send(Readable.from([]))
-      // Each zip in flight holds memory: past MAX_DOWNLOADS, a clear 503 before any byte (§2 rule 8).
-      if (mock.downloads.size >= settings.maxDownloads) throw new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
-      reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)
-      return reply.send(zipStream(mock, task, state, request))
+      return sendZip(mock, task, state, request, reply)
   }
 }
 
-/** The task's zip, cut midway when a `mid-download` fault says so. */
-function zipStream(mock: MockState, task: Task, state: TaskState, request: FastifyRequest): Readable {
-  const archive = mock.trackDownload(taskArchive(task, state.finishedAt as number))
-  if (request.fault?.drop !== 'mid-download') return archive
+/** The Download API's `200`: the task's zip, streamed, unless MAX_DOWNLOADS zips are in flight. */
+async function sendZip(mock: MockState, task: Task, state: TaskState, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  // archiver takes ~150 ms of CPU to load: the first download pays for it, not start-up. Loaded
+  // before the check below, so that nothing runs between the check and the tracking.
+  archive ??= import('../archive.js')
+  const { taskArchive } = await archive
+  // Each zip in flight holds memory: past MAX_DOWNLOADS, a clear 503 before any byte (§2 rule 8).
+  if (mock.downloads.size >= mock.settings.maxDownloads) throw new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
+  reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)
+  return reply.send(zipStream(mock, taskArchive(task, state.finishedAt as number), request))
+}
+
+/** Rule 4's 404: unknown, expired and another org's tasks are indistinguishable. */
+function taskNotFound(taskId: string): ContractError {
+  return new ContractError('err-resource-not-found', { 'task-id': taskId })
+}
+
+/** Rule 5's and rule 7's 404 for a page number. */
+function pageNotFound(taskId: string, pageNumber: string): ContractError {
+  return new ContractError('err-resource-not-found', { 'task-id': taskId, 'page-number': pageNumber })
+}
+
+/** The task's zip (archive.ts), cut midway when a `mid-download` fault says so. */
+function zipStream(mock: MockState, zip: Readable, request: FastifyRequest): Readable {
+  const tracked = mock.trackDownload(zip)
+  if (request.fault?.drop !== 'mid-download') return tracked
   // pipeline destroys the archive too when the cut connection destroys the last stream.
-  return pipeline(archive, cutMidway(request), () => {})
+  return pipeline(tracked, cutMidway(request), () => {})
 }
 
 /**
