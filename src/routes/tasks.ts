@@ -13,7 +13,7 @@ import type { StatusShape } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import type { MockState } from '../mock-state.js'
 import { isTerminal, type Task, type TaskState } from '../task.js'
-import { applyFault, journalRequest } from './hooks.js'
+import { applyFault, journalRequest, noteError, noteTask, reportRequest, type ReportNotes } from './hooks.js'
 
 /** The only active `flynn-version` (§2). */
 export const ACTIVE_VERSION = 'v1.0'
@@ -44,8 +44,8 @@ interface TaskParams {
 
 type TaskRequest = FastifyRequest<{ Params: TaskParams }>
 
-/** A task read started before the sync, judged for the caller's org (rule 4). */
-type TaskRead = (orgId: string) => Promise<Task | undefined>
+/** A task read started before the sync, judged for the caller's org (rule 4), or for any org. */
+type TaskRead = (orgId?: string) => Promise<Task | undefined>
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,6 +61,7 @@ const PAGE_NUMBER = /^[0-9]+$/
 export async function taskRoutes(app: FastifyInstance): Promise<void> {
   const mock = app.mock
   app.decorateRequest('taskRead', null)
+  app.decorateRequest('report', null)
   const otherMethods = app.supportedMethods.filter((m) => m !== 'GET' && m !== 'HEAD')
 
   for (const route of TASK_ROUTES) {
@@ -74,15 +75,23 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       }
       // From here on, mock state as every replica wrote it (§16). The task is read in the same
       // round trip as the sync (with Redis), and judged after it.
-      request.taskRead = mock.store.tasks.prefetch(request.params.taskId)
+      const read = mock.store.tasks.prefetch(request.params.taskId)
+      request.taskRead = read
       await mock.store.sync()
-      await applyFault(mock, route.name, request.params.taskId, request, reply)
+      // Arrival, for the client report (§21): what it keeps of the request once answered.
+      reportRequest(mock, request, reply, route.name, () => read())
+      await applyFault(mock, route.name, request.params.taskId, request, reply, async () => (await read()) !== undefined)
     }
 
     app.route<{ Params: TaskParams }>({
       method: ['GET', 'HEAD'],
       url: route.url,
       onRequest,
+      onError: async (request, _reply, error) => noteError(request, error),
+      onSend: async (request, _reply, payload) => {
+        await noteTask(request)
+        return payload
+      },
       handler: async (request, reply) => checkRulesAndAnswer(mock, route, request, reply)
     })
     app.route<{ Params: TaskParams }>({
@@ -123,6 +132,8 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
   const task = await (request.taskRead as TaskRead)(orgId)
   const taskNotFound = (): ContractError => new ContractError('err-resource-not-found', { 'task-id': taskId })
   if (!task) throw taskNotFound()
+  const notes = request.report as ReportNotes
+  notes.task = task
 
   const pageNotFound = (): ContractError =>
     new ContractError('err-resource-not-found', { 'task-id': taskId, 'page-number': pageNumber })
@@ -138,12 +149,14 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
     const state = request.raw.socket.destroyed ? task.observe(now) : await mock.store.tasks.poll(task, now)
     // Deleted or expired on another replica meanwhile.
     if (!state) throw taskNotFound()
+    notes.saw = state.status
     const retryAfter = retryAfterSeconds(settings.retryAfterS, state, now)
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
     return statusBody(task, state, settings.statusShape)
   }
 
   const state = task.observe(now)
+  notes.saw = state.status
   if (state.status !== 'completed') {
     return reply.code(400).send({ data: { id: task.id, jobs: state.jobs, status: state.status } })
   }
