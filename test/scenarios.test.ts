@@ -4,7 +4,7 @@
  * the task and go with it. Also a spec's own `ttl` (§6, §7) and a fault's `every` (§10), which the
  * scenarios are made of. (`npm run test:redis` runs this file on Redis too.)
  */
-import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -205,6 +205,7 @@ t.test('a next override names a scenario for the task an operation creates: its 
 
 t.test('a fixture file names a scenario: seeded with its faults, again at each reset', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'etm-scenario-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
   await mkdir(join(dir, 'tasks'))
   await writeFile(join(dir, 'credentials.json'), await readFile(join(BUNDLED_FIXTURES_DIR, 'credentials.json')))
   const id = 'c0000000-0000-4000-8000-0000000005c2'
