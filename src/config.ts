@@ -89,8 +89,8 @@ const duration = (min: number, max: number) => (text: string) => {
 const MAX_TIMER_MS = 2_147_483_647
 /** The byte budgets of §19 range from 1 KiB to 64 GiB. */
 const MAX_BUDGET_BYTES = 64 * 1024 ** 3
-/** A TTL of up to 100 years keeps every expiry a writable date. */
-const MAX_TTL_MS = 100 * 365 * 86_400_000
+/** A TTL of up to 100 years keeps every expiry a writable date (`TASK_TTL`, and a task spec's `ttl`). */
+export const MAX_TTL_MS = 100 * 365 * 86_400_000
 const oneOf = (...values: string[]) => (text: string) => (values.includes(text) ? text : undefined)
 const nonEmpty = (text: string) => (text === '' ? undefined : text)
 

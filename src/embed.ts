@@ -10,10 +10,12 @@ import { buildApp, listeningText, type AppOptions } from './app.js'
 import { ControlledClock, type ClockMode } from './clock.js'
 import type { Settings } from './config.js'
 import { MockError, type ErrorBody } from './errors.js'
-import type { Fault } from './faults.js'
+import type { Fault, FaultSpec } from './faults.js'
 import type { JournalEntry } from './journal.js'
 import { MAX_PAGE } from './routes/admin.js'
 import type { CustomOperationSpec, NextOverride, OperationSettings, OperationView } from './operations/registry.js'
+import { describeFindings, type Report } from './report.js'
+import type { ScenarioView } from './scenarios.js'
 import type { ClockView, TaskView } from './views.js'
 import type { TaskSpec } from './task-spec.js'
 import type { TaskStatus } from './task.js'
@@ -27,7 +29,24 @@ export class AdminError extends MockError {
 }
 
 /** A fault as sent to `POST /__admin/faults` (§10). */
-export type FaultSpec = Omit<Fault, 'id' | 'times'> & { times?: number }
+export type { FaultSpec }
+
+/**
+ * Thrown by {@link AdminClient.assertWellBehaved} when the client report (§21) has findings: its
+ * message lists them, one line each (rule, task, time, request id, what happened); `report` is
+ * the whole report.
+ */
+export class ClientReportError extends MockError {
+  constructor(readonly report: Report) {
+    super('ERR_CLIENT_REPORT', describeFindings(report))
+  }
+}
+
+/** Which tasks a report covers: one org's, one task, or (by default) every task the client sees. */
+export interface ReportFilter {
+  orgId?: string
+  taskId?: string
+}
 
 /** An org credential as sent to `POST /__admin/orgs`; `expiresAt` ISO-8601 or epoch ms; `gstin` the org's GSTIN (§14). */
 export interface OrgSpec {
@@ -194,6 +213,35 @@ export class AdminClient {
   /** Empties the journal; in a namespace, only the org's requests. */
   async clearRequests(): Promise<void> {
     await this.#call('DELETE', '/requests')
+  }
+
+  /**
+   * The client report (§21): for each task that saw task-route requests, how many and the rules
+   * its clients broke, with a summary. In a namespace, only the org's tasks.
+   */
+  async report(filter: ReportFilter = {}): Promise<Report> {
+    return this.#call<Report>('GET', `/report${query({ ...filter })}`)
+  }
+
+  /**
+   * Fails when the client report (§21) has any finding: throws a {@link ClientReportError} whose
+   * message lists them (rule, task, time, request id, detail), for a test to fail with.
+   * @returns the report, when it is clean
+   */
+  async assertWellBehaved(filter: ReportFilter = {}): Promise<Report> {
+    const report = await this.report(filter)
+    if (report.summary.clean < report.summary.tasks) throw new ClientReportError(report)
+    return report
+  }
+
+  /** Forgets what the client report saw; in a namespace, only the org's tasks. */
+  async clearReport(): Promise<void> {
+    await this.#call('DELETE', '/report')
+  }
+
+  /** The ready-made scenarios (§21) a task spec or a `next` override can name. */
+  async scenarios(): Promise<ScenarioView[]> {
+    return (await this.#call<{ scenarios: ScenarioView[] }>('GET', '/scenarios')).scenarios
   }
 
   /** Adds a user who can log in through the auth API (§4); a 409 AdminError when the handle is taken. Global, even in a namespace. */

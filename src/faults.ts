@@ -1,8 +1,9 @@
 /**
  * Injected faults (docs/behaviour.md §10 `/__admin/faults`): a delay, a forced error status,
  * or a dropped connection, scoped to a task route (and optionally a task) or to an operation that
- * creates tasks (§13, by its name), used up after `times` requests. Faults apply after routing
- * and before auth.
+ * creates tasks (§13, by its name), used up after `times` requests, or hitting every `every`th
+ * matching request. Faults apply after routing and before auth. A scenario's faults (§21) are
+ * bound to their task: they go when it goes.
  */
 import { randomUUID } from 'node:crypto'
 import { MockError, type ErrorCode } from './errors.js'
@@ -32,8 +33,17 @@ export interface Fault {
   taskId?: string
   /** The org whose requests it matches (added in that org's namespace, §15), or absent for every request. */
   orgId?: string
-  /** Uses left. */
-  times: number
+  /**
+   * Uses left; absent for an `every` fault given no `times`, which hits until it is removed (or
+   * its task goes, for a scenario's fault).
+   */
+  times?: number
+  /** Hits every `every`th matching request (the `every`th, the 2 × `every`th, ...) instead of the next ones. */
+  every?: number
+  /** Matching requests seen so far (an `every` fault's count). */
+  matched?: number
+  /** The scenario (§21) whose task this fault is bound to: it goes when the task goes. */
+  scenario?: string
   /** Real-time delay before anything else, in ms. */
   delayMs?: number
   /** Answer this error status instead (with `Retry-After: retryAfter` seconds when given). */
@@ -51,6 +61,7 @@ export const faultSpecSchema = {
     route: { type: 'string', minLength: 1, maxLength: 100 },
     taskId: { type: 'string', pattern: UUID_PATTERN },
     times: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    every: { type: 'integer', minimum: 1, maximum: 1_000_000 },
     delayMs: { type: 'integer', minimum: 0, maximum: 300_000 },
     respond: {
       type: 'object',
@@ -65,7 +76,10 @@ export const faultSpecSchema = {
   }
 } as const
 
-const validateFault = validator<Omit<Fault, 'id' | 'times'> & { times?: number }>(faultSpecSchema)
+/** A fault as `POST /__admin/faults` takes it (and as a scenario lists its own, without `taskId`). */
+export type FaultSpec = Omit<Fault, 'id' | 'orgId' | 'matched' | 'scenario'>
+
+const validateFault = validator<FaultSpec>(faultSpecSchema)
 
 /** Thrown by {@link FaultStore.add} when `MAX_FAULTS` faults are held (§10): `507 err-store-full`. */
 export class FaultLimitError extends MockError {
@@ -88,8 +102,9 @@ export class FaultStore {
    *   that does nothing, `mid-download` scoped to a route that sends no zip, or `taskId` with an
    *   operation (its task does not exist yet)
    * @throws {FaultLimitError} for a valid fault when `maxFaults` are held
+   * @param scenario binds the fault to its task (`taskId`): a scenario's fault (§21)
    */
-  add(body: unknown, isOperation: (name: string) => boolean = () => false, orgId?: string | null): Fault {
+  add(body: unknown, isOperation: (name: string) => boolean = () => false, orgId?: string | null, scenario?: string): Fault {
     const spec = validateFault(body)
     const details = []
     const taskRoute = TASK_ROUTES.has(spec.route)
@@ -106,7 +121,16 @@ export class FaultStore {
     }
     if (details.length > 0) throw new InvalidSpecError(details)
     if (this.#faults.length >= this.maxFaults) throw new FaultLimitError(this.maxFaults)
-    const fault: Fault = { id: randomUUID(), ...spec, ...(orgId ? { orgId } : {}), times: spec.times ?? 1 }
+    // An `every` fault hits until removed unless given `times`; any other is used up after 1 by default.
+    const times = spec.times ?? (spec.every === undefined ? 1 : undefined)
+    const fault: Fault = {
+      id: randomUUID(),
+      ...spec,
+      ...(orgId ? { orgId } : {}),
+      ...(times === undefined ? {} : { times }),
+      ...(spec.every === undefined ? {} : { matched: 0 }),
+      ...(scenario ? { scenario } : {})
+    }
     if (fault.taskId) fault.taskId = fault.taskId.toLowerCase()
     this.#faults.push(fault)
     return fault
@@ -128,10 +152,25 @@ export class FaultStore {
     for (const fault of faults) this.#faults.push({ ...fault })
   }
 
-  /** Whether {@link take} would find a fault for this request (changes nothing). */
+  /** Whether {@link take} would find a fault for this request, or count one (changes nothing). */
   matches(route: string, taskId: string | undefined, orgId: string | undefined): boolean {
     // The common case: no fault at all, nothing to lower-case or scan.
-    return this.#faults.length !== 0 && this.#find(route, taskId, orgId) !== -1
+    return this.#faults.length !== 0 && this.#faults.some((f) => applies(f, route, taskId, orgId))
+  }
+
+  /** Whether a fault bound to a task (a scenario's) matches this request (see {@link take}'s `liveTask`). */
+  matchesBound(route: string, taskId: string | undefined, orgId: string | undefined): boolean {
+    return this.#faults.some((f) => f.scenario !== undefined && applies(f, route, taskId, orgId))
+  }
+
+  /** Whether any fault is bound to one of these (lower-case) task ids. */
+  bound(taskIds: readonly string[]): boolean {
+    return this.#faults.some((f) => f.scenario !== undefined && taskIds.includes(f.taskId as string))
+  }
+
+  /** Removes the faults bound to these (lower-case) task ids: their tasks are gone (§21). */
+  unbind(taskIds: readonly string[]): void {
+    this.restore(this.#faults.filter((f) => f.scenario === undefined || !taskIds.includes(f.taskId as string)))
   }
 
   /** Removes every fault, or an org's (§15). */
@@ -141,30 +180,41 @@ export class FaultStore {
   }
 
   /**
-   * Takes one use of the first fault that applies to this request, removing it when used up.
-   * A `mid-download` fault applies to downloads only; `*` to the task routes only.
+   * Takes one use of the first fault that hits this request, removing it when used up. Every
+   * matching `every` fault counts the request, and hits it when its count is a multiple of
+   * `every`. A `mid-download` fault applies to downloads only; `*` to the task routes only.
    * @param route the task route or operation the request matched
    * @param taskId the task id as received (task routes only)
    * @param orgId the request's `X-FLYNN-N-ORG-ID` as received (a fault of an org matches only its requests, §15)
+   * @param liveTask whether the task the id names is held: a fault bound to a task that is gone
+   *   (expired, not yet swept) neither counts nor hits
    */
-  take(route: string, taskId: string | undefined, orgId: string | undefined): Fault | undefined {
-    const index = this.#find(route, taskId, orgId)
-    if (index === -1) return undefined
-    const fault = this.#faults[index] as Fault
-    fault.times -= 1
-    if (fault.times === 0) this.#faults.splice(index, 1)
-    return { ...fault }
+  take(route: string, taskId: string | undefined, orgId: string | undefined, liveTask = true): Fault | undefined {
+    let taken: Fault | undefined
+    for (const fault of this.#faults) {
+      if (!applies(fault, route, taskId, orgId) || (fault.scenario !== undefined && !liveTask)) continue
+      let hits = true
+      if (fault.every !== undefined) {
+        fault.matched = (fault.matched as number) + 1
+        hits = fault.matched % fault.every === 0
+      }
+      if (!hits || taken) continue
+      if (fault.times !== undefined) fault.times -= 1
+      taken = { ...fault }
+    }
+    if (taken?.times === 0) this.restore(this.#faults.filter((f) => f.id !== taken.id))
+    return taken
   }
+}
 
-  #find(route: string, taskId: string | undefined, orgId: string | undefined): number {
-    const id = taskId?.toLowerCase()
-    const taskRoute = id !== undefined
-    return this.#faults.findIndex(
-      (f) =>
-        (f.route === route || (f.route === '*' && taskRoute)) &&
-        (f.taskId === undefined || f.taskId === id) &&
-        (f.orgId === undefined || f.orgId === orgId) &&
-        (f.drop !== 'mid-download' || route === 'download')
-    )
-  }
+/** Whether a fault matches a request (see {@link FaultStore.take}). */
+function applies(fault: Fault, route: string, taskId: string | undefined, orgId: string | undefined): boolean {
+  const id = taskId?.toLowerCase()
+  const taskRoute = id !== undefined
+  return (
+    (fault.route === route || (fault.route === '*' && taskRoute)) &&
+    (fault.taskId === undefined || fault.taskId === id) &&
+    (fault.orgId === undefined || fault.orgId === orgId) &&
+    (fault.drop !== 'mid-download' || route === 'download')
+  )
 }

@@ -1,7 +1,7 @@
 /**
  * The mock's state, shared by every route: settings, the store (store/store.ts) with the clock,
- * credentials, users, faults, operations, tasks, issued IRNs and journal, and the seeded
- * fixtures. Knows nothing of HTTP.
+ * credentials, users, faults, operations, tasks, issued IRNs, journal and the client report's
+ * facts, and the seeded fixtures. Knows nothing of HTTP.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
@@ -13,10 +13,12 @@ import type { FaultStore } from './faults.js'
 import { seedTasks, type Fixtures } from './fixtures.js'
 import type { Derived, IssuedIrn, Operation } from './operations/operation.js'
 import type { OperationRegistry } from './operations/registry.js'
+import { judgeTask, reportJson } from './report.js'
+import { scenarioNamed, scenarioTtlMs, type Scenario } from './scenarios.js'
 import { customOperation, type CustomOperationSpec } from './operations/registry.js'
 import type { SharedState } from './shared-state.js'
 import type { Signer } from './signing.js'
-import { checkTaskBytes, type Store } from './store/store.js'
+import { checkTaskBytes, type ReportFilter, type Store, type TaskEffects } from './store/store.js'
 import { prng, syntheticGstin } from './synthetic.js'
 import { TaskExistsError } from './task-store.js'
 import { taskFromSpec, type SpecDefaults } from './task-spec.js'
@@ -41,12 +43,15 @@ export class MockState {
   /**
    * @param store where all state lives (its shared documents over this replica's clock)
    * @param signer the demo IRP's key (signing.ts)
+   * @param realNow real time in ms, never going back, that replicas agree on (the client report's,
+   *   §21): with Redis, its `TIME` followed locally; else this process's monotonic clock
    */
   constructor(
     readonly settings: Settings,
     readonly store: Store,
     readonly fixtures: Fixtures,
-    readonly signer: Signer
+    readonly signer: Signer,
+    readonly realNow: () => number = () => performance.timeOrigin + performance.now()
   ) {
     this.#fixtureTaskIds = new Set(seedTasks(fixtures, this.specDefaults()).map((task) => task.id))
   }
@@ -79,26 +84,100 @@ export class MockState {
     return this.store.state.operations
   }
 
-  /** Defaults for a task spec: the org (default: org 1 of §9) at its clock's now, and a fresh UUID. */
+  /** Defaults for a task spec: the org (default: org 1 of §9) at its clock's now, a fresh UUID, and `RETRY_AFTER_S` (a scenario's TTL, §21). */
   specDefaults(orgId: string | null = null): SpecDefaults {
     const org = orgId ?? DEFAULT_ORG_ID
-    return { orgId: org, now: this.clockFor(org).now(), newId: randomUUID }
+    return { orgId: org, now: this.clockFor(org).now(), newId: randomUUID, retryAfterS: this.settings.retryAfterS }
   }
 
   /**
-   * Adds a task made through the control API.
+   * Adds a task made through the control API, with the faults its scenario binds to it (§21).
+   * @param faultOrg the namespace the call acts in (§15): the scenario's faults are that org's, as
+   *   `POST /__admin/faults` there would add them
    * @throws {TaskExistsError} when its id is taken or reserved by a `next` override
-   * @throws {StoreFullError} past `MAX_TASK_BYTES` or `MAX_STORE_BYTES`; {TaskLimitError} at
-   *   `MAX_TASKS`; {StoreUnavailableError}
+   * @throws {StoreFullError} past `MAX_TASK_BYTES` or `MAX_STORE_BYTES`, or at `MAX_FAULTS` (no
+   *   task is then added); {TaskLimitError} at `MAX_TASKS`; {StoreUnavailableError}
    */
-  async addTask(task: Task): Promise<void> {
+  async addTask(task: Task, faultOrg: string | null = null): Promise<void> {
     if (this.operations.reserved(task.id)) throw new TaskExistsError(task.id)
-    await this.store.tasks.add(task)
+    await this.#add(task, {}, faultOrg)
+  }
+
+  /**
+   * Adds a task, then the faults its scenario binds to it (§21) in place of any bound to a task
+   * held before under its id; when the faults cannot be added, the task is removed again.
+   */
+  async #add(task: Task, effects: TaskEffects, faultOrg: string | null): Promise<void> {
+    await this.store.tasks.add(task, effects)
+    const faults = task.scenario === undefined ? [] : (scenarioNamed(task.scenario) as Scenario).faults
+    if (faults.length === 0 && !this.faults.bound([task.id])) return
+    try {
+      await this.store.update(['faults'], (state) => {
+        state.faults.unbind([task.id])
+        for (const fault of faults) state.faults.add({ ...fault, taskId: task.id }, undefined, faultOrg, task.scenario)
+      })
+    } catch (error) {
+      await this.store.tasks.delete(task.id).catch(() => {})
+      throw error
+    }
+  }
+
+  /** Removes the faults bound to tasks that are gone (§21). */
+  async #unbind(taskIds: readonly string[]): Promise<void> {
+    if (this.faults.bound(taskIds)) await this.store.update(['faults'], (state) => state.faults.unbind(taskIds))
+  }
+
+  /**
+   * Removes a task (by its lower-case id) and the faults its scenario bound to it (§21).
+   * @returns whether a live task was removed
+   */
+  async deleteTask(id: string): Promise<boolean> {
+    const deleted = await this.store.tasks.delete(id)
+    await this.#unbind([id])
+    return deleted
+  }
+
+  /** Removes every task, or an org's (§15), with the faults bound to them (§21). */
+  async deleteTasks(orgId: string | null): Promise<void> {
+    if (!orgId) {
+      await this.store.tasks.clear()
+      // Every task is gone, so is every fault a scenario bound.
+      return this.#unbind(this.faults.list().flatMap((fault) => (fault.scenario ? [fault.taskId as string] : [])))
+    }
+    const ids = (await this.store.tasks.list()).filter((task) => task.orgId === orgId).map((task) => task.id)
+    for (const id of ids) await this.store.tasks.delete(id)
+    await this.#unbind(ids)
+  }
+
+  /**
+   * The client report (§21) of the tasks the filter selects, as JSON text a part at a time (see
+   * report.ts `reportJson`): each task judged on its org's clock, the ones still held on their
+   * state now, the others on what their answers showed. Every store read is done before the first
+   * part; judging happens as the parts are taken.
+   * @param filter.namespace the namespace the call acts in (§15): only its org's tasks
+   * @throws {StoreUnavailableError}
+   */
+  async report(filter: ReportFilter & { namespace?: string | null } = {}): Promise<Generator<string>> {
+    const { namespace, orgId, taskId } = filter
+    // In a namespace, another org named in the query selects nothing.
+    const none = namespace && orgId !== undefined && orgId !== namespace
+    const all = none ? [] : await this.store.report.list({ orgId: namespace || orgId, taskId })
+    const held = await this.store.tasks.held(all.map((facts) => facts.task.id))
+    const heldOf = new Map(all.map((facts, i) => [facts, held[i]]))
+    const realNow = this.realNow()
+    return reportJson(all, (facts) => {
+      const { task } = facts
+      const now = this.clockFor(task.orgId).now()
+      const live = heldOf.get(facts)
+      // The task as it is now: its timeline with the facts the store holds (no content is built).
+      const state = live && live.createdAt === task.createdAt ? new Task({ ...task, result: null, pages: null, files: [] }).restore(live.facts).observe(now) : undefined
+      return judgeTask(facts, { now, realNow, retryAfterS: this.settings.retryAfterS, state })
+    })
   }
 
   /** When a task stops being readable, in epoch ms (§7). */
   expiresAt(task: Task): number {
-    return task.createdAt + this.store.tasks.ttlMs
+    return task.expiresAt(this.store.tasks.ttlMs)
   }
 
   /**
@@ -143,11 +222,26 @@ export class MockState {
       Object.assign(irns, Object.fromEntries(await this.store.irns.lookup(wanted)))
       derived = operation.derive(input, { ...context, orgGstin, issuedIrn: (org, irn) => irns[`${org}|${irn.toLowerCase()}`] })
     }
-    const timeline = structuredClone(next?.timeline ?? settings.timeline)
-    const outcome = next?.outcome ?? settings.outcome
-    const task = producedTask(id, orgId, now, derived, { operation: name, ...(custom ? { custom } : {}), input, gstins, irns, timeline, outcome })
+    // A scenario (§21) sets the timeline, the outcome, the task's TTL and its faults.
+    const scenario = next?.scenario === undefined ? undefined : (scenarioNamed(next.scenario) as Scenario)
+    const timeline = structuredClone([...(scenario?.timeline ?? next?.timeline ?? settings.timeline)])
+    const outcome = scenario?.outcome ?? next?.outcome ?? settings.outcome
+    const ttlMs = scenario && scenarioTtlMs(scenario, this.settings.retryAfterS)
+    const source: ProducedSource = {
+      operation: name,
+      ...(custom ? { custom } : {}),
+      input,
+      gstins,
+      irns,
+      timeline,
+      outcome,
+      ...(scenario ? { scenario: scenario.name } : {}),
+      ...(ttlMs === undefined ? {} : { ttlMs })
+    }
+    const task = producedTask(id, orgId, now, derived, source)
     try {
-      await this.store.tasks.add(task, { issue: derived.issue ?? [], cancel: derived.cancel ?? [] })
+      // The faults are those of the queue the override came from (an org's namespace, §15, or global).
+      await this.#add(task, { issue: derived.issue ?? [], cancel: derived.cancel ?? [] }, taken?.from ?? null)
     } catch (error) {
       if (taken) await this.store.update(['operations'], (s) => s.operations.requeueNext(name, taken)).catch(() => {})
       throw error
@@ -215,13 +309,14 @@ export class MockState {
     if (this.settings.seed !== 'never' && (await this.store.claimSeed('if-empty'))) return this.reset()
     await this.store.sync()
     const freed = await this.store.tasks.sweep()
+    await this.#unbind(freed)
     await this.store.irns.sweep()
     if (this.state.users.sweepable()) await this.store.update(['auth'], (s) => s.users.sweep())
     const again = freed.filter((id) => this.#fixtureTaskIds.has(id))
     if (again.length === 0) return
     // Each made again at its own org's now (§15).
     for (const task of this.#fixtureTasks()) {
-      if (again.includes(task.id)) await this.store.tasks.add(task).catch(() => {})
+      if (again.includes(task.id)) await this.#add(task, {}, null).catch(() => {})
     }
   }
 
@@ -240,13 +335,13 @@ export class MockState {
       for (const credential of this.fixtures.credentials) s.credentials.add(credential)
       for (const user of users) s.users.insert({ ...user, createdAt: now })
     })
-    for (const task of seedTasks(this.fixtures, this.specDefaults())) await this.store.tasks.add(task)
+    for (const task of seedTasks(this.fixtures, this.specDefaults())) await this.#add(task, {}, null)
   }
 
   /**
    * Back to the start-up state (§12 `POST /__admin/reset`): the clock in system mode without
-   * offset, the fixtures re-seeded at its now, the journal, faults and issued IRNs cleared, the
-   * operations back to their defaults (§12). With Redis, for every replica (§16).
+   * offset, the fixtures re-seeded at its now, the journal, the client report, faults and issued
+   * IRNs cleared, the operations back to their defaults (§12). With Redis, for every replica (§16).
    */
   async reset(): Promise<void> {
     await this.store.update(['clock', 'faults', 'operations'], (s) => {
@@ -255,6 +350,7 @@ export class MockState {
       s.operations.reset()
     })
     await this.store.journal.clear()
+    await this.store.report.clear()
     await this.store.irns.clear()
     await this.seed()
     // A keyspace that lost its marker (Redis restarted empty) is seeded again: mark it.
@@ -263,8 +359,9 @@ export class MockState {
 
   /**
    * Back to the start for one org (§15 `POST /__admin/reset` in its namespace): its tasks removed
-   * and its seeded ones made again, its own clock, faults, journal entries, operation settings and
-   * `next` queues, and issued IRNs forgotten. Other orgs are untouched.
+   * (with the faults their scenarios bound) and its seeded ones made again, its own clock, faults,
+   * journal entries, client report, operation settings and `next` queues, and issued IRNs
+   * forgotten. Other orgs are untouched.
    */
   async resetOrg(orgId: string): Promise<void> {
     await this.store.update(['clock', 'faults', 'operations'], (s) => {
@@ -273,12 +370,15 @@ export class MockState {
       s.operations.resetOrg(orgId)
     })
     await this.store.journal.clear(orgId)
+    await this.store.report.clear(orgId)
     await this.store.irns.clear(orgId)
     const seeded = this.#fixtureTasks().filter((task) => task.orgId === orgId)
     // The org's fixture ids are its own: a task another org made with one of them goes too.
     const ids = new Set(seeded.map((task) => task.id))
-    for (const task of await this.store.tasks.list()) if (task.orgId === orgId || ids.has(task.id)) await this.store.tasks.delete(task.id)
-    for (const task of seeded) await this.store.tasks.add(task)
+    const removed = (await this.store.tasks.list()).filter((task) => task.orgId === orgId || ids.has(task.id)).map((task) => task.id)
+    for (const id of removed) await this.store.tasks.delete(id)
+    await this.#unbind(removed)
+    for (const task of seeded) await this.#add(task, {}, null)
   }
 
   /** The fixture tasks, each made at its org's now (org 1 when a fixture names none). */
@@ -327,6 +427,8 @@ function producedTask(id: string, orgId: string, createdAt: number, derived: Der
     result: derived.result ?? {},
     pages: derived.pages ?? null,
     files: derived.files ?? [],
-    source
+    source,
+    ...(source.ttlMs === undefined ? {} : { ttlMs: source.ttlMs }),
+    ...(source.scenario === undefined ? {} : { scenario: source.scenario })
   })
 }

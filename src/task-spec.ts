@@ -4,6 +4,8 @@
  * step from a valid spec to a {@link Task}.
  */
 import { MAX_TIME_MS } from './clock.js'
+import { MAX_TTL_MS, parseDuration } from './config.js'
+import { SCENARIO_NAMES, scenarioNamed, scenarioTtlMs, type Scenario } from './scenarios.js'
 import { generatedPage } from './synthetic.js'
 import { Task, type PageSource, type Phase, type TaskFile } from './task.js'
 import { instantOf, InvalidSpecError, ISO_8601, MAX_JSON_DEPTH, nestsDeeperThan, notADateTime, UUID_PATTERN, validator, type ValidationDetail } from './validation.js'
@@ -46,6 +48,13 @@ export const taskSpecSchema = {
       }
     },
     outcome: { enum: ['completed', 'failed'] },
+    scenario: { enum: SCENARIO_NAMES },
+    ttl: {
+      anyOf: [
+        { type: 'string', pattern: '^\\d{1,16}(ms|s|m|h|d)?$' },
+        { type: 'integer', minimum: 1, maximum: MAX_TTL_MS }
+      ]
+    },
     result: {},
     pages: { type: 'array', minItems: 1 },
     generate: {
@@ -86,6 +95,10 @@ export interface TaskSpec {
   createdAt?: string | number
   timeline?: Phase[]
   outcome?: 'completed' | 'failed'
+  /** A ready-made scenario (§21): it sets the timeline, the outcome and bound faults (then give neither `timeline` nor `outcome`). */
+  scenario?: string
+  /** How long the task can be read after its creation, when not `TASK_TTL`: a duration (`90s`, `7d`) or ms. */
+  ttl?: string | number
   result?: unknown
   pages?: unknown[]
   generate?: { pages: number; itemsPerPage?: number; seed?: number }
@@ -102,7 +115,12 @@ export interface SpecDefaults {
   now: number
   /** A fresh task id when the spec gives none. */
   newId: () => string
+  /** `RETRY_AFTER_S`, which a scenario's TTL is counted in (default 5, §17). */
+  retryAfterS?: number
 }
+
+/** `RETRY_AFTER_S`'s default (§17). */
+const DEFAULT_RETRY_AFTER_S = 5
 
 /** The timeline a task gets when none is given: the first status read answers processing (§6). */
 export const DEFAULT_TIMELINE: readonly Phase[] = Object.freeze([Object.freeze<Phase>({ status: 'processing', polls: 1 })])
@@ -138,7 +156,17 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
     details.push({ path: '/result', message: 'must not be given with pages or generate' })
   }
   if (spec.pages && spec.generate) details.push({ path: '/generate', message: 'must not be given with pages' })
-  const timeline = spec.timeline ?? DEFAULT_TIMELINE
+  // The schema allows only known names.
+  const scenario = spec.scenario === undefined ? undefined : (scenarioNamed(spec.scenario) as Scenario)
+  for (const field of ['timeline', 'outcome'] as const) {
+    if (scenario && spec[field] !== undefined) details.push({ path: `/${field}`, message: 'must not be given with a scenario, which sets it' })
+  }
+  let ttlMs = scenario && scenarioTtlMs(scenario, defaults.retryAfterS ?? DEFAULT_RETRY_AFTER_S)
+  if (spec.ttl !== undefined) {
+    ttlMs = typeof spec.ttl === 'number' ? spec.ttl : parseDuration(spec.ttl)
+    if (ttlMs === undefined || ttlMs < 1 || ttlMs > MAX_TTL_MS) details.push({ path: '/ttl', message: 'must be a duration from 1 ms to 36500d, such as 90s, 15m, 7d, or milliseconds' })
+  }
+  const timeline = scenario?.timeline ?? spec.timeline ?? DEFAULT_TIMELINE
   details.push(...timelineOrder(timeline))
   let createdAt = defaults.now
   if (typeof spec.createdAt === 'string') {
@@ -166,15 +194,18 @@ export function taskFromSpec(body: unknown, defaults: SpecDefaults): Task {
     id,
     orgId,
     kind: spec.kind ?? 'generic',
-    jobs: spec.jobs ?? 1,
+    jobs: spec.jobs ?? scenario?.jobs ?? 1,
     createdAt,
-    timeline: spec.timeline ? spec.timeline.map((p) => ({ ...p })) : (DEFAULT_TIMELINE as Phase[]),
-    outcome: spec.outcome ?? 'completed',
+    timeline: timeline.map((p) => ({ ...p })),
+    outcome: scenario?.outcome ?? spec.outcome ?? 'completed',
     result: 'result' in spec ? spec.result : EMPTY_RESULT,
     pages: pagesFromSpec(spec),
     files,
-    // Enough to build the same task again anywhere (§16): the spec with what defaults chose.
-    source: { spec: { ...spec, id, orgId, createdAt } }
+    // Enough to build the same task again anywhere (§16): the spec with what defaults chose (a
+    // scenario's TTL too, so that no replica's RETRY_AFTER_S changes it).
+    source: { spec: { ...spec, id, orgId, createdAt, ...(ttlMs === undefined ? {} : { ttl: ttlMs }) } },
+    ...(ttlMs === undefined ? {} : { ttlMs }),
+    ...(scenario ? { scenario: scenario.name } : {})
   })
 }
 

@@ -60,6 +60,10 @@ export interface TaskInit {
   files: TaskFile[]
   /** Where the content comes from (absent: the task lives in memory only). */
   source?: TaskSource
+  /** How long the task can be read after its creation, in ms, when not `TASK_TTL` (a spec's `ttl`, §6). */
+  ttlMs?: number
+  /** The scenario (§21) the task was made from, whose faults are bound to it. */
+  scenario?: string
 }
 
 /** A task's state as seen at one instant. */
@@ -120,6 +124,10 @@ export type TaskSource =
       irns: Record<string, unknown>
       timeline: Phase[]
       outcome: Outcome
+      /** The task's own TTL in ms (a `next` override's scenario, §21), when not `TASK_TTL`. */
+      ttlMs?: number
+      /** The scenario a `next` override named (§21). */
+      scenario?: string
     }
 
 /**
@@ -170,6 +178,10 @@ export class Task {
   readonly pages: PageSource | null
   readonly files: readonly TaskFile[]
   readonly source: TaskSource | undefined
+  /** The task's own TTL in ms, or undefined: `TASK_TTL`. */
+  readonly ttlMs: number | undefined
+  /** The scenario (§21) the task was made from, or undefined. */
+  readonly scenario: string | undefined
   readonly #result: unknown
   /** Status reads that answered 200, in all (the TaskView's `polls`). */
   #polls = 0
@@ -197,6 +209,8 @@ export class Task {
     this.files = init.files
     this.#result = init.result
     this.source = init.source
+    this.ttlMs = init.ttlMs
+    this.scenario = init.scenario
     this.#processingPhases = init.timeline.filter((p) => p.status === 'processing').length
   }
 
@@ -221,6 +235,8 @@ export class Task {
     const { id, orgId, kind, jobs, createdAt, timeline, outcome, pages, files, source } = this
     const init: TaskInit = { id, orgId, kind, jobs, createdAt, timeline: timeline as Phase[], outcome, result: this.#result, pages, files: files as TaskFile[] }
     if (source !== undefined) init.source = source
+    if (this.ttlMs !== undefined) init.ttlMs = this.ttlMs
+    if (this.scenario !== undefined) init.scenario = this.scenario
     return new Task(init).restore(facts)
   }
 
@@ -319,9 +335,17 @@ export class Task {
     return { phases, outcome: this.outcome, current, outcomeAt: startedAt, move }
   }
 
-  /** Whether the task can no longer be read at `now` given a TTL in ms (§7). */
-  isExpired(now: number, ttlMs: number): boolean {
-    return now >= this.createdAt + ttlMs
+  /**
+   * When the task stops being readable, in epoch ms (§7): its creation plus its own TTL, else
+   * plus `defaultTtlMs` (`TASK_TTL`).
+   */
+  expiresAt(defaultTtlMs: number): number {
+    return this.createdAt + (this.ttlMs ?? defaultTtlMs)
+  }
+
+  /** Whether the task can no longer be read at `now` (epoch ms), given `TASK_TTL` in ms (§7). */
+  isExpired(now: number, defaultTtlMs: number): boolean {
+    return now >= this.expiresAt(defaultTtlMs)
   }
 
   #movedState(move: Move): TaskState {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { AdminClient, AdminError, startMockServer } from '../src/index.js'
+import { AdminClient, AdminError, ClientReportError, startMockServer } from '../src/index.js'
 import { ORG1, TASK } from './helpers/app.js'
 
 /** What a promise rejected with (fails the test if it resolved). */
@@ -77,4 +77,23 @@ t.test('startMockServer on IPv6 loopback brackets the host in its URL', async (t
   t.teardown(() => mock.close())
   t.equal(mock.url, `http://[::1]:${mock.port}`)
   t.equal((await mock.admin.getClock()).mode, 'manual')
+})
+
+t.test('AdminClient: the client report, assertWellBehaved and the scenarios (§21)', async (t) => {
+  const mock = await startMockServer()
+  t.teardown(() => mock.close())
+  const { admin } = mock
+  t.same((await admin.scenarios()).map((s) => s.name), ['happy', 'slow', 'retry-error', 'fails-midway', 'expires-before-download', 'truncated-download', 'rate-limited'])
+  t.same(await admin.assertWellBehaved(), { tasks: [], summary: { tasks: 0, clean: 0, findings: { 'early-poll': 0, 'poll-after-terminal': 0, 'fetch-before-completed': 0, 'wrong-accept': 0, 'auth-failure': 0, 'retry-too-soon': 0, 'page-out-of-range': 0, 'never-collected': 0, abandoned: 0 } } }, 'nothing seen: clean')
+  const task = await admin.createTask({ scenario: 'happy' })
+  const res = await fetch(`${mock.url}/enriched/tasks/v1.0/result/${task.id}`, { headers: { 'x-flynn-n-org-id': ORG1, 'x-flynn-n-user-token': 'demo-token', accept: 'application/json' } })
+  t.equal(res.status, 400)
+  const failure = await rejection(admin.assertWellBehaved({ taskId: task.id }))
+  t.ok(failure instanceof ClientReportError)
+  t.match(failure, { code: 'ERR_CLIENT_REPORT', name: 'ClientReportError', report: { summary: { tasks: 1, clean: 0 } } })
+  const { report, message } = failure as ClientReportError
+  t.equal(message, `1 finding in the client report (1 of 1 tasks):\n- fetch-before-completed: task ${task.id} (generic) at ${report.tasks[0]?.findings[0]?.at}, request ${res.headers.get('x-call-id')}: result answered 400: the task was processing`)
+  t.same(await admin.report({ orgId: 'another org' }), { ...report, tasks: [], summary: { ...report.summary, tasks: 0, clean: 0, findings: { ...report.summary.findings, 'fetch-before-completed': 0 } } })
+  await admin.clearReport()
+  t.same((await admin.report()).tasks, [])
 })

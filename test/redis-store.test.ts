@@ -13,7 +13,7 @@ import { RedisStore } from '../src/store/redis.js'
 import { SharedState } from '../src/shared-state.js'
 import type { Task } from '../src/task.js'
 import { StoreUnavailableError } from '../src/store/store.js'
-import { AUTH1, errorOf, JSON_ACCEPT, makeApp, ORG2, path, T0, TASK, type TestApp } from './helpers/app.js'
+import { AUTH1, errorOf, JSON_ACCEPT, makeApp, ORG1, ORG2, path, T0, TASK, type TestApp } from './helpers/app.js'
 import { NO_TASKS, specOf } from './helpers/budget.js'
 import { invoice, producerPath, SUBMIT, submit } from './helpers/producers.js'
 import { startRedis } from './helpers/redis.js'
@@ -246,6 +246,63 @@ t.test('the journal is shared: a wait on one replica resolves when a request lan
   t.same((await none.send({ url: '/__admin/requests' })).json(), { requests: [], next: null }, 'JOURNAL_SIZE=0 keeps nothing')
 })
 
+t.test('the client report (§21) is shared: requests answered by either replica are judged together, as in memory; it stays bounded', async (t) => {
+  const [a, b] = (await replicas(t)) as [TestApp, TestApp]
+  const memory = await makeApp(t, { store: 'memory' })
+  const spec = { timeline: [{ status: 'processing' }] }
+  const id = (await a.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: spec })).json().task.id as string
+  await memory.send({ method: 'POST', url: '/__admin/tasks', headers: json, payload: { ...spec, id } })
+  // 250 status reads in a tight loop, on both replicas: past 100 pending, the events are folded into the stored state.
+  for (let i = 0; i < 250; i++) {
+    await (i % 2 === 0 ? a : b).send({ url: path.status(id), headers: STATUS })
+    await memory.send({ url: path.status(id), headers: STATUS })
+  }
+  await b.send({ url: path.download(id), headers: { ...AUTH1, accept: '*/*' } })
+  await memory.send({ url: path.download(id), headers: { ...AUTH1, accept: '*/*' } })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const store = a.app.mock.store as RedisStore
+  t.ok(await store.run((r) => r.hget(store.key(`report:${id}`), 'state')), 'folded into its state')
+  t.ok((await store.run((r) => r.llen(store.key(`report:${id}:events`)))) < 250, 'the folded events left the list')
+  const report = async (send: TestApp['send'], query = '') => (await send({ url: `/__admin/report${query}` })).json()
+  const [onA, onB, inMemory] = [await report(a.send), await report(b.send), await report(memory.send)]
+  t.same(onA, onB, 'the same report on both replicas')
+  t.same(onA.summary, inMemory.summary, 'and the same judgement as in memory')
+  t.match(onA.tasks, [{ id, requests: 251 }])
+  t.same([onA.summary.findings['early-poll'], onA.tasks[0].findings.length], [249, 11], 'every finding counted, 10 of each rule listed')
+
+  // A namespace's report and DELETE on one replica; the other sees it.
+  await b.send({ url: path.status(TASK.org2), headers: { 'x-flynn-n-org-id': ORG2, 'x-flynn-n-user-token': 'demo-token-2', ...JSON_ACCEPT } })
+  t.same((await report(a.send, `?orgId=${ORG2}`)).tasks.map((task: { id: string }) => task.id), [TASK.org2])
+  t.equal((await b.send({ method: 'DELETE', url: '/__admin/report', headers: { 'x-flynn-n-org-id': 'an org with no task' } })).statusCode, 204)
+  t.equal((await b.send({ method: 'DELETE', url: '/__admin/report', headers: { 'x-flynn-n-org-id': ORG2 } })).statusCode, 204)
+  t.same((await report(a.send)).tasks.map((task: { id: string }) => task.id), [id])
+  t.same((await report(a.send, `?taskId=${TASK.org2}`)).tasks, [], 'a task it no longer holds')
+  t.equal((await a.send({ method: 'DELETE', url: '/__admin/report' })).statusCode, 204)
+  t.same((await report(b.send)).tasks, [])
+
+  // At most 10,000 tasks: the first seen goes first (one turn of records, written in chunks).
+  const task = (n: number) => ({ id: `e0000000-0000-4000-8000-${String(n).padStart(12, '0')}`, orgId: ORG1, kind: 'generic', createdAt: T0, expiresAt: T0 + DAY, jobs: 1, timeline: [], outcome: 'completed' as const, pages: null })
+  const event = { id: randomUUID(), route: 'result' as const, head: false, code: 200, retryAfter: null, error: null, saw: 'completed' as const, whole: true, accept: null, page: null, at: T0, real: 0 }
+  await Promise.all(Array.from({ length: 10_001 }, (_, n) => store.report.record(task(n), event)))
+  const kept = await store.report.list()
+  t.same([kept.length, kept[0]?.task.id, kept.at(-1)?.task.id], [10_000, task(1).id, task(10_000).id])
+  await store.report.clear()
+
+  // Compactions: one at a time per task on a replica; a task no longer held; the store away.
+  const many = Array.from({ length: 150 }, () => store.report.record(task(1), event))
+  await Promise.all(many) // each record from the 100th on asks for a compaction: one runs
+  await store.report.record(task(3), event)
+  await store.report.compact(task(2).id)
+  const run = store.run.bind(store)
+  store.run = async () => {
+    throw new StoreUnavailableError('away')
+  }
+  await store.report.compact(task(3).id)
+  store.run = run
+  t.match(await store.report.list({ taskId: task(1).id }), [{ requests: 150 }])
+  t.match(await store.report.list({ taskId: task(3).id }), [{ requests: 1 }], 'a compaction without the store leaves the events')
+})
+
 t.test('reset on one replica re-seeds for all; a restarted replica finds everything; SEED', async (t) => {
   const prefix = `rs:${randomUUID()}:`
   const a = await makeApp(t, onRedis(prefix))
@@ -335,6 +392,8 @@ t.test('Redis going away: 503 with Retry-After: 1, /readyz 503, /healthz 200; it
   }
   t.same([(await send({ url: '/readyz' })).statusCode, (await send({ url: '/readyz' })).json()], [503, { status: 'store-unavailable' }])
   t.equal((await send({ url: '/healthz' })).statusCode, 200)
+  const reported = { id: TASK.returns, orgId: ORG1, kind: 'generic', createdAt: T0, expiresAt: T0 + DAY, jobs: 1, timeline: [], outcome: 'completed' as const, pages: 3 }
+  await app.mock.store.report.record(reported, { id: randomUUID(), route: 'status', head: false, code: 200, retryAfter: null, error: null, saw: 'completed', whole: true, accept: null, page: null, at: T0, real: 0 })
   await app.mock.sweep().then(
     () => t.fail('a sweep without the store fails'),
     (error: unknown) => t.ok(error instanceof StoreUnavailableError)
@@ -439,6 +498,12 @@ t.test('store internals: conflicts, errors from Redis, the content cache', async
   t.equal(await store.tasks.find(broken), undefined, 'facts of the wrong shape too')
   await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{"polls":0,"readsInPhase":0,"pollPhaseEnds":[]}', 'src', 'not json', 'uid', 'yet another'))
   t.equal(await store.tasks.find(broken), undefined, 'and a source that is not JSON')
+  t.same(await store.tasks.held([broken]), [{ createdAt: T0, facts: { polls: 0, readsInPhase: 0, pollPhaseEnds: [] } }], 'the report reads facts without the content')
+  await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{'))
+  t.same(await store.tasks.held([broken, randomUUID()]), [undefined, undefined], 'bad facts, or no task')
+  await store.run((r) => r.hset(store.key(`task:${broken}`), 'facts', '{"polls":0,"readsInPhase":0,"pollPhaseEnds":[]}', 'src', '{}'))
+  await store.run((r) => r.hdel(store.key(`task:${broken}`), 'exp'))
+  t.same(await store.tasks.held([broken]), [undefined], 'a task written without its expiry (an earlier version) reads as expired')
   t.ok((await store.tasks.list()).length > 0, 'the list holds the others')
   await store.run((r) => r.mset(store.key('doc:faults'), 'not json', store.key('ver:faults'), 'changed by hand'))
   await store.sync()

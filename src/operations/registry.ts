@@ -24,6 +24,8 @@ export interface NextOverride {
   id?: string
   timeline?: Phase[]
   outcome?: Outcome
+  /** A ready-made scenario (§21) for the next task: its timeline, outcome, TTL and bound faults. */
+  scenario?: string
 }
 
 /** A custom operation as `POST /__admin/operations` and `fixtures/operations/*.json` give it. */
@@ -95,7 +97,7 @@ const validateSettings = validator<Partial<OperationSettings>>({
 const validateNext = validator<NextOverride>({
   type: 'object',
   additionalProperties: false,
-  properties: { id: taskSpecSchema.properties.id, timeline: timelineSchema, outcome: outcomeSchema }
+  properties: { id: taskSpecSchema.properties.id, timeline: timelineSchema, outcome: outcomeSchema, scenario: taskSpecSchema.properties.scenario }
 })
 const validateCustom = validator<CustomOperationSpec>({
   type: 'object',
@@ -153,6 +155,9 @@ export function customOperation(spec: CustomOperationSpec): { operation: Operati
   // Each call makes a new task of the caller's org, at the clock's now, of the operation's kind (§13).
   for (const field of ['id', 'orgId', 'createdAt', 'kind'] as const) {
     if (field in task) throw new InvalidSpecError([{ path: `/task/${field}`, message: 'must not be given: each call makes a new task of the caller, now, of the operation\'s kind' }])
+  }
+  for (const field of ['scenario', 'ttl'] as const) {
+    if (field in task) throw new InvalidSpecError([{ path: `/task/${field}`, message: 'must not be given for a custom operation (a next override can name a scenario)' }])
   }
   let template
   try {
@@ -291,6 +296,9 @@ export class OperationRegistry {
     if (!this.#operations.has(name)) return undefined
     const next = validateNext(body)
     checkTimeline(next.timeline)
+    // A scenario sets the timeline and the outcome (§21).
+    const both = next.scenario === undefined ? [] : (['timeline', 'outcome'] as const).filter((field) => next[field] !== undefined)
+    if (both.length > 0) throw new InvalidSpecError(both.map((field) => ({ path: `/${field}`, message: 'must not be given with a scenario, which sets it' })))
     if (next.id !== undefined) {
       next.id = next.id.toLowerCase()
       if (isTaken(next.id) || this.reserved(next.id)) throw new TaskExistsError(next.id)

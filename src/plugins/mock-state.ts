@@ -44,7 +44,8 @@ export async function openMockState(options: MockStateOptions): Promise<MockStat
   // The mock's state rebuilds tasks a shared store read back; it exists by the time the store reads any.
   let mock: MockState | undefined
   const store = await createStore(settings, shared, options.log, options.time, (id, orgId, createdAt, source) => (mock as MockState).rebuild(id, orgId, createdAt, source))
-  mock = new MockState(settings, store, fixtures, await Signer.fromPem(fixtures.signingKey))
+  // Real time for the client report (§21): with Redis, the same TIME the replicas' clocks follow.
+  mock = new MockState(settings, store, fixtures, await Signer.fromPem(fixtures.signingKey), options.time?.now)
   try {
     await mock.open()
   } catch (error) {

@@ -1,21 +1,25 @@
 /**
  * The control API under `/__admin` (docs/behaviour.md §12): tasks, credentials, the clock,
- * the request journal, faults and reset. JSON in and out; every body is validated by a schema
- * and answers `400 err-invalid-request` with details when it is wrong.
+ * the request journal, faults, the client report and scenarios (§21), and reset. JSON in and
+ * out; every body is validated by a schema and answers `400 err-invalid-request` with details
+ * when it is wrong.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { setImmediate as turn } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { taskArchive } from '../archive.js'
+import { loadArchive } from '../archive-loader.js'
 import { parseDuration } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import { credentialFromSpec, credentialSchema, type CredentialSpec } from '../credentials.js'
 import { MAX_TIME_MS } from '../clock.js'
+import { SCENARIOS, scenarioView } from '../scenarios.js'
 import { taskFromSpec } from '../task-spec.js'
 import type { Task, TaskStatus } from '../task.js'
 import type { JournalEntry } from '../journal.js'
 import { validateUser } from '../users.js'
 import { clockView, iso, scheduleView, taskView, type TaskView } from '../views.js'
-import { InvalidSpecError, ISO_8601, notADateTime, parseDateTime, validator } from '../validation.js'
+import { InvalidSpecError, ISO_8601, notADateTime, parseDateTime, UUID_PATTERN, validator } from '../validation.js'
 
 const STATUSES = ['queued', 'processing', 'completed', 'failed'] as const
 
@@ -71,6 +75,11 @@ function positionOf(cursor: string, kind: 't' | 'r'): string {
   }
   return text.slice(2)
 }
+const validateReportQuery = validator<{ orgId?: string; taskId?: string }>({
+  type: 'object',
+  additionalProperties: false,
+  properties: { orgId: { type: 'string' }, taskId: { type: 'string', pattern: UUID_PATTERN } }
+})
 const validateWaitQuery = validator<{ path?: string; count?: string; timeoutMs?: string }>({
   type: 'object',
   additionalProperties: false,
@@ -94,6 +103,14 @@ export function tokenMatches(header: string | undefined, token: string): boolean
   const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
   const sent = /^bearer +(.*)$/i.exec(header ?? '')?.[1] ?? ''
   return timingSafeEqual(digest(sent), digest(token))
+}
+
+/** The parts, each in its own turn of the event loop. */
+async function* eachTurn(parts: Iterable<string>): AsyncGenerator<string> {
+  for (const part of parts) {
+    yield part
+    await turn()
+  }
 }
 
 /** A positive integer query value within bounds, or a 400. */
@@ -162,7 +179,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     const given = (spec as { orgId?: unknown } | null)?.orgId
     if (org && given !== undefined && given !== org) throw new InvalidSpecError([{ path: '/orgId', message: "must be the namespace's org (X-FLYNN-N-ORG-ID)" }])
     const task = taskFromSpec(spec, mock.specDefaults(typeof given === 'string' ? given : org))
-    await mock.addTask(task)
+    await mock.addTask(task, org)
     return reply.code(201).send({ task: taskView(mock, task) })
   })
 
@@ -222,6 +239,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { id: string } }>('/tasks/:id/download', async (request, reply) => {
     const done = await completed(request, reply)
     if (!done) return reply
+    const { taskArchive } = await loadArchive()
     // The same bound as the task route's downloads (§19): each zip in flight holds memory.
     if (mock.downloads.size >= mock.settings.maxDownloads) throw new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
     reply.type('application/zip').header('content-disposition', `attachment; filename="${done.task.id}.zip"`)
@@ -229,14 +247,12 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   })
 
   app.delete<{ Params: { id: string } }>('/tasks/:id', async (request, reply) => {
-    if (!(await mock.store.tasks.delete((await taskOf(request)).id))) throw routeNotFound()
+    if (!(await mock.deleteTask((await taskOf(request)).id))) throw routeNotFound()
     return reply.code(204).send()
   })
 
   app.delete('/tasks', async (request, reply) => {
-    const org = namespace(request)
-    if (!org) await mock.store.tasks.clear()
-    else for (const task of await mock.store.tasks.list()) if (task.orgId === org) await mock.store.tasks.delete(task.id)
+    await mock.deleteTasks(namespace(request))
     return reply.code(204).send()
   })
 
@@ -318,6 +334,19 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     await mock.store.update(['faults'], (state) => state.faults.clear(org))
     return reply.code(204).send()
   })
+
+  // The client report and the scenarios (§21).
+  app.get('/report', async (request, reply) => {
+    const query = validateReportQuery({ ...(request.query as object) })
+    const parts = await mock.report({ namespace: namespace(request), orgId: query.orgId, taskId: query.taskId?.toLowerCase() })
+    // Sent a part at a time, the event loop free between parts (§19: no answer holds it long).
+    return reply.type('application/json; charset=utf-8').send(Readable.from(eachTurn(parts)))
+  })
+  app.delete('/report', async (request, reply) => {
+    await mock.store.report.clear(namespace(request))
+    return reply.code(204).send()
+  })
+  app.get('/scenarios', async () => ({ scenarios: SCENARIOS.map((scenario) => scenarioView(scenario, mock.settings.retryAfterS)) }))
 
   // Operations that create tasks (§13): settings, the one-shot next queue, custom operations.
   type Named = FastifyRequest<{ Params: { name: string } }>

@@ -1,20 +1,137 @@
 /**
  * What every journaled route shares (task routes, §2; producer routes, §13): the request journal
- * and the faults, applied in `onRequest` after routing and before auth.
+ * and the faults, applied in `onRequest` after routing and before auth; and, for the task routes,
+ * what the client report (§21) keeps of each request.
  */
 import type { ServerResponse } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { DEFAULT_ORG_ID } from '../credentials.js'
 import { ContractError } from '../errors.js'
 import { FAULT_RESPONSES, type Fault } from '../faults.js'
 import { RecordedRequest } from '../journal.js'
 import type { MockState } from '../mock-state.js'
+import { quotedAccept, type ReportRoute, type ReportTask } from '../report.js'
+import type { Task, TaskStatus } from '../task.js'
+
+/** What the client report learns of a task-route request while it is answered (§21). */
+export interface ReportNotes {
+  /** Arrival on the mock clock of the org the request acts as, epoch ms. */
+  at: number
+  /** Arrival in real time, ms. */
+  real: number
+  /** The task the request read, once rule 4 found it for the request's org. */
+  task: Task | null
+  /** The task its id names, whatever its org, when rule 4 did not read it (see {@link noteTask}). */
+  named: Task | undefined
+  /** Reads the task its id names, whatever its org. */
+  read: () => Promise<Task | undefined>
+  /** The task's state the answer shows. */
+  saw: TaskStatus | null
+  /** The error code answered. */
+  error: string | null
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The fault taken for this request, if any. */
     fault: Fault | null
+    /** What the client report keeps of this task-route request (null until it reached the task routes' checks). */
+    report: ReportNotes | null
   }
+}
+
+/** A task that cannot be read (the store is away) counts as none. */
+const none = (): undefined => undefined
+
+/** The org a task-route request acts as (§4): the one it names, or org 1 when auth is off. */
+function actingOrg(mock: MockState, request: FastifyRequest): string | undefined {
+  return mock.settings.authMode === 'off' ? DEFAULT_ORG_ID : (request.headers['x-flynn-n-org-id'] as string | undefined) || undefined
+}
+
+/** What the report keeps of each task, made once per task content (a Redis read shares its source). */
+const reportTasks = new WeakMap<object, ReportTask>()
+
+/** What the report keeps of a task (report.ts). */
+export function reportTask(mock: MockState, task: Task): ReportTask {
+  const key = task.source ?? task
+  let made = reportTasks.get(key)
+  if (!made) {
+    made = reportTaskOf(mock, task)
+    reportTasks.set(key, made)
+  }
+  return made
+}
+
+/** Its task, its expiry, and what judging it once it is gone needs (its timeline, report.ts). */
+function reportTaskOf(mock: MockState, task: Task): ReportTask {
+  return {
+    id: task.id,
+    orgId: task.orgId,
+    kind: task.kind,
+    createdAt: task.createdAt,
+    expiresAt: mock.expiresAt(task),
+    jobs: task.jobs,
+    timeline: task.timeline.map((phase) => ({ ...phase })),
+    outcome: task.outcome,
+    pages: task.pages?.count ?? null
+  }
+}
+
+/**
+ * Starts the client report's notes on a task-route request (§21), at its arrival, and records it
+ * for its task once its answer is over (sent whole, or cut). A request counts for a task when it
+ * names the task's org (or no org: an auth failure), or acts as org 1 with auth off, and the task
+ * was held when it arrived.
+ * @param read reads the task the request names, whatever its org
+ */
+export function reportRequest(mock: MockState, request: FastifyRequest, reply: FastifyReply, route: ReportRoute, read: () => Promise<Task | undefined>): void {
+  const org = actingOrg(mock, request)
+  const notes: ReportNotes = { at: mock.clockFor(org).now(), real: mock.realNow(), task: null, named: undefined, read, saw: null, error: null }
+  request.report = notes
+  const res = reply.raw
+  let recorded = false
+  const record = async (whole: boolean): Promise<void> => {
+    if (recorded) return
+    recorded = true
+    const code = res.headersSent ? res.statusCode : 0
+    // Read for the org (rule 4), or else as any org: a refused request counts for a task of the org it
+    // named. Read before the answer (noteTask), but for a connection cut before any answer.
+    const task = notes.task ?? notes.named ?? (res.headersSent ? undefined : await read().catch(none))
+    if (!task || (notes.task === null && org !== undefined && task.orgId !== org)) return
+    const retryAfter = reply.getHeader('retry-after')
+    await mock.store.report.record(reportTask(mock, task), {
+      id: request.id,
+      route,
+      head: request.method === 'HEAD',
+      code,
+      retryAfter: retryAfter === undefined ? null : Number(retryAfter),
+      error: notes.error,
+      saw: notes.saw,
+      whole,
+      accept: quotedAccept(request.headers.accept),
+      page: (request.params as { pageNumber?: string }).pageNumber ?? null,
+      at: notes.at,
+      real: notes.real
+    })
+  }
+  res.once('finish', () => void record(true))
+  res.once('close', () => void record(res.writableFinished))
+}
+
+/**
+ * Reads the task a refused task-route request names (its read started at arrival), before the
+ * answer is sent: so the request is recorded as its answer ends, before the client can ask for
+ * the report.
+ */
+export async function noteTask(request: FastifyRequest): Promise<void> {
+  const notes = request.report
+  if (notes && !notes.task) notes.named = await notes.read().catch(none)
+}
+
+/** Notes the error code a task-route request is answered with, for the client report (§21). */
+export function noteError(request: FastifyRequest, error: unknown): void {
+  if (request.report && error instanceof ContractError) request.report.error = error.code
 }
 
 /** What a response still to be journaled carries until its answer is over. */
@@ -61,19 +178,38 @@ function recordEntry(this: JournaledResponse): void {
  * Takes the fault that applies to this request, if any (§10: after routing, before auth): waits
  * its delay, then cuts the connection, answers its error, or marks the download to be cut.
  * Reads the faults as of the caller's `mock.store.sync()`.
+ * @param taskHeld whether the task the request names is held (task routes; asked only when a fault bound to a task matches)
  */
-export function applyFault(mock: MockState, route: string, taskId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+export function applyFault(
+  mock: MockState,
+  route: string,
+  taskId: string | undefined,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  taskHeld?: () => Promise<boolean>
+): Promise<void> | undefined {
   // Most requests meet no fault: only then is one taken, atomically across replicas (§16), and
   // only then is a promise made.
   // Faults come before auth (§10): an org's fault (§15) matches the org the request names.
   const orgId = request.headers['x-flynn-n-org-id'] as string | undefined
   if (!mock.faults.matches(route, taskId, orgId)) return undefined
-  return takeFault(mock, route, taskId, orgId, request, reply)
+  return takeFault(mock, route, taskId, orgId, request, reply, taskHeld)
 }
 
 /** Takes the fault {@link applyFault} found (unless another replica took it first) and applies it. */
-async function takeFault(mock: MockState, route: string, taskId: string | undefined, orgId: string | undefined, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const fault = await mock.store.update(['faults'], (state) => state.faults.take(route, taskId, orgId))
+async function takeFault(
+  mock: MockState,
+  route: string,
+  taskId: string | undefined,
+  orgId: string | undefined,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  taskHeld: (() => Promise<boolean>) | undefined
+): Promise<void> {
+  // A scenario's fault is its task's (§21): it does nothing once the task has expired.
+  // (Only a task route's fault is bound to a task: those routes say whether it is held.)
+  const liveTask = !mock.faults.matchesBound(route, taskId, orgId) || (await (taskHeld as () => Promise<boolean>)())
+  const fault = await mock.store.update(['faults'], (state) => state.faults.take(route, taskId, orgId, liveTask))
   if (!fault) return
   request.fault = fault
   if (fault.delayMs) await sleep(fault.delayMs)

@@ -6,13 +6,14 @@
  * task status -> page bounds. Only then is the answer built.
  */
 import { pipeline, Readable, Transform } from 'node:stream'
+import { loadArchive } from '../archive-loader.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { accepts } from '../accept.js'
 import type { StatusShape } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import type { MockState } from '../mock-state.js'
 import { isTerminal, type Task, type TaskState } from '../task.js'
-import { applyFault, journalRequest } from './hooks.js'
+import { applyFault, journalRequest, noteError, noteTask, reportRequest, type ReportNotes } from './hooks.js'
 
 /** The only active `flynn-version` (§2). */
 export const ACTIVE_VERSION = 'v1.0'
@@ -43,8 +44,8 @@ interface TaskParams {
 
 type TaskRequest = FastifyRequest<{ Params: TaskParams }>
 
-/** A task read started before the sync, judged for the caller's org (rule 4). */
-type TaskRead = (orgId: string) => Promise<Task | undefined>
+/** A task read started before the sync, judged for the caller's org (rule 4), or for any org. */
+type TaskRead = (orgId?: string) => Promise<Task | undefined>
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,14 +55,13 @@ declare module 'fastify' {
 }
 
 const ALLOW = 'GET, HEAD'
-/** archive.ts, loaded on the first download. */
-let archive: Promise<typeof import('../archive.js')> | undefined
 const PAGE_NUMBER = /^[0-9]+$/
 
 /** Registers the task routes; GET and HEAD answer, every other method gets the `405` of rule 1. */
 export async function taskRoutes(app: FastifyInstance): Promise<void> {
   const mock = app.mock
   app.decorateRequest('taskRead', null)
+  app.decorateRequest('report', null)
   const otherMethods = app.supportedMethods.filter((m) => m !== 'GET' && m !== 'HEAD')
 
   for (const route of TASK_ROUTES) {
@@ -75,9 +75,12 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       }
       // From here on, mock state as every replica wrote it (§16). The task is read in the same
       // round trip as the sync (with Redis), and judged after it.
-      request.taskRead = mock.store.tasks.prefetch(request.params.taskId)
+      const read = mock.store.tasks.prefetch(request.params.taskId)
+      request.taskRead = read
       await mock.store.sync()
-      const faulted = applyFault(mock, route.name, request.params.taskId, request, reply)
+      // Arrival, for the client report (§21): what it keeps of the request once answered.
+      reportRequest(mock, request, reply, route.name, () => read())
+      const faulted = applyFault(mock, route.name, request.params.taskId, request, reply, async () => (await read()) !== undefined)
       if (faulted) await faulted
     }
 
@@ -85,6 +88,11 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       method: ['GET', 'HEAD'],
       url: route.url,
       onRequest,
+      onError: async (request, _reply, error) => noteError(request, error),
+      onSend: async (request, _reply, payload) => {
+        await noteTask(request)
+        return payload
+      },
       handler: async (request, reply) => checkRulesAndAnswer(mock, route, request, reply)
     })
     app.route<{ Params: TaskParams }>({
@@ -125,6 +133,8 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
   // Unknown, expired and another org's tasks are indistinguishable (rule 4).
   const task = await (request.taskRead as TaskRead)(orgId)
   if (!task) throw taskNotFound(taskId)
+  const notes = request.report as ReportNotes
+  notes.task = task
 
   let page = 0
   if (pageNumber !== undefined) {
@@ -138,12 +148,14 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
     const state = request.raw.socket.destroyed ? task.observe(now) : await mock.store.tasks.poll(task, now)
     // Deleted or expired on another replica meanwhile.
     if (!state) throw taskNotFound(taskId)
+    notes.saw = state.status
     const retryAfter = retryAfterSeconds(settings.retryAfterS, state, now)
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
     return statusBody(task, state, settings.statusShape)
   }
 
   const state = task.observe(now)
+  notes.saw = state.status
   if (state.status !== 'completed') {
     return reply.code(400).send({ data: { id: task.id, jobs: state.jobs, status: state.status } })
   }
@@ -163,10 +175,9 @@ async function checkRulesAndAnswer(mock: MockState, route: TaskRoute, request: T
 
 /** The Download API's `200`: the task's zip, streamed, unless MAX_DOWNLOADS zips are in flight. */
 async function sendZip(mock: MockState, task: Task, state: TaskState, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  // archiver takes ~150 ms of CPU to load: the first download pays for it, not start-up. Loaded
+  // The zip writer loads on the first download, not at start-up (archive-loader.ts). Loaded
   // before the check below, so that nothing runs between the check and the tracking.
-  archive ??= import('../archive.js')
-  const { taskArchive } = await archive
+  const { taskArchive } = await loadArchive()
   // Each zip in flight holds memory: past MAX_DOWNLOADS, a clear 503 before any byte (§2 rule 8).
   if (mock.downloads.size >= mock.settings.maxDownloads) throw new ContractError('err-service-unavailable', {}, { 'retry-after': '1' })
   reply.type('application/zip').header('content-disposition', `attachment; filename="${task.id}.zip"`)

@@ -6,10 +6,25 @@
 import { IssuedIrns } from '../issued-irns.js'
 import { entryOrg, refused, RequestJournal, type JournalEntry, type JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
+import { foldEvent, type ReportEvent, type ReportFacts, type ReportTask } from '../report.js'
 import type { SharedState } from '../shared-state.js'
 import { TaskStore } from '../task-store.js'
-import type { Task, TaskState, TaskStatus } from '../task.js'
-import { findTask, measure, type ByteBudget, type DocName, type IrnRepository, type JournalRepository, type SeedPolicy, type Store, type TaskEffects, type TaskRepository } from './store.js'
+import type { Task, TaskFacts, TaskState, TaskStatus } from '../task.js'
+import {
+  findTask,
+  MAX_REPORT_TASKS,
+  measure,
+  type ByteBudget,
+  type DocName,
+  type IrnRepository,
+  type JournalRepository,
+  type ReportFilter,
+  type ReportRepository,
+  type SeedPolicy,
+  type Store,
+  type TaskEffects,
+  type TaskRepository
+} from './store.js'
 
 /** Options of a {@link MemoryStore}. */
 export interface MemoryStoreOptions extends ByteBudget {
@@ -48,6 +63,13 @@ class MemoryTasks implements TaskRepository {
 
   async list(): Promise<Task[]> {
     return this.store.list()
+  }
+
+  async held(ids: readonly string[]): Promise<Array<{ createdAt: number; facts: TaskFacts } | undefined>> {
+    return ids.map((id) => {
+      const task = this.store.get(id)
+      return task && { createdAt: task.createdAt, facts: task.facts }
+    })
   }
 
   async page(after: number, limit: number, keep: (task: Task) => boolean): Promise<{ tasks: Task[]; next: number | null }> {
@@ -156,12 +178,45 @@ class MemoryJournal implements JournalRepository {
   }
 }
 
+/** The client report's facts (§21), each request folded in as it is recorded. */
+class MemoryReport implements ReportRepository {
+  /** By task id, in the order of their first request. */
+  readonly #tasks = new Map<string, ReportFacts>()
+
+  async record(task: ReportTask, event: ReportEvent): Promise<void> {
+    const held = this.#tasks.get(task.id)
+    if (held && held.task.createdAt === task.createdAt) {
+      foldEvent(held, task, event)
+      return
+    }
+    // A task made again under the same id starts afresh, last in order.
+    this.#tasks.delete(task.id)
+    for (const id of this.#tasks.keys()) {
+      if (this.#tasks.size < MAX_REPORT_TASKS) break
+      this.#tasks.delete(id)
+    }
+    this.#tasks.set(task.id, foldEvent(undefined, task, event))
+  }
+
+  async list(filter: ReportFilter = {}): Promise<ReportFacts[]> {
+    const { orgId, taskId } = filter
+    const facts = taskId === undefined ? [...this.#tasks.values()] : [this.#tasks.get(taskId)].filter((f) => f !== undefined)
+    return orgId ? facts.filter((f) => f.task.orgId === orgId) : facts
+  }
+
+  async clear(orgId?: string | null): Promise<void> {
+    if (!orgId) return this.#tasks.clear()
+    for (const [id, facts] of this.#tasks) if (facts.task.orgId === orgId) this.#tasks.delete(id)
+  }
+}
+
 /** All state in this process. */
 export class MemoryStore implements Store {
   readonly kind = 'memory'
   readonly tasks: MemoryTasks
   readonly irns: MemoryIrns
   readonly journal: MemoryJournal
+  readonly report = new MemoryReport()
   #seeded = false
 
   constructor(

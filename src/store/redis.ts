@@ -11,20 +11,28 @@
  * - `P doc:<name>` / `P ver:<name>`: a shared document's JSON and a random version, changed together
  *   by one compare-and-set script (see {@link RedisStore.update}).
  * - `P task:<id>`: a hash of `src` (the task's {@link TaskSource} JSON), `uid` (which creation this
- *   is), `createdAt`, `facts` ({@link TaskFacts} JSON) and `v` (the facts' version, for compare-and-set).
+ *   is), `createdAt`, `exp` (when it expires: `createdAt` plus its TTL, its own or `TASK_TTL`),
+ *   `org`, `facts` ({@link TaskFacts} JSON) and `v` (the facts' version, for compare-and-set).
  *   `P tasks` orders them as they were added (a sorted set scored by the counter `P tasks:seq`,
  *   like the memory store's insertion order); `MAX_TASKS` counts it. `P expiry` scores them by
- *   creation time, for the sweep. `P tasks:sizes` holds each task's size in bytes (§19) and
+ *   `exp`, for the sweep. `P tasks:sizes` holds each task's size in bytes (§19) and
  *   `P tasks:bytes` their sum, which `MAX_STORE_BYTES` bounds; they change in the same script as
  *   the task is added or removed, and, unlike the task's hash, never expire by themselves, so a
  *   task whose hash Redis expired still has its bytes freed by the sweep.
  * - `P irns:<org>` (IRN -> JSON) and `P irns:<org>:cancelled` (IRN -> epoch ms); `P irn-orgs` lists the orgs.
  *   Org ids in keys are percent-encoded ({@link keyOrg}).
  * - `P journal` (JSON entries, newest last, trimmed to `JOURNAL_SIZE`) and `P journal:seq`.
+ * - `P report:<task id>`: the client report's facts of a task (§21), a hash of `createdAt` (which
+ *   creation of the task), `org`, `task` ({@link ReportTask} JSON), `state` (its folded
+ *   {@link ReportFacts} JSON, absent until first compacted) and `v` (the state's version, for
+ *   compare-and-set), with `P report:<task id>:events`, the {@link ReportEvent}s recorded since
+ *   (JSON, oldest first). `P report:tasks` orders the tasks by first request (scored by the
+ *   counter `P report:seq`) and bounds them ({@link MAX_REPORT_TASKS}).
  * - `P seeded`: the marker of §16 `SEED=if-empty`.
  *
- * Expiry is the mock clock's: a task is live while `createdAt > now - TTL`. Redis key expiry is set
- * a day past that (in real time) only so that abandoned keys are freed; the sweep frees the rest.
+ * Expiry is the mock clock's: a task is live while `exp > now` on its org's clock (a hash without
+ * `exp`, written by an earlier version, reads as expired). Redis key expiry is set a day past that
+ * (in real time) only so that abandoned keys are freed; the sweep frees the rest.
  */
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
@@ -33,18 +41,22 @@ import type { FollowedTime } from '../clock.js'
 import { redactUrl } from '../config.js'
 import { entryOrg, refused, type JournalEntry, type JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
+import { foldEvent, type ReportEvent, type ReportFacts, type ReportTask } from '../report.js'
 import type { SharedDocs, SharedState } from '../shared-state.js'
 import { StoreFullError, TaskExistsError, TaskLimitError } from '../task-store.js'
 import type { Task, TaskFacts, TaskSource, TaskState, TaskStatus } from '../task.js'
 import {
   ALL_DOCS,
   findTask,
+  MAX_REPORT_TASKS,
   measure,
   StoreUnavailableError,
   type ByteBudget,
   type DocName,
   type IrnRepository,
   type JournalRepository,
+  type ReportFilter,
+  type ReportRepository,
   type SeedPolicy,
   type Store,
   type TaskEffects,
@@ -117,25 +129,25 @@ end
 
 /**
  * Creates a task with its IRN effects, or refuses it. KEYS: task, tasks, expiry, irn-orgs,
- * tasks:bytes, tasks:sizes. ARGV: id, src, uid, createdAt, facts, cutoff (the global clock's now
- * minus the TTL), max, expireMs, prefix, orgId, the cutoffs of the orgs with their own clock (JSON,
- * §15), size (bytes), maxBytes, then n (issued count), n triples (org, irn, json), then (irn, at)
- * pairs of cancellations. A task held under the id is judged live on its own org's clock; an
+ * tasks:bytes, tasks:sizes. ARGV: id, src, uid, createdAt, facts, now (the global clock's), max,
+ * expireMs, prefix, orgId, the nows of the orgs with their own clock (JSON, §15), size (bytes),
+ * maxBytes, exp (the new task's expiry), then n (issued count), n triples (org, irn, json), then
+ * (irn, at) pairs of cancellations. A task held under the id is judged live on its own org's clock; an
  * expired one gives way, with its bytes. At `MAX_TASKS` (answer 'limit') or past `maxBytes`
  * ('full'), what has expired is freed first.
  */
 const ADD_TASK = `${FREE}
 local k = { prefix = ARGV[9], tasks = KEYS[2], expiry = KEYS[3], bytes = KEYS[5], sizes = KEYS[6] }
-local held = redis.call('HMGET', KEYS[1], 'createdAt', 'org')
+local held = redis.call('HMGET', KEYS[1], 'createdAt', 'org', 'exp')
 local createdAt = held[1]
-local cutoff = tonumber(ARGV[6])
-local orgCutoff = held[2] and cjson.decode(ARGV[11])[held[2]]
-if createdAt and tonumber(createdAt) > (orgCutoff or cutoff) then return 'exists' end
+local now = tonumber(ARGV[6])
+local orgNow = held[2] and cjson.decode(ARGV[11])[held[2]]
+if held[3] and tonumber(held[3]) > (orgNow or now) then return 'exists' end
 local swept = false
 local function sweep()
   if swept then return end
   swept = true
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', cutoff)) do free(k, id) end
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do free(k, id) end
 end
 if not createdAt and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
   sweep()
@@ -152,14 +164,14 @@ if not fits() then
   if not fits() then return 'full' end
 end
 free(k, ARGV[1])
-redis.call('HSET', KEYS[1], 'src', ARGV[2], 'uid', ARGV[3], 'createdAt', ARGV[4], 'facts', ARGV[5], 'v', 0, 'org', ARGV[10])
+redis.call('HSET', KEYS[1], 'src', ARGV[2], 'uid', ARGV[3], 'createdAt', ARGV[4], 'facts', ARGV[5], 'v', 0, 'org', ARGV[10], 'exp', ARGV[14])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[2] .. ':seq'), ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[14], ARGV[1])
 redis.call('INCRBY', KEYS[5], ARGV[12])
 redis.call('HSET', KEYS[6], ARGV[1], ARGV[12])
-local n = tonumber(ARGV[14])
-local i = 15
+local n = tonumber(ARGV[15])
+local i = 16
 for _ = 1, n do
   redis.call('HSET', ARGV[9] .. 'irns:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
   redis.call('HDEL', ARGV[9] .. 'irns:' .. ARGV[i] .. ':cancelled', ARGV[i + 1])
@@ -186,10 +198,10 @@ return 1`
 
 /**
  * Removes a task and frees its bytes. KEYS: task, tasks, expiry, tasks:bytes, tasks:sizes. ARGV:
- * prefix, id. The removed task's [createdAt, org], or an empty list.
+ * prefix, id. The removed task's [exp, org], or an empty list.
  */
 const DELETE_TASK = `${FREE}
-local held = redis.call('HMGET', KEYS[1], 'createdAt', 'org')
+local held = redis.call('HMGET', KEYS[1], 'exp', 'org')
 free({ prefix = ARGV[1], tasks = KEYS[2], expiry = KEYS[3], bytes = KEYS[4], sizes = KEYS[5] }, ARGV[2])
 if not held[1] then return {} end
 return held`
@@ -200,21 +212,21 @@ local k = { prefix = ARGV[1], tasks = KEYS[1], expiry = KEYS[2], bytes = KEYS[3]
 for i = 2, #ARGV do free(k, ARGV[i]) end`
 
 /**
- * Issued IRNs whose task is held. ARGV: prefix, then (org, irn, cutoff) triples, the cutoff being
- * the org clock's now minus the TTL. For each, the IRN's JSON and its cancellation time joined by a
+ * Issued IRNs whose task is held. ARGV: prefix, then (org, irn, now) triples, now being the org
+ * clock's. For each, the IRN's JSON and its cancellation time joined by a
  * newline, or false.
  */
 const LOOKUP_IRNS = `
 local out = {}
 for i = 2, #ARGV, 3 do
-  local cutoff = tonumber(ARGV[i + 2])
+  local now = tonumber(ARGV[i + 2])
   local key = ARGV[1] .. 'irns:' .. ARGV[i]
   local raw = redis.call('HGET', key, ARGV[i + 1])
   local found = false
   if raw then
     local taskId = string.match(raw, '"taskId":"([^"]+)"')
-    local createdAt = taskId and redis.call('HGET', ARGV[1] .. 'task:' .. taskId, 'createdAt')
-    if createdAt and tonumber(createdAt) > cutoff then
+    local exp = taskId and redis.call('HGET', ARGV[1] .. 'task:' .. taskId, 'exp')
+    if exp and tonumber(exp) > now then
       found = raw .. '\\n' .. (redis.call('HGET', key .. ':cancelled', ARGV[i + 1]) or '')
     end
   end
@@ -243,6 +255,66 @@ end
 redis.call('LTRIM', KEYS[1], -size, -1)
 redis.call('INCR', KEYS[2])`
 
+/**
+ * Records the client report's events (§21). KEYS: report:tasks, report:seq. ARGV: prefix, the most
+ * tasks kept, the pending count that asks for a compaction, then (id, createdAt, org, task JSON,
+ * event JSON) quintuples. A task held with another `createdAt` (another creation) starts afresh,
+ * last in order; past the most tasks kept, the first in order go. The ids whose pending events
+ * reached the count.
+ */
+const RECORD_REPORT = `
+local prefix = ARGV[1]
+local due = {}
+for i = 4, #ARGV, 5 do
+  local key = prefix .. 'report:' .. ARGV[i]
+  if redis.call('HGET', key, 'createdAt') ~= ARGV[i + 1] then
+    redis.call('DEL', key, key .. ':events')
+    redis.call('HSET', key, 'createdAt', ARGV[i + 1], 'org', ARGV[i + 2], 'task', ARGV[i + 3], 'v', 0)
+    redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[i])
+  end
+  if redis.call('RPUSH', key .. ':events', ARGV[i + 4]) >= tonumber(ARGV[3]) then due[#due + 1] = ARGV[i] end
+end
+while redis.call('ZCARD', KEYS[1]) > tonumber(ARGV[2]) do
+  local key = prefix .. 'report:' .. redis.call('ZPOPMIN', KEYS[1])[1]
+  redis.call('DEL', key, key .. ':events')
+end
+return due`
+
+/**
+ * Compare-and-set of a task's folded report facts. KEYS: report:<id>, its events. ARGV: the
+ * creation's createdAt, the expected version, the new state, how many events it folded in (they
+ * leave the list). 1 written, 0 conflict.
+ */
+const CAS_REPORT = `
+local held = redis.call('HMGET', KEYS[1], 'createdAt', 'v')
+if held[1] ~= ARGV[1] or held[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'v', tonumber(held[2]) + 1)
+redis.call('LTRIM', KEYS[2], tonumber(ARGV[4]), -1)
+return 1`
+
+/**
+ * Reads tasks' report facts. ARGV: prefix, then task ids. For each id, in order, a list: its
+ * `createdAt`, `v`, `task` and `state` (false when absent), then its pending events; an empty list
+ * when none are held. One script: every task is read as one step.
+ */
+const READ_REPORTS = `
+local out = {}
+for i = 2, #ARGV do
+  local key = ARGV[1] .. 'report:' .. ARGV[i]
+  local held = redis.call('HMGET', key, 'createdAt', 'v', 'task', 'state')
+  if held[1] and held[2] and held[3] then
+    local events = redis.call('LRANGE', key .. ':events', 0, -1)
+    table.insert(events, 1, held[4])
+    table.insert(events, 1, held[3])
+    table.insert(events, 1, held[2])
+    table.insert(events, 1, held[1])
+    out[#out + 1] = events
+  else
+    out[#out + 1] = {}
+  end
+end
+return out`
+
 interface Scripts {
   casDocs(...args: string[]): Promise<number>
   addTask(...args: string[]): Promise<string>
@@ -251,6 +323,9 @@ interface Scripts {
   removeTasks(...args: string[]): Promise<null>
   lookupIrns(...args: string[]): Promise<Array<string | null>>
   record(...args: string[]): Promise<null>
+  recordReport(...args: string[]): Promise<string[]>
+  readReports(...args: string[]): Promise<Array<Array<string | null>>>
+  casReport(...args: string[]): Promise<number>
 }
 
 /**
@@ -319,9 +394,12 @@ class RedisTasks implements TaskRepository {
     this.ttlMs = store.options.ttlMs
   }
 
-  /** Whether a task created at `createdAt` (epoch ms) for `orgId` has expired, on that org's clock (§7, §15). */
-  #expired(createdAt: number, orgId: string | null | undefined): boolean {
-    return createdAt <= this.store.state.clocks.for(orgId).now() - this.ttlMs
+  /**
+   * Whether a task of `orgId` that expires at `exp` (epoch ms, as its hash holds it) has expired,
+   * on that org's clock (§7, §15). No `exp` (a hash of an earlier version): expired.
+   */
+  #expired(exp: string | null | undefined, orgId: string | null | undefined): boolean {
+    return exp == null || Number(exp) <= this.store.state.clocks.for(orgId).now()
   }
 
   async add(task: Task, effects: TaskEffects = {}): Promise<void> {
@@ -331,10 +409,11 @@ class RedisTasks implements TaskRepository {
     // Judged on the clock of the task's org (§15): what has expired there makes room.
     const { clocks } = this.store.state
     const now = clocks.global.now()
-    const expireMs = Math.max(1_000, task.createdAt + this.ttlMs - clocks.for(task.orgId).now() + KEY_SLACK_MS)
-    const cutoffs = Object.fromEntries(clocks.owned().map(([org, clock]) => [keyOrg(org), clock.now() - this.ttlMs]))
-    const args = [task.id, src, randomUUID(), String(task.createdAt), JSON.stringify(task.facts), String(now - this.ttlMs), String(maxTasks), String(expireMs), prefix, keyOrg(task.orgId), JSON.stringify(cutoffs)]
-    args.push(String(bytes), String(maxStoreBytes))
+    const exp = task.expiresAt(this.ttlMs)
+    const expireMs = Math.max(1_000, exp - clocks.for(task.orgId).now() + KEY_SLACK_MS)
+    const nows = Object.fromEntries(clocks.owned().map(([org, clock]) => [keyOrg(org), clock.now()]))
+    const args = [task.id, src, randomUUID(), String(task.createdAt), JSON.stringify(task.facts), String(now), String(maxTasks), String(expireMs), prefix, keyOrg(task.orgId), JSON.stringify(nows)]
+    args.push(String(bytes), String(maxStoreBytes), String(exp))
     const issue = effects.issue ?? []
     args.push(String(issue.length))
     for (const issued of issue) args.push(keyOrg(issued.orgId), issued.irn, JSON.stringify({ ...issued, cancelledAt: null }))
@@ -356,7 +435,7 @@ class RedisTasks implements TaskRepository {
 
   /** Starts reading the live task held under a lower-case id, whatever its org. */
   #read(id: string): () => Promise<Task | undefined> {
-    const fields = this.store.run((r) => r.hmget(this.store.key(`task:${id}`), 'uid', 'createdAt', 'facts', 'v', 'org'))
+    const fields = this.store.run((r) => r.hmget(this.store.key(`task:${id}`), 'uid', 'createdAt', 'facts', 'v', 'org', 'exp'))
     // A request that ends before it reads the task (a fault, a 401) leaves this unread.
     fields.catch(() => {})
     return () => this.#built(id, fields)
@@ -364,9 +443,9 @@ class RedisTasks implements TaskRepository {
 
   /** The task read as `fields`, live at the clock's now, with its content (built once, cached). */
   async #built(lower: string, fields: Promise<Array<string | null>>): Promise<Task | undefined> {
-    const [uid, createdAt, facts, version, org] = await fields
+    const [uid, createdAt, facts, version, org, exp] = await fields
     const key = this.store.key(`task:${lower}`)
-    if (uid == null || createdAt == null || facts == null || version == null || this.#expired(Number(createdAt), decodeURIComponent(String(org)))) return undefined
+    if (uid == null || createdAt == null || facts == null || version == null || this.#expired(exp, decodeURIComponent(String(org)))) return undefined
     let content = this.#content.get(lower)
     if (content?.uid !== uid) {
       const [srcUid, src] = await this.store.run((r) => r.hmget(key, 'uid', 'src'))
@@ -423,6 +502,20 @@ class RedisTasks implements TaskRepository {
     const ids = await this.store.run((r) => r.zrange(this.store.key('tasks'), 0, -1))
     const tasks = await Promise.all(ids.map((id) => this.#read(id)()))
     return tasks.filter((task): task is Task => task !== undefined)
+  }
+
+  async held(ids: readonly string[]): Promise<Array<{ createdAt: number; facts: TaskFacts } | undefined>> {
+    const held: Array<{ createdAt: number; facts: TaskFacts } | undefined> = []
+    // A pipeline a batch: many tasks without a promise each.
+    for (let i = 0; i < ids.length; i += PAGE_BATCH) {
+      const batch = ids.slice(i, i + PAGE_BATCH).map((id) => ['hmget', this.store.key(`task:${id}`), 'createdAt', 'facts', 'org', 'exp'])
+      const answers = (await this.store.run((r) => r.pipeline(batch).exec())) as Array<[Error | null, Array<string | null>]>
+      for (const [, [createdAt, facts, org, exp]] of answers as Array<[null, Array<string | null>]>) {
+        const parsed = facts == null ? undefined : parseFacts(facts)
+        held.push(createdAt == null || !parsed || this.#expired(exp, decodeURIComponent(String(org))) ? undefined : { createdAt: Number(createdAt), facts: parsed })
+      }
+    }
+    return held
   }
 
   async page(after: number, limit: number, keep: (task: Task) => boolean): Promise<{ tasks: Task[]; next: number | null }> {
@@ -541,8 +634,8 @@ class RedisTasks implements TaskRepository {
 
   async delete(id: string): Promise<boolean> {
     const keys = [this.store.key(`task:${id}`), this.store.key('tasks'), this.store.key('expiry'), this.store.key('tasks:bytes'), this.store.key('tasks:sizes')]
-    const [createdAt, org] = await this.store.run((r) => r.deleteTask(...keys, this.store.options.prefix, id))
-    return createdAt != null && !this.#expired(Number(createdAt), decodeURIComponent(String(org)))
+    const [exp, org] = await this.store.run((r) => r.deleteTask(...keys, this.store.options.prefix, id))
+    return exp != null && !this.#expired(exp, decodeURIComponent(String(org)))
   }
 
   async clear(): Promise<void> {
@@ -552,11 +645,11 @@ class RedisTasks implements TaskRepository {
 
   async sweep(): Promise<string[]> {
     // Expired for some org's clock at the most; then each judged on its own org's (§15).
-    const candidates = await this.store.run((r) => r.zrangebyscore(this.store.key('expiry'), '-inf', String(this.store.state.clocks.latest() - this.ttlMs)))
-    const held = candidates.length === 0 ? [] : await this.store.run((r) => r.pipeline(candidates.map((id) => ['hmget', this.store.key(`task:${id}`), 'createdAt', 'org'])).exec())
+    const candidates = await this.store.run((r) => r.zrangebyscore(this.store.key('expiry'), '-inf', String(this.store.state.clocks.latest())))
+    const held = candidates.length === 0 ? [] : await this.store.run((r) => r.pipeline(candidates.map((id) => ['hmget', this.store.key(`task:${id}`), 'exp', 'org'])).exec())
     const ids = candidates.filter((_id, i) => {
-      const [createdAt, org] = held?.[i]?.[1] as [string | null, string | null]
-      return createdAt == null || this.#expired(Number(createdAt), decodeURIComponent(String(org)))
+      const [exp, org] = held?.[i]?.[1] as [string | null, string | null]
+      return this.#expired(exp, decodeURIComponent(String(org)))
     })
     await this.#remove(ids)
     return ids
@@ -579,7 +672,7 @@ class RedisIrns implements IrnRepository {
     const found = new Map<string, IssuedIrn>()
     const pairs = wanted.map(([orgId, irn]) => [orgId, irn.toLowerCase()] as const)
     const { clocks } = this.store.state
-    const triples = pairs.flatMap(([orgId, irn]) => [keyOrg(orgId), irn, String(clocks.for(orgId).now() - this.store.options.ttlMs)])
+    const triples = pairs.flatMap(([orgId, irn]) => [keyOrg(orgId), irn, String(clocks.for(orgId).now())])
     const answers = await this.store.run((r) => r.lookupIrns(this.store.options.prefix, ...triples))
     answers.forEach((answer, i) => {
       if (answer === null) return
@@ -606,7 +699,7 @@ class RedisIrns implements IrnRepository {
   async sweep(): Promise<void> {
     const orgs = await this.store.run((r) => r.smembers(this.store.key('irn-orgs')))
     for (const org of orgs) {
-      const cutoff = this.store.state.clocks.for(decodeURIComponent(org)).now() - this.store.options.ttlMs
+      const now = this.store.state.clocks.for(decodeURIComponent(org)).now()
       const key = this.store.key(`irns:${org}`)
       const entries = Object.entries(await this.store.run((r) => r.hgetall(key)))
       // An org whose IRNs are all freed leaves the list.
@@ -615,10 +708,10 @@ class RedisIrns implements IrnRepository {
         continue
       }
       const taskIds = entries.map(([, json]) => (JSON.parse(json) as IssuedIrn).taskId)
-      const created = await this.store.run((r) => r.pipeline(taskIds.map((id) => ['hget', this.store.key(`task:${id}`), 'createdAt'])).exec())
+      const expiries = await this.store.run((r) => r.pipeline(taskIds.map((id) => ['hget', this.store.key(`task:${id}`), 'exp'])).exec())
       const dead = entries.filter((_entry, i) => {
-        const at = created?.[i]?.[1] as string | null
-        return at === null || Number(at) <= cutoff
+        const exp = expiries?.[i]?.[1] as string | null
+        return exp === null || Number(exp) <= now
       })
       const irns = dead.map(([irn]) => irn)
       if (irns.length > 0) await this.store.run((r) => r.pipeline().hdel(key, ...irns).hdel(`${key}:cancelled`, ...irns).exec())
@@ -719,12 +812,150 @@ class RedisJournal implements JournalRepository {
   }
 }
 
+/** Pending report events of a task that ask for a compaction into its state. */
+const REPORT_COMPACT_AT = 100
+/** How many tasks' report facts one transaction reads. */
+const REPORT_READ_BATCH = 500
+
+/** What Redis holds of a task's report facts: its task, its folded state (if any) and the events since. */
+interface HeldReport {
+  createdAt: string
+  version: string
+  task: ReportTask
+  state: ReportFacts | undefined
+  events: string[]
+}
+
+/**
+ * The client report's facts (§21). Events are appended (a batch per event-loop turn, like the
+ * journal) and folded when read; a task's events are folded into its stored state once
+ * {@link REPORT_COMPACT_AT} are pending, so that what a task holds stays bounded.
+ */
+class RedisReport implements ReportRepository {
+  #batch: string[] = []
+  /** Whether a write of the batch is scheduled. */
+  #scheduled = false
+  /** The writes, one after the other: settled once everything recorded so far is written. */
+  #written: Promise<void> = Promise.resolve()
+  #lost = false
+  /** Tasks this replica is compacting. */
+  readonly #compacting = new Set<string>()
+
+  constructor(readonly store: RedisStore) {}
+
+  record(task: ReportTask, event: ReportEvent): Promise<void> {
+    this.#batch.push(task.id, String(task.createdAt), task.orgId, JSON.stringify(task), JSON.stringify(event))
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      // After the write in progress (one at a time, so that a read waits for them all), in a later turn.
+      this.#written = this.#written.then(() => new Promise((resolve) => setImmediate(resolve))).then(() => this.#write())
+    }
+    return this.#written
+  }
+
+  async #write(): Promise<void> {
+    const args = this.#batch
+    this.#batch = []
+    this.#scheduled = false
+    const keys = [this.store.key('report:tasks'), this.store.key('report:seq')]
+    try {
+      // Large turns go in chunks, so that no one script runs long.
+      for (let i = 0; i < args.length; i += 5_000) {
+        const due = await this.store.run((r) => r.recordReport(...keys, this.store.options.prefix, String(MAX_REPORT_TASKS), String(REPORT_COMPACT_AT), ...args.slice(i, i + 5_000)))
+        for (const id of due) void this.compact(id)
+      }
+    } catch (error) {
+      if (!this.#lost) this.store.options.log.warn({ err: error }, 'requests are not kept for the client report while the store is unavailable')
+      this.#lost = true
+      return
+    }
+    this.#lost = false
+  }
+
+  /** The report key of a task. */
+  #key(id: string): string {
+    return this.store.key(`report:${id}`)
+  }
+
+  /**
+   * Reads tasks' report facts, each in one atomic step with its pending events (a batch of tasks a
+   * script), in the order given.
+   * @returns undefined for a task none are held of
+   */
+  async #read(ids: readonly string[]): Promise<Array<HeldReport | undefined>> {
+    const held: Array<HeldReport | undefined> = []
+    for (let i = 0; i < ids.length; i += REPORT_READ_BATCH) {
+      const answers = await this.store.run((r) => r.readReports(this.store.options.prefix, ...ids.slice(i, i + REPORT_READ_BATCH)))
+      for (const [createdAt, version, task, state, ...events] of answers) {
+        held.push(task == null ? undefined : { createdAt: createdAt as string, version: version as string, task: JSON.parse(task) as ReportTask, state: state == null ? undefined : (JSON.parse(state) as ReportFacts), events: events as string[] })
+      }
+    }
+    return held
+  }
+
+  /** Folds a task's events into its state (a task held has one or the other, or both). */
+  #fold(held: HeldReport): ReportFacts {
+    let facts = held.state
+    for (const event of held.events) facts = foldEvent(facts, held.task, JSON.parse(event) as ReportEvent)
+    return facts as ReportFacts
+  }
+
+  /**
+   * Folds a task's pending events into its stored state, so that what it holds stays bounded.
+   * Never throws: when another replica compacted first, or the store is away, the events stay and
+   * are folded when read (and the next record asks again).
+   * @internal the record path calls it
+   */
+  async compact(id: string): Promise<void> {
+    if (this.#compacting.has(id)) return
+    this.#compacting.add(id)
+    try {
+      const [held] = await this.#read([id])
+      if (!held) return
+      const key = this.#key(id)
+      await this.store.run((r) => r.casReport(key, `${key}:events`, held.createdAt, held.version, JSON.stringify(this.#fold(held)), String(held.events.length)))
+    } catch {
+      // Away: see above.
+    } finally {
+      this.#compacting.delete(id)
+    }
+  }
+
+  async list(filter: ReportFilter = {}): Promise<ReportFacts[]> {
+    // Requests answered on this replica but not yet written come first.
+    await this.#written
+    const ids = filter.taskId === undefined ? await this.store.run((r) => r.zrange(this.store.key('report:tasks'), 0, -1)) : [filter.taskId]
+    const held = await this.#read(ids)
+    const facts: ReportFacts[] = []
+    for (const report of held) {
+      if (report && (!filter.orgId || report.task.orgId === filter.orgId)) facts.push(this.#fold(report))
+    }
+    return facts
+  }
+
+  async clear(orgId?: string | null): Promise<void> {
+    await this.#written
+    const all = await this.store.run((r) => r.zrange(this.store.key('report:tasks'), 0, -1))
+    for (let i = 0; i < all.length; i += REPORT_READ_BATCH) {
+      let ids = all.slice(i, i + REPORT_READ_BATCH)
+      if (orgId) {
+        const orgs = (await this.store.run((r) => ids.reduce((multi, id) => multi.hget(this.#key(id), 'org'), r.multi()).exec())) as Array<[null, string | null]>
+        ids = ids.filter((_id, k) => (orgs[k] as [null, string | null])[1] === orgId)
+      }
+      if (ids.length === 0) continue
+      const keys = ids.flatMap((id) => [this.#key(id), `${this.#key(id)}:events`])
+      await this.store.run((r) => r.multi().del(...keys).zrem(this.store.key('report:tasks'), ...ids).exec())
+    }
+  }
+}
+
 /** All state in Redis (see the module comment). */
 export class RedisStore implements Store {
   readonly kind = 'redis'
   readonly tasks: RedisTasks
   readonly irns: RedisIrns
   readonly journal: RedisJournal
+  readonly report: RedisReport
   readonly #redis: Redis
   readonly #scripts: Scripts
   /** The version of each shared document this replica's copy holds ('' when Redis has none). */
@@ -781,10 +1012,14 @@ export class RedisStore implements Store {
     redis.defineCommand('removeTasks', { numberOfKeys: 4, lua: REMOVE_TASKS })
     redis.defineCommand('lookupIrns', { numberOfKeys: 0, lua: LOOKUP_IRNS })
     redis.defineCommand('record', { numberOfKeys: 2, lua: RECORD })
+    redis.defineCommand('recordReport', { numberOfKeys: 2, lua: RECORD_REPORT })
+    redis.defineCommand('casReport', { numberOfKeys: 2, lua: CAS_REPORT })
+    redis.defineCommand('readReports', { numberOfKeys: 0, lua: READ_REPORTS })
     this.#scripts = redis as unknown as Scripts
     this.tasks = new RedisTasks(this)
     this.irns = new RedisIrns(this)
     this.journal = new RedisJournal(this)
+    this.report = new RedisReport(this)
   }
 
   async ready(): Promise<boolean> {

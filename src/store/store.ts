@@ -10,14 +10,16 @@
  *   {@link Store.sync} brings up to date at the start of a request; every change is one atomic
  *   {@link Store.update}.
  * - **Records**: tasks (content built from a JSON {@link TaskSource} plus {@link TaskFacts} that
- *   change), issued IRNs and the request journal, each behind its own repository.
+ *   change), issued IRNs, the request journal and the client report's facts, each behind its own
+ *   repository.
  */
 import { MockError } from '../errors.js'
 import type { JournalEntry, JournalFilter } from '../journal.js'
 import type { IssuedIrn } from '../operations/operation.js'
+import type { ReportEvent, ReportFacts, ReportTask } from '../report.js'
 import type { SharedState } from '../shared-state.js'
 import { StoreFullError } from '../task-store.js'
-import type { Task, TaskSource, TaskState, TaskStatus } from '../task.js'
+import type { Task, TaskFacts, TaskSource, TaskState, TaskStatus } from '../task.js'
 import { isUuid } from '../validation.js'
 
 /** Builds a task's content again from what a shared store kept (the mock's `rebuild`). */
@@ -86,7 +88,7 @@ export interface TaskEffects {
 
 /** The tasks (§5, §7): content made once, facts changed atomically. Times in epoch ms. */
 export interface TaskRepository {
-  /** How long a task can be read after its creation, in ms (§7). */
+  /** How long a task can be read after its creation, in ms (§7 `TASK_TTL`), unless it has its own TTL. */
   readonly ttlMs: number
   /**
    * Adds a task and applies its effects, all or nothing; the task's size (see {@link measure})
@@ -112,6 +114,12 @@ export interface TaskRepository {
   prefetch(id: string): (orgId?: string | null) => Promise<Task | undefined>
   /** Every live task, in creation order. */
   list(): Promise<Task[]>
+  /**
+   * The creation time and facts of the live task each id (lower-case) names, whatever its org,
+   * without building its content (the client report judges many tasks at once, §21).
+   * @returns one entry per id, undefined for an id no live task has
+   */
+  held(ids: readonly string[]): Promise<Array<{ createdAt: number; facts: TaskFacts } | undefined>>
   /**
    * One page of live tasks in creation order (the control API's list, §12): those created after
    * position `after` (0: from the first), at most `limit` that `keep` accepts.
@@ -183,6 +191,33 @@ export interface JournalRepository {
   readonly waiting: number
 }
 
+/** How many tasks the client report keeps (§21): past it, the task whose first request came first goes. */
+export const MAX_REPORT_TASKS = 10_000
+
+/** Which tasks a report covers: an org's (§15), one task (lower-case id), or every one. */
+export interface ReportFilter {
+  orgId?: string | null
+  taskId?: string
+}
+
+/**
+ * The client report's facts (§21): for each task that saw a task-route request, its requests
+ * folded in the order they were recorded (report.ts), shared by replicas. At most
+ * {@link MAX_REPORT_TASKS} tasks are kept.
+ */
+export interface ReportRepository {
+  /**
+   * Records one request a task saw, once its answer is over (never throws: a request lost to a
+   * store outage is only logged). A task made again under the same id (another `createdAt`)
+   * starts afresh.
+   */
+  record(task: ReportTask, event: ReportEvent): Promise<void>
+  /** The facts of the tasks the filter selects, in the order of their first recorded request. */
+  list(filter?: ReportFilter): Promise<ReportFacts[]>
+  /** Forgets every task, or an org's (§15). */
+  clear(orgId?: string | null): Promise<void>
+}
+
 /** When start-up seeds the fixtures (§16 `SEED`). */
 export type SeedPolicy = 'if-empty' | 'always' | 'never'
 
@@ -194,6 +229,7 @@ export interface Store {
   readonly tasks: TaskRepository
   readonly irns: IrnRepository
   readonly journal: JournalRepository
+  readonly report: ReportRepository
   /** Whether the store answers right now (`/readyz`): with Redis, connected, and answering (a ping when the last command timed out). */
   ready(): Promise<boolean>
   /** Connects and reads the shared documents. @throws {StoreUnavailableError} */

@@ -2,6 +2,7 @@
  * Real-socket helpers: a listening test app, and raw HTTP/1.1 requests for what fetch cannot
  * send (repeated headers, odd methods, over-long request lines).
  */
+import { request } from 'node:http'
 import { connect } from 'node:net'
 import { checkResponse } from './contract.js'
 
@@ -69,5 +70,29 @@ export function rawExchange(port: number, bytes: string): Promise<string> {
     socket.on('error', reject)
     socket.on('close', () => resolve(received))
     socket.write(bytes)
+  })
+}
+
+/** What a client saw of a GET over a real socket: the status (none when cut before any answer), the body bytes, and whether it came whole. */
+export interface SocketAnswer {
+  status?: number
+  headers: Record<string, string | string[] | undefined>
+  body: Buffer
+  complete: boolean
+}
+
+/** GETs `url` over a real socket (node:http, so that a body cut part-way is seen as such, not thrown). */
+export function getOverSocket(port: number, url: string, headers: Record<string, string>): Promise<SocketAnswer> {
+  return new Promise((resolve) => {
+    const req = request({ port, host: '127.0.0.1', path: url, headers }, (res) => {
+      const chunks: Buffer[] = []
+      const done = (complete: boolean) => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), complete })
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => done(res.complete))
+      res.on('error', () => done(false))
+      res.on('aborted', () => done(false))
+    })
+    req.on('error', () => resolve({ headers: {}, body: Buffer.alloc(0), complete: false }))
+    req.end()
   })
 }
