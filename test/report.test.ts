@@ -245,6 +245,12 @@ t.test('filters, namespaces, DELETE and reset', async (t) => {
   const unknown = await send({ url: '/__admin/report?status=x' })
   t.equal(unknown.statusCode, 400)
 
+  // DELETE takes no filter: one would read as "forget only this task", and it forgets all.
+  for (const [query, name] of [[`?taskId=${one}`, 'taskId'], [`?orgId=${ORG1}`, 'orgId'], ['?taskId=bad', 'taskId']]) {
+    const refused = await send({ method: 'DELETE', url: `/__admin/report${query}` })
+    t.same([refused.statusCode, refused.json()], [400, errorOf('err-invalid-request', 'ClientRequest', { details: [{ path: '', message: `must not have property '${name}'` }] })], `DELETE ${query}`)
+  }
+  t.same(await ids(), [one, TASK.org2, two], 'a refused DELETE forgets nothing')
   t.equal((await send({ method: 'DELETE', url: '/__admin/report', headers: { 'x-flynn-n-org-id': ORG2 } })).statusCode, 204)
   t.same(await ids(), [one], 'org 2 forgotten, org 1 kept')
   await send({ url: path.status(two), headers: { ...AUTH2, ...JSON_ACCEPT } })

@@ -91,13 +91,13 @@ export function TaskList(props: {
 /** A UUID shortened for a narrow column (its full value is the cell's title). */
 const shortId = (id: string): string => (/^[0-9a-f]{8}-/.test(id) ? `${id.slice(0, 8)}…${id.slice(-4)}` : id)
 
-const CREATE_FIELDS = ['id', 'orgId', 'kind', 'jobs', 'createdAt', 'outcome', 'timeline', 'result', 'pages'] as const
+const CREATE_FIELDS = ['id', 'orgId', 'kind', 'jobs', 'createdAt', 'outcome', 'scenario', 'ttl', 'timeline', 'result', 'pages'] as const
 type CreateField = (typeof CREATE_FIELDS)[number]
 const JSON_FIELDS: readonly CreateField[] = ['timeline', 'result', 'pages']
 
 /** The form that creates a task (`POST /__admin/tasks`); errors show beside their fields. */
 export function CreateTask(props: { onCreated: (task: TaskView) => void }): VNode {
-  const empty: Record<CreateField, string> = { id: '', orgId: '', kind: '', jobs: '', createdAt: '', outcome: '', timeline: '', result: '', pages: '' }
+  const empty: Record<CreateField, string> = { id: '', orgId: '', kind: '', jobs: '', createdAt: '', outcome: '', scenario: '', ttl: '', timeline: '', result: '', pages: '' }
   const [values, setValues] = useState(empty)
   const [errors, setErrors] = useState<FieldErrors>({})
   const [busy, setBusy] = useState(false)
@@ -115,7 +115,7 @@ export function CreateTask(props: { onCreated: (task: TaskView) => void }): VNod
           if (value !== undefined) spec[field] = value
         } else if (text.trim() !== '') {
           // A number stays a number (jobs, or createdAt in epoch ms); the API judges the rest.
-          spec[field] = (field === 'jobs' || field === 'createdAt') && /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text.trim()
+          spec[field] = (field === 'jobs' || field === 'createdAt' || field === 'ttl') && /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text.trim()
         }
       }
       const { task } = await admin<{ task: TaskView }>('tasks', { method: 'POST', body: spec })
@@ -152,6 +152,8 @@ export function CreateTask(props: { onCreated: (task: TaskView) => void }): VNod
         <//>
         ${input('id', 'Task id', 'A UUID; default: a new one')}
         ${input('createdAt', 'Created at', 'ISO-8601 or epoch ms; default: now')}
+        ${input('scenario', 'Scenario', 'A preset timeline and faults (see the scenarios list of the control API), e.g. slow or rate-limited; not with a timeline or outcome')}
+        ${input('ttl', 'TTL', 'How long the task stays, e.g. 90s, 15m, 7d, or ms; default: TASK_TTL')}
       </div>
       ${textarea('timeline', 'Timeline (JSON)', 'Phases before the outcome, e.g. [{"status":"processing","polls":2}] or [{"status":"queued","ms":30000}]; default: processing for 1 poll')}
       ${textarea('result', 'Result (JSON)', 'The Result API\'s data; default {}')}

@@ -80,6 +80,8 @@ const validateReportQuery = validator<{ orgId?: string; taskId?: string }>({
   additionalProperties: false,
   properties: { orgId: { type: 'string' }, taskId: { type: 'string', pattern: UUID_PATTERN } }
 })
+/** `DELETE /__admin/report` forgets the whole report (or the namespace's): it takes no filter. */
+const validateNoQuery = validator<Record<string, never>>({ type: 'object', additionalProperties: false, properties: {} })
 const validateWaitQuery = validator<{ path?: string; count?: string; timeoutMs?: string }>({
   type: 'object',
   additionalProperties: false,
@@ -343,6 +345,8 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     return reply.type('application/json; charset=utf-8').send(Readable.from(eachTurn(parts)))
   })
   app.delete('/report', async (request, reply) => {
+    // A filter would read as "forget only these": refused rather than ignored (it forgets all).
+    validateNoQuery({ ...(request.query as object) })
     await mock.store.report.clear(namespace(request))
     return reply.code(204).send()
   })

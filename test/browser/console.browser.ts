@@ -73,6 +73,16 @@ t.test('the console shows and drives the tasks, the clock, faults, the journal, 
   t.equal(await page.locator('.field', { has: page.locator('#create-jobs') }).locator('[data-field-error]').count(), 1, 'in the field itself')
   t.same(await axe(page), [], 'a form with an error: no serious or critical violation')
 
+  // The scenario field: an unknown name is refused beside it (§21).
+  await page.locator('#create-jobs').fill('')
+  await page.locator('#create-scenario').fill('nope')
+  await page.getByRole('button', { name: 'Create task' }).click()
+  const scenarioError = page.locator('[data-field-error="create-scenario"]')
+  await scenarioError.waitFor()
+  t.match(await scenarioError.textContent(), /must be equal to one of the allowed values/, "the API's message")
+  t.equal(await jobsError.count(), 0, 'the earlier error is gone')
+  await page.locator('#create-scenario').fill('')
+
   // A poll-driven task from the form: processing on the first status read, completed on the next.
   await page.locator('#create-id').fill(NEW_TASK)
   await page.locator('#create-kind').fill('console-check')
