@@ -38,6 +38,8 @@ export const MAX_FINDINGS_PER_RULE = 10
 export const ABANDONED_AFTER_POLLS = 10
 /** The longest `accept` header a finding quotes, in characters. */
 const MAX_QUOTED = 200
+/** Characters of a page number as received that a finding quotes (longer is no page number: §2 rule 5). */
+const MAX_QUOTED_PAGE = 32
 
 /** A task route, as the report names it. */
 export type ReportRoute = 'status' | 'download' | 'result' | 'page'
@@ -238,6 +240,8 @@ export function foldEvent(facts: ReportFacts | undefined, task: ReportTask, even
 /** The detail of a `page-out-of-range` finding. */
 function pageDetail(page: string | null, pages: number | null): string {
   const asked = page ?? ''
+  // The page as received is quoted in part: a finding's size does not grow with the URL.
+  if (asked.length > MAX_QUOTED_PAGE) return `page ${JSON.stringify(asked.slice(0, MAX_QUOTED_PAGE))}... (cut) is not a page number`
   if (!/^[0-9]+$/.test(asked)) return `page ${JSON.stringify(asked)} is not a page number`
   if (pages === null) return `page ${asked} of a task without pages`
   return `page ${asked} of a task with ${pages} pages (0 to ${pages - 1})`
@@ -361,6 +365,12 @@ export function describeFindings(report: Report): string {
   const head = `${total} finding${total === 1 ? '' : 's'} in the client report (${report.summary.tasks - report.summary.clean} of ${report.summary.tasks} tasks):`
   const more = total > listed ? [`- and ${total - listed} more (a task lists the first ${MAX_FINDINGS_PER_RULE} of each rule)`] : []
   return [head, ...lines, ...more].join('\n')
+}
+
+/** Cuts a page number as received to what an event keeps and a finding quotes. */
+export function quotedPage(page: string | undefined): string | null {
+  // One character more than a finding quotes, so that it can tell a cut one.
+  return page === undefined ? null : page.slice(0, MAX_QUOTED_PAGE + 1)
 }
 
 /** Cuts an `accept` header to what a finding quotes. */

@@ -429,3 +429,25 @@ t.test('the report keeps at most 10,000 tasks: the first seen goes first', async
   const kept = await app.mock.store.report.list()
   t.same([kept.length, kept[0]?.task.id, kept.at(-1)?.task.id], [10_000, task(1).id, task(10_000).id])
 })
+
+t.test('a page number as received is quoted in part: a finding does not grow with the URL', async (t) => {
+  const { send } = await makeApp(t)
+  const long = '9'.repeat(20) + 'x'.repeat(5_000)
+  await send({ url: path.page(TASK.returns, long), headers: STATUS })
+  const [task] = (await report(send, `?taskId=${TASK.returns}`)).tasks
+  t.same(task?.findings.map((f) => [f.rule, f.detail]), [['page-out-of-range', `page ${JSON.stringify(long.slice(0, 32))}... (cut) is not a page number`]])
+})
+
+t.test("a task made again by another org under the same id and createdAt is another task's report (§15)", async (t) => {
+  const { send } = await makeApp(t)
+  const spec = { id: '99999999-9999-4999-8999-999999999999', createdAt: iso(T0) }
+  const id = await create(send, spec, { 'x-flynn-n-org-id': ORG1 })
+  await send({ url: path.status(id), headers: { ...AUTH1, accept: 'text/org1' } })
+  t.equal((await send({ method: 'DELETE', url: `/__admin/tasks/${id}` })).statusCode, 204)
+  await create(send, spec, { 'x-flynn-n-org-id': ORG2 })
+  const second = await send({ url: path.status(id), headers: { ...AUTH2, accept: 'text/org2-private' } })
+  t.equal(second.statusCode, 406)
+  t.same((await report(send, '', { 'x-flynn-n-org-id': ORG1 })).tasks, [], "org 1's namespace sees none of org 2's requests")
+  const [theirs] = (await report(send, '', { 'x-flynn-n-org-id': ORG2 })).tasks
+  t.same([theirs?.orgId, theirs?.requests, theirs?.findings.map((f) => f.requestId)], [ORG2, 1, [second.headers['x-call-id']]], 'org 2 sees its own request only')
+})

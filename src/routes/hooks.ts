@@ -11,7 +11,7 @@ import { ContractError } from '../errors.js'
 import { FAULT_RESPONSES, type Fault } from '../faults.js'
 import { RecordedRequest } from '../journal.js'
 import type { MockState } from '../mock-state.js'
-import { quotedAccept, type ReportRoute, type ReportTask } from '../report.js'
+import { quotedAccept, quotedPage, type ReportRoute, type ReportTask } from '../report.js'
 import type { Task, TaskStatus } from '../task.js'
 
 /** What the client report learns of a task-route request while it is answered (§21). */
@@ -110,7 +110,7 @@ export function reportRequest(mock: MockState, request: FastifyRequest, reply: F
       saw: notes.saw,
       whole,
       accept: quotedAccept(request.headers.accept),
-      page: (request.params as { pageNumber?: string }).pageNumber ?? null,
+      page: quotedPage((request.params as { pageNumber?: string }).pageNumber),
       at: notes.at,
       real: notes.real
     })

@@ -185,7 +185,9 @@ class MemoryReport implements ReportRepository {
 
   async record(task: ReportTask, event: ReportEvent): Promise<void> {
     const held = this.#tasks.get(task.id)
-    if (held && held.task.createdAt === task.createdAt) {
+    // A creation is the task's createdAt and org: another org making a task again under the same
+    // id at the same instant starts afresh, and never reads the first org's facts (§15).
+    if (held && held.task.createdAt === task.createdAt && held.task.orgId === task.orgId) {
       foldEvent(held, task, event)
       return
     }

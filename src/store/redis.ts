@@ -23,7 +23,7 @@
  *   Org ids in keys are percent-encoded ({@link keyOrg}).
  * - `P journal` (JSON entries, newest last, trimmed to `JOURNAL_SIZE`) and `P journal:seq`.
  * - `P report:<task id>`: the client report's facts of a task (§21), a hash of `createdAt` (which
- *   creation of the task), `org`, `task` ({@link ReportTask} JSON), `state` (its folded
+ *   creation of the task: its createdAt and percent-encoded org, space-separated), `org`, `task` ({@link ReportTask} JSON), `state` (its folded
  *   {@link ReportFacts} JSON, absent until first compacted) and `v` (the state's version, for
  *   compare-and-set), with `P report:<task id>:events`, the {@link ReportEvent}s recorded since
  *   (JSON, oldest first). `P report:tasks` orders the tasks by first request (scored by the
@@ -844,7 +844,9 @@ class RedisReport implements ReportRepository {
   constructor(readonly store: RedisStore) {}
 
   record(task: ReportTask, event: ReportEvent): Promise<void> {
-    this.#batch.push(task.id, String(task.createdAt), task.orgId, JSON.stringify(task), JSON.stringify(event))
+    // A creation is the task's createdAt and org: another org making a task again under the same
+    // id at the same instant starts afresh, and never reads the first org's facts (§15).
+    this.#batch.push(task.id, `${task.createdAt} ${encodeURIComponent(task.orgId)}`, task.orgId, JSON.stringify(task), JSON.stringify(event))
     if (!this.#scheduled) {
       this.#scheduled = true
       // After the write in progress (one at a time, so that a read waits for them all), in a later turn.
