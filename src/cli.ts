@@ -8,6 +8,7 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, listeningText } from './app.js'
 import { ConfigError, helpText, readSettings } from './config.js'
+import { FaultLimitError } from './faults.js'
 import { FixtureError } from './fixtures.js'
 import { PACKAGE_ROOT } from './package-root.js'
 import { StoreFullError, TaskLimitError } from './task-store.js'
@@ -86,6 +87,7 @@ function startupProblem(error: unknown, where: string): string | undefined {
   const code = (error as NodeJS.ErrnoException).code ?? ''
   if (LISTEN_ERRORS.has(code)) return `cannot listen on ${where} (HOST, PORT): ${code}`
   if (error instanceof TaskLimitError) return `invalid MAX_TASKS=${error.max}: the fixtures seed more tasks than that`
+  if (error instanceof FaultLimitError) return `invalid MAX_FAULTS=${error.maxFaults}: the fixtures' scenarios add more faults than that`
   // Seeding is the only creation at start-up, into an empty store: the fixtures alone break the budget (§19).
   if (error instanceof StoreFullError) {
     return error.setting === 'MAX_TASK_BYTES'

@@ -1,6 +1,9 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { closeWithin, EXIT_CONFIG, main, packageVersion } from '../src/cli.js'
-import { helpText } from '../src/config.js'
+import { BUNDLED_FIXTURES_DIR, helpText } from '../src/config.js'
 import { AUTH1, JSON_ACCEPT, path, TASK } from './helpers/app.js'
 
 function capture() {
@@ -61,6 +64,18 @@ t.test('MAX_TASKS below the seeded fixtures: one line and exit code 2', async (t
   const { err, output } = capture()
   t.equal(await main(['--port', '0', '--max-tasks', '3', '--log-level', 'silent'], {}, output), EXIT_CONFIG)
   t.same(err, ['enriched-tasks-mock: invalid MAX_TASKS=3: the fixtures seed more tasks than that'])
+})
+
+t.test("MAX_FAULTS below what the fixtures' scenarios add: one line and exit code 2", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'etm-cli-faults-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  mkdirSync(join(dir, 'tasks'))
+  copyFileSync(join(BUNDLED_FIXTURES_DIR, 'credentials.json'), join(dir, 'credentials.json'))
+  writeFileSync(join(dir, 'tasks', 'a.json'), JSON.stringify({ scenario: 'rate-limited' }))
+  writeFileSync(join(dir, 'tasks', 'b.json'), JSON.stringify({ scenario: 'truncated-download' }))
+  const { err, output } = capture()
+  t.equal(await main(['--port', '0', '--max-faults', '1', '--fixtures-dir', dir, '--log-level', 'silent'], {}, output), EXIT_CONFIG)
+  t.same(err, ["enriched-tasks-mock: invalid MAX_FAULTS=1: the fixtures' scenarios add more faults than that"])
 })
 
 t.test('an unexpected start-up failure is rethrown', async (t) => {

@@ -191,3 +191,19 @@ t.test('GET and HEAD /console/{file}: the script and the styles; any other name 
   t.equal(post.statusCode, 404, 'only GET and HEAD')
   t.same(post.json(), NOT_FOUND)
 })
+
+t.test('a Range header is ignored: the page, its files and the documentation UI are sent whole', async (t) => {
+  const { send } = await makeApp(t)
+  const urls = ['/console', '/console/console.js', '/console/console.css', '/documentation/static/index.css']
+  for (const url of urls) {
+    const whole = await send({ url })
+    t.equal(whole.statusCode, 200, url)
+    for (const range of ['bytes=abc', 'bytes=999999999-', 'bytes=5-1', 'bytes=-1', 'bytes=0-0']) {
+      const res = await send({ url, headers: { range } })
+      t.same([res.statusCode, res.headers['content-range']], [200, undefined], `${url} with ${range}`)
+      // The console does not offer ranges (the documentation's static files still say they do).
+      if (url.startsWith('/console')) t.equal(res.headers['accept-ranges'], undefined)
+      t.same(res.rawPayload, whole.rawPayload)
+    }
+  }
+})

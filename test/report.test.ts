@@ -242,6 +242,8 @@ t.test('filters, namespaces, DELETE and reset', async (t) => {
   t.same(await ids(`?orgId=${ORG1}`, { 'x-flynn-n-org-id': ORG2 }), [], 'another org named in a namespace')
   const bad = await send({ url: '/__admin/report?taskId=nope' })
   t.same([bad.statusCode, bad.json().error.args.details[0].path], [400, '/taskId'])
+  const empty = await send({ url: '/__admin/report?orgId=' })
+  t.same([empty.statusCode, empty.json().error.args.details[0].path], [400, '/orgId'], 'an empty orgId names no org')
   const unknown = await send({ url: '/__admin/report?status=x' })
   t.equal(unknown.statusCode, 400)
 

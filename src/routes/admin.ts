@@ -78,7 +78,8 @@ function positionOf(cursor: string, kind: 't' | 'r'): string {
 const validateReportQuery = validator<{ orgId?: string; taskId?: string }>({
   type: 'object',
   additionalProperties: false,
-  properties: { orgId: { type: 'string' }, taskId: { type: 'string', pattern: UUID_PATTERN } }
+  // An empty orgId names no org (ids are 1 to 200 characters): refused, not read as no filter.
+  properties: { orgId: { type: 'string', minLength: 1, maxLength: 200 }, taskId: { type: 'string', pattern: UUID_PATTERN } }
 })
 /** `DELETE /__admin/report` forgets the whole report (or the namespace's): it takes no filter. */
 const validateNoQuery = validator<Record<string, never>>({ type: 'object', additionalProperties: false, properties: {} })

@@ -28,7 +28,9 @@ export const CONSOLE_CSP = "default-src 'self'; img-src 'self' data:; object-src
 export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   // serve: false: no wildcard route of its own (it would answer unknown names with Fastify's 404
   // handler); the routes below name the files and answer the others with rule 1's 404.
-  await app.register(fastifyStatic, { root: CONSOLE_DIR, serve: false, cacheControl: false, index: false })
+  // acceptRanges: false: a Range header is ignored and the file sent whole (§18 lists no 206 or
+  // 416; an unsatisfiable range was a 500).
+  await app.register(fastifyStatic, { root: CONSOLE_DIR, serve: false, cacheControl: false, index: false, acceptRanges: false })
 
   // Revalidated on each load (the ETag makes that cheap), so a rebuilt console is never stale.
   const send = (reply: FastifyReply, file: string): FastifyReply =>

@@ -56,6 +56,12 @@ function readDocument(): Promise<{ bytes: Buffer; document: OpenAPIV3.Document }
 /** Registers the document's routes and the interactive UI. */
 export async function openapiRoutes(app: FastifyInstance): Promise<void> {
   const { bytes, document } = await readDocument()
+  // The UI's files are served whole: a Range header (which @fastify/static would answer with 206,
+  // or a 500 when it cannot be satisfied) is not part of these routes' contract (§18).
+  app.addHook('onRequest', (request, _reply, done) => {
+    delete request.headers.range
+    done()
+  })
   await app.register(swagger, { mode: 'static', specification: { document } })
   await app.register(swaggerUi, { routePrefix: '/documentation', uiConfig: { requestInterceptor: acceptInterceptor(document) } })
   // HEAD answers as GET without the body (RFC 9110 §9.3.2; Node drops a HEAD answer's body).
