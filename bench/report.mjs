@@ -8,7 +8,7 @@
 // requests appended). Run after `npm run build` (or `npm run bench:report`):
 //   BENCH_REQUESTS=10000 BENCH_TASKS=1000 node bench/report.mjs
 import { spawn } from 'node:child_process'
-import net from 'node:net'
+import { freePort } from './lib.mjs'
 import { buildApp, ControlledClock } from '../dist/index.js'
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000)
@@ -16,15 +16,6 @@ const TASKS = Number(process.env.BENCH_TASKS ?? 1_000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 20)
 const HEADERS = { 'x-flynn-n-org-id': '00000000-0000-4000-8000-000000000001', 'x-flynn-n-user-token': 'demo-token', accept: 'application/json' }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address()
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 async function startRedis() {
   const port = await freePort()

@@ -13,15 +13,16 @@
 // measures the status route at LOG_LEVEL=info (the default: one pino line per request, to /dev/null).
 // BENCH_BEFORE=<path to another build's dist/server.js> adds that build as a third server ("before"),
 // measured in the same rounds, to show a change's effect side by side.
-// Zip rows come from bench/zip.mjs when that file exists (see ZIP ROWS below).
+// The zip rows come from bench/zip.mjs (its writer against an in-repo stored-zip ceiling).
 // Any non-2xx answer or socket error fails the run (exit 1). Figures are noisy on a shared 2-core machine.
 //   BENCH_SECONDS=3 BENCH_CONNECTIONS=50 BENCH_STARTS=5 npm run bench
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import net from 'node:net'
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { freePort } from './lib.mjs'
+import { zipRows } from './zip.mjs'
+import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -82,12 +83,6 @@ const killAll = () => { for (const child of children) child.kill('SIGKILL') }
 process.on('exit', killAll)
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { killAll(); process.exit(130) })
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().once('error', reject)
-    probe.listen(0, '127.0.0.1', () => { const { port } = probe.address(); probe.close(() => resolve(port)) })
-  })
-}
 
 /** One GET without keep-alive; resolves with the status, or 0 when the connection fails. */
 function get(port, path) {
@@ -215,17 +210,9 @@ try {
   row('idle RSS', (kind) => best(rounds[kind], (r) => r.idleRss, lower), ' MB', { op: '<=', x: 1.3 })
   row('peak RSS under load', (kind) => best(rounds[kind], (r) => r.peakRss, lower), ' MB')
 
-  // ---- ZIP ROWS -------------------------------------------------------------------------------
-  // bench/zip.mjs (written with the zip work) exports `zipRows({ root, server, pinned, freePort })`,
-  // resolving to rows `{ measure, bare, ours, ratio, target, met }` (strings but `met`, a boolean or
-  // undefined; `bare` holds the ceiling writer's figure). Absent file: no zip rows.
-  const zipFile = fileURLToPath(new URL('./zip.mjs', import.meta.url))
-  if (existsSync(zipFile)) {
-    const zip = await import(pathToFileURL(zipFile).href)
-    const zipRows = zip.zipRows ?? zip.default
-    rows.push(...(await zipRows({ root, server, pinned, freePort })))
-  }
-  // ----------------------------------------------------------------------------------------------
+  // The zip rows (bench/zip.mjs): our writer against the in-repo stored-zip ceiling, and a real
+  // server's peak RSS sending the 20,000-entry zip; `bare` holds the ceiling's figure.
+  rows.push(...(await zipRows()))
 
   const columns = before ? ['measure', 'bare', 'before', 'ours', 'ratio', 'target'] : ['measure', 'bare', 'ours', 'ratio', 'target']
   const widths = columns.map((key) => Math.max(key.length, ...rows.map((r) => String(r[key] ?? '').length)))

@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process'
 import net from 'node:net'
 import os from 'node:os'
+import { freePort } from './lib.mjs'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 
@@ -55,12 +56,6 @@ const killAll = () => { for (const child of children) child.kill('SIGKILL') }
 process.on('exit', killAll)
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { killAll(); process.exit(130) })
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().once('error', reject)
-    probe.listen(0, '127.0.0.1', () => { const { port } = probe.address(); probe.close(() => resolve(port)) })
-  })
-}
 
 // Polls `check` until it is true; fails if the child exits first or after 20 s.
 async function waitUntil(child, what, check) {
