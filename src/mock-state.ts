@@ -13,7 +13,7 @@ import type { FaultStore } from './faults.js'
 import { seedTasks, type Fixtures } from './fixtures.js'
 import type { Derived, IssuedIrn, Operation } from './operations/operation.js'
 import type { OperationRegistry } from './operations/registry.js'
-import { judgeTask, reportJson } from './report.js'
+import { judgeTask, reportJson, type ReportFacts } from './report.js'
 import { scenarioNamed, scenarioTtlMs, type Scenario } from './scenarios.js'
 import { customOperation, type CustomOperationSpec } from './operations/registry.js'
 import type { SharedState } from './shared-state.js'
@@ -22,7 +22,7 @@ import { checkTaskBytes, type ReportFilter, type Store, type TaskEffects } from 
 import { prng, syntheticGstin } from './synthetic.js'
 import { TaskExistsError } from './task-store.js'
 import { taskFromSpec, type SpecDefaults } from './task-spec.js'
-import { Task, type TaskSource, type TaskStatus } from './task.js'
+import { Task, type TaskSource, type TaskState, type TaskStatus } from './task.js'
 import { makeUser, type LoginData, type User, type UserSpec, type UserView } from './users.js'
 
 /**
@@ -164,13 +164,20 @@ export class MockState {
     const all = none ? [] : await this.store.report.list({ orgId: namespace || orgId, taskId })
     const held = await this.store.tasks.held(all.map((facts) => facts.task.id))
     const heldOf = new Map(all.map((facts, i) => [facts, held[i]]))
+    // A held task whose timeline the report did not copy (a long one) is read whole.
+    const whole = new Map<ReportFacts, Task | undefined>()
+    for (const facts of all) {
+      if (facts.task.timeline === null && heldOf.get(facts)?.createdAt === facts.task.createdAt) whole.set(facts, await this.store.tasks.find(facts.task.id, facts.task.orgId))
+    }
     const realNow = this.realNow()
     return reportJson(all, (facts) => {
       const { task } = facts
       const now = this.clockFor(task.orgId).now()
       const live = heldOf.get(facts)
       // The task as it is now: its timeline with the facts the store holds (no content is built).
-      const state = live && live.createdAt === task.createdAt ? new Task({ ...task, result: null, pages: null, files: [] }).restore(live.facts).observe(now) : undefined
+      let state: TaskState | undefined
+      if (task.timeline === null) state = whole.get(facts)?.observe(now)
+      else if (live && live.createdAt === task.createdAt) state = new Task({ ...task, timeline: task.timeline, result: null, pages: null, files: [] }).restore(live.facts).observe(now)
       return judgeTask(facts, { now, realNow, retryAfterS: this.settings.retryAfterS, state })
     })
   }

@@ -34,6 +34,8 @@ export type Rule = (typeof RULES)[number]
 export const TOLERANCE = 0.1
 /** How many findings of each rule a task lists; past them it still counts them (in the summary). */
 export const MAX_FINDINGS_PER_RULE = 10
+/** The most phases of a timeline the report keeps a copy of (see {@link ReportTask.timeline}). */
+export const REPORT_TIMELINE_PHASES = 16
 /** A task not terminal whose status has not been read for this many times `RETRY_AFTER_S` is abandoned. */
 export const ABANDONED_AFTER_POLLS = 10
 /** The longest `accept` header a finding quotes, in characters. */
@@ -54,7 +56,12 @@ export interface ReportTask {
   /** When the task stops being readable, epoch ms. */
   expiresAt: number
   jobs: number
-  timeline: Phase[]
+  /**
+   * The timeline, to judge a task still held on its state now; null when it has more than
+   * {@link REPORT_TIMELINE_PHASES} phases (the held task is then read from the store instead), so
+   * that what the report keeps of a task, which outlives it, stays small.
+   */
+  timeline: Phase[] | null
   outcome: Outcome
   /** The page count, or null for an unpaged task. */
   pages: number | null

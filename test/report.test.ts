@@ -8,7 +8,7 @@ import { Readable } from 'node:stream'
 import { setImmediate as turn, setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { InjectOptions } from 'fastify'
-import { RULES, type Report, type Rule } from '../src/report.js'
+import { REPORT_TIMELINE_PHASES, RULES, type Report, type Rule } from '../src/report.js'
 import { getOverSocket } from './helpers/http.js'
 import { AUTH1, errorOf, JSON_ACCEPT, listen, makeApp, ORG1, ORG2, path, T0, TASK, TOKEN2, ZIP_ACCEPT, type TestApp } from './helpers/app.js'
 
@@ -452,4 +452,22 @@ t.test("a task made again by another org under the same id and createdAt is anot
   t.same((await report(send, '', { 'x-flynn-n-org-id': ORG1 })).tasks, [], "org 1's namespace sees none of org 2's requests")
   const [theirs] = (await report(send, '', { 'x-flynn-n-org-id': ORG2 })).tasks
   t.same([theirs?.orgId, theirs?.requests, theirs?.findings.map((f) => f.requestId)], [ORG2, 1, [second.headers['x-call-id']]], 'org 2 sees its own request only')
+})
+
+t.test('a long timeline is not copied into the report: a held task is judged on its state read from the store', async (t) => {
+  const { send, clock, app } = await makeApp(t)
+  // More phases than the report copies (REPORT_TIMELINE_PHASES): forty seconds of processing.
+  const timeline = Array.from({ length: REPORT_TIMELINE_PHASES + 24 }, () => ({ status: 'processing', ms: 1_000 }))
+  const id = await create(send, { timeline })
+  t.equal((await send({ url: path.status(id), headers: STATUS })).json().data.task.status, 'processing')
+  const [kept] = await app.mock.store.report.list({ taskId: id })
+  t.equal(kept?.task.timeline, null, 'the report keeps no copy of it')
+  clock.advance(60_000)
+  // Completed 40 s in (read from the store, not from what the client saw: processing), and not
+  // collected within RETRY_AFTER_S; judged on what it showed, it would be "abandoned" instead.
+  const [judged] = (await report(send, `?taskId=${id}`)).tasks
+  t.same(judged?.findings.map((f) => f.rule), ['never-collected'])
+  t.equal((await send({ method: 'DELETE', url: `/__admin/tasks/${id}` })).statusCode, 204)
+  const [gone] = (await report(send, `?taskId=${id}`)).tasks
+  t.same(gone?.findings.map((f) => f.rule), ['abandoned'], 'once deleted, judged on what it showed: processing, and no status read for 50 s')
 })

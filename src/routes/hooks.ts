@@ -11,7 +11,7 @@ import { ContractError } from '../errors.js'
 import { FAULT_RESPONSES, type Fault } from '../faults.js'
 import { RecordedRequest } from '../journal.js'
 import type { MockState } from '../mock-state.js'
-import { quotedAccept, quotedPage, type ReportRoute, type ReportTask } from '../report.js'
+import { quotedAccept, quotedPage, REPORT_TIMELINE_PHASES, type ReportRoute, type ReportTask } from '../report.js'
 import type { Task, TaskStatus } from '../task.js'
 
 /** What the client report learns of a task-route request while it is answered (§21). */
@@ -72,7 +72,7 @@ function reportTaskOf(mock: MockState, task: Task): ReportTask {
     createdAt: task.createdAt,
     expiresAt: mock.expiresAt(task),
     jobs: task.jobs,
-    timeline: task.timeline.map((phase) => ({ ...phase })),
+    timeline: task.timeline.length <= REPORT_TIMELINE_PHASES ? task.timeline.map((phase) => ({ ...phase })) : null,
     outcome: task.outcome,
     pages: task.pages?.count ?? null
   }
