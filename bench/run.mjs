@@ -16,11 +16,11 @@
 // The zip rows come from bench/zip.mjs (its writer against an in-repo stored-zip ceiling).
 // Any non-2xx answer or socket error fails the run (exit 1). Figures are noisy on a shared 2-core machine.
 //   BENCH_SECONDS=3 BENCH_CONNECTIONS=50 BENCH_STARTS=5 npm run bench
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
-import { freePort } from './lib.mjs'
+import { freePort, startChild, stopChild, stopChildren } from './lib.mjs'
 import { zipRows } from './zip.mjs'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
@@ -64,24 +64,12 @@ const SERVERS = {
   before: (port, logLevel = 'warn') => ({ args: [before], env: { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel } })
 }
 
-const children = new Set()
 function start(kind, port, ...rest) {
   const { args, env } = SERVERS[kind](port, ...rest)
   const [command, argv] = pinned(args)
-  const child = spawn(command, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
-  children.add(child)
-  child.once('exit', () => children.delete(child))
-  return child
+  return startChild(command, argv, { cwd: root, env })
 }
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
-}
-const killAll = () => { for (const child of children) child.kill('SIGKILL') }
-process.on('exit', killAll)
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { killAll(); process.exit(130) })
+const stop = (child) => stopChild(child)
 
 
 /** One GET without keep-alive; resolves with the status, or 0 when the connection fails. */
@@ -229,5 +217,5 @@ try {
   console.error(`bench failed: ${error.stack ?? error}`)
   process.exitCode = 1
 } finally {
-  await Promise.all([...children].map(stop))
+  await stopChildren()
 }

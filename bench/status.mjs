@@ -10,10 +10,9 @@
 // Any non-2xx answer, socket error or timeout fails the run (exit 1). Figures are for this machine only:
 // load generator and server share its cores. Run after `npm run build` (or `npm run bench`):
 //   BENCH_SECONDS=10 BENCH_CONNECTIONS=10 node bench/status.mjs
-import { spawn } from 'node:child_process'
 import net from 'node:net'
 import os from 'node:os'
-import { freePort } from './lib.mjs'
+import { freePort, startChild, stopChild, stopChildren } from './lib.mjs'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 
@@ -37,24 +36,8 @@ app.get('/enriched/tasks/v1.0/status/:id', async (request, reply) => {
 await app.listen({ port: Number(process.argv[1]), host: '127.0.0.1' })
 `
 
-const children = new Set()
-function start(command, args, env = {}) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
-  children.add(child)
-  child.once('exit', () => children.delete(child))
-  return child
-}
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(timer)
-}
-const killAll = () => { for (const child of children) child.kill('SIGKILL') }
-process.on('exit', killAll)
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { killAll(); process.exit(130) })
+const start = (command, args, env = {}) => startChild(command, args, { cwd: root, env })
+const stop = (child) => stopChild(child, { graceful: true })
 
 
 // Polls `check` until it is true; fails if the child exits first or after 20 s.
@@ -154,5 +137,5 @@ try {
   console.error(`bench failed: ${error.stack ?? error}`)
   process.exitCode = 1
 } finally {
-  await Promise.all([...children].map(stop))
+  await stopChildren({ graceful: true })
 }
