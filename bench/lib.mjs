@@ -1,6 +1,7 @@
 // What the bench scripts share.
 import { spawn } from 'node:child_process'
 import net from 'node:net'
+import autocannon from 'autocannon'
 
 /** A TCP port free on 127.0.0.1 right now (the OS picks it; another process could take it later). */
 export function freePort() {
@@ -51,3 +52,21 @@ export async function stopChild(child, { graceful = false } = {}) {
 export function stopChildren(options) {
   return Promise.all([...children].map((child) => stopChild(child, options)))
 }
+
+/**
+ * One autocannon run against `url` for `duration` seconds with `connections` connections; resolves
+ * with autocannon's result plus `latencies`, the latency in ms of every 2xx answer (autocannon's
+ * own histogram keeps whole ms).
+ */
+export function load(url, { duration, connections, headers }) {
+  const latencies = []
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ url, connections, duration, headers }, (error, result) => (error ? reject(error) : resolve({ ...result, latencies })))
+    instance.on('response', (_client, statusCode, _bytes, ms) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.push(ms)
+    })
+  })
+}
+
+/** The p-th percentile of ascending `sorted` values (NaN when there are none). */
+export const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))])

@@ -20,10 +20,9 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
-import { freePort, startChild, stopChild, stopChildren } from './lib.mjs'
+import { freePort, load as autocannonRun, percentile, startChild, stopChild, stopChildren } from './lib.mjs'
 import { zipRows } from './zip.mjs'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const server = fileURLToPath(new URL('../dist/server.js', import.meta.url))
@@ -103,16 +102,8 @@ function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
-/** One autocannon run; latencies of 2xx answers kept here in full (autocannon's histogram is whole ms). */
-function load(url, duration) {
-  const latencies = []
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration, headers: HEADERS }, (error, result) => (error ? reject(error) : resolve({ ...result, latencies })))
-    instance.on('response', (_client, statusCode, _bytes, ms) => { if (statusCode >= 200 && statusCode < 300) latencies.push(ms) })
-  })
-}
-const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))])
-
+/** One autocannon run of `duration` s against `url`, with the bench's connections and headers. */
+const load = (url, duration) => autocannonRun(url, { duration, connections, headers: HEADERS })
 let failures = 0
 /** Warms up, measures one route; returns req/s and p99 in ms. */
 async function measureRoute(pid, port, path) {

@@ -12,9 +12,8 @@
 //   BENCH_SECONDS=10 BENCH_CONNECTIONS=10 node bench/status.mjs
 import net from 'node:net'
 import os from 'node:os'
-import { freePort, startChild, stopChild, stopChildren } from './lib.mjs'
+import { freePort, load as autocannonRun, percentile, startChild, stopChild, stopChildren } from './lib.mjs'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const server = fileURLToPath(new URL('../dist/server.js', import.meta.url))
@@ -57,15 +56,9 @@ const redisPong = (port) => () => new Promise((resolve) => {
   socket.once('error', () => resolve(false))
 })
 
-// One autocannon run. Latencies of 2xx answers are kept here in full (autocannon's own histogram is whole ms).
-function load(url, duration) {
-  const latencies = []
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration, headers: HEADERS }, (error, result) => (error ? reject(error) : resolve({ ...result, latencies })))
-    instance.on('response', (_client, statusCode, _bytes, ms) => { if (statusCode >= 200 && statusCode < 300) latencies.push(ms) })
-  })
-}
-const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))])
+
+/** One autocannon run of `duration` s against `url`, with the bench's connections and headers. */
+const load = (url, duration) => autocannonRun(url, { duration, connections, headers: HEADERS })
 
 // Checks one request, warms up, measures; returns the figures plus every failure seen in both runs.
 async function measure(name, port) {
