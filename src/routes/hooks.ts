@@ -79,59 +79,64 @@ function reportTaskOf(mock: MockState, task: Task): ReportTask {
 }
 
 /**
- * Starts the client report's notes on a task-route request (§21), at its arrival, and records it
- * for its task once its answer is over (sent whole, or cut). A request counts for a task when it
- * names the task's org (or no org: an auth failure), or acts as org 1 with auth off, and the task
- * was held when it arrived.
+ * Starts the client report's notes on a task-route request (§21), at its arrival; the journal's
+ * listener ({@link journalRequest}, which must have been called for the request) records it for its
+ * task once its answer is over (sent whole, or cut). A request counts for a task when it names the
+ * task's org (or no org: an auth failure), or acts as org 1 with auth off, and the task was held
+ * when it arrived.
  * @param read reads the task the request names, whatever its org
  */
 export function reportRequest(mock: MockState, request: FastifyRequest, reply: FastifyReply, route: ReportRoute, read: () => Promise<Task | undefined>): void {
   const org = actingOrg(mock, request)
   const notes: ReportNotes = { at: mock.clockFor(org).now(), real: mock.realNow(), task: null, named: undefined, read, saw: null, error: null }
   request.report = notes
-  const res = reply.raw
-  let recorded = false
-  const record = async (whole: boolean): Promise<void> => {
-    if (recorded) return
-    recorded = true
-    const code = res.headersSent ? res.statusCode : 0
-    // Read for the org (rule 4), or else as any org: a refused request counts for a task of the org it
-    // named. Read before the answer (noteTask), but for a connection cut before any answer.
-    const task = notes.task ?? notes.named ?? (res.headersSent ? undefined : await read().catch(none))
-    if (!task || (notes.task === null && org !== undefined && task.orgId !== org)) return
-    const retryAfter = reply.getHeader('retry-after')
-    await mock.store.report.record(reportTask(mock, task), {
-      id: request.id,
-      route,
-      head: request.method === 'HEAD',
-      code,
-      retryAfter: retryAfter === undefined ? null : Number(retryAfter),
-      error: notes.error,
-      saw: notes.saw,
-      whole,
-      accept: quotedAccept(request.headers.accept),
-      page: quotedPage((request.params as { pageNumber?: string }).pageNumber),
-      at: notes.at,
-      real: notes.real
-    })
-  }
-  res.once('finish', () => void record(true))
-  res.once('close', () => void record(res.writableFinished))
+  const pending = (reply.raw as JournaledResponse)[PENDING] as PendingEntry
+  pending.report = { route, org, reply }
+}
+
+/** Records a task-route request in the client report once its answer is over (see {@link reportRequest}). */
+async function recordReport(mock: MockState, request: FastifyRequest, res: ServerResponse, whole: boolean, { route, org, reply }: PendingReport): Promise<void> {
+  const notes = request.report as ReportNotes
+  const code = res.headersSent ? res.statusCode : 0
+  // Read for the org (rule 4), or else as any org: a refused request counts for a task of the org it
+  // named. Read before the answer (noteTask), but for a connection cut before any answer.
+  const task = notes.task ?? notes.named ?? (res.headersSent ? undefined : await notes.read().catch(none))
+  if (!task || (notes.task === null && org !== undefined && task.orgId !== org)) return
+  const retryAfter = reply.getHeader('retry-after')
+  await mock.store.report.record(reportTask(mock, task), {
+    id: request.id,
+    route,
+    head: request.method === 'HEAD',
+    code,
+    retryAfter: retryAfter === undefined ? null : Number(retryAfter),
+    error: notes.error,
+    saw: notes.saw,
+    whole,
+    accept: quotedAccept(request.headers.accept),
+    page: quotedPage((request.params as { pageNumber?: string }).pageNumber),
+    at: notes.at,
+    real: notes.real
+  })
 }
 
 /**
- * Reads the task a refused task-route request names (its read started at arrival), before the
- * answer is sent: so the request is recorded as its answer ends, before the client can ask for
- * the report.
+ * Fastify `onSend` hook of the task routes: reads the task a refused request names (its read
+ * started at arrival) before the answer is sent, so that the request is recorded as its answer
+ * ends, before the client can ask for the report. A request that read its task goes on at once.
  */
-export async function noteTask(request: FastifyRequest): Promise<void> {
+export function noteTask(request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void): void {
   const notes = request.report
-  if (notes && !notes.task) notes.named = await notes.read().catch(none)
+  if (!notes || notes.task) return done(null, payload)
+  void notes.read().catch(none).then((task) => {
+    notes.named = task
+    done(null, payload)
+  })
 }
 
-/** Notes the error code a task-route request is answered with, for the client report (§21). */
-export function noteError(request: FastifyRequest, error: unknown): void {
+/** Fastify `onError` hook of the task routes: notes the error code answered, for the client report (§21). */
+export function noteError(request: FastifyRequest, _reply: FastifyReply, error: unknown, done: () => void): void {
   if (request.report && error instanceof ContractError) request.report.error = error.code
+  done()
 }
 
 /** What a response still to be journaled carries until its answer is over. */
@@ -143,6 +148,16 @@ interface PendingEntry {
   at: number
   /** performance.now() at arrival. */
   started: number
+  /** A task-route request, which the client report records too ({@link reportRequest}). */
+  report?: PendingReport
+}
+
+/** What the client report needs of a task-route request besides its notes. */
+interface PendingReport {
+  route: ReportRoute
+  /** The org the request acts as. */
+  org: string | undefined
+  reply: FastifyReply
 }
 
 const PENDING = Symbol('pending journal entry')
@@ -159,26 +174,35 @@ export function journalRequest(mock: MockState, request: FastifyRequest, reply: 
   const res = reply.raw as JournaledResponse
   // On the clock of the org the request names (§15), as the report reads it.
   res[PENDING] = { mock, request, orgId, at: mock.clockFor(orgId).now(), started: performance.now() }
-  res.on('finish', recordEntry)
-  res.on('close', recordEntry)
+  res.on('finish', onFinish)
+  res.on('close', onClose)
 }
 
-/** The listener of {@link journalRequest} ('finish' or 'close', whichever comes first). */
-function recordEntry(this: JournaledResponse): void {
-  const pending = this[PENDING]
+/** The listeners of {@link journalRequest}: one pair of functions shared by every request. */
+function onFinish(this: JournaledResponse): void {
+  recordEntry(this, true)
+}
+function onClose(this: JournaledResponse): void {
+  recordEntry(this, this.writableFinished)
+}
+
+/** Records the answer whose 'finish' or 'close' came first; `whole`: it was sent whole. */
+function recordEntry(res: JournaledResponse, whole: boolean): void {
+  const pending = res[PENDING]
   if (!pending) return
-  this[PENDING] = undefined
+  res[PENDING] = undefined
   const { request } = pending
   const durationMs = Math.round((performance.now() - pending.started) * 100) / 100
-  const entry = new RecordedRequest(request.id, pending.at, request.method, request.url, this.headersSent ? this.statusCode : 0, durationMs, request.headers, pending.orgId)
+  const entry = new RecordedRequest(request.id, pending.at, request.method, request.url, res.headersSent ? res.statusCode : 0, durationMs, request.headers, pending.orgId)
   void pending.mock.store.journal.record(entry)
+  if (pending.report) void recordReport(pending.mock, request, res, whole, pending.report)
 }
 
 /**
  * Takes the fault that applies to this request, if any (§10: after routing, before auth): waits
  * its delay, then cuts the connection, answers its error, or marks the download to be cut.
  * Reads the faults as of the caller's `mock.store.sync()`.
- * @param taskHeld whether the task the request names is held (task routes; asked only when a fault bound to a task matches)
+ * @param readTask reads the task the request names (task routes; asked only when a fault bound to a task matches, whether it is held)
  */
 export function applyFault(
   mock: MockState,
@@ -186,14 +210,14 @@ export function applyFault(
   taskId: string | undefined,
   request: FastifyRequest,
   reply: FastifyReply,
-  taskHeld?: () => Promise<boolean>
+  readTask?: () => Promise<Task | undefined>
 ): Promise<void> | undefined {
   // Most requests meet no fault: only then is one taken, atomically across replicas (§16), and
   // only then is a promise made.
   // Faults come before auth (§10): an org's fault (§15) matches the org the request names.
   const orgId = request.headers['x-flynn-n-org-id'] as string | undefined
   if (!mock.faults.matches(route, taskId, orgId)) return undefined
-  return takeFault(mock, route, taskId, orgId, request, reply, taskHeld)
+  return takeFault(mock, route, taskId, orgId, request, reply, readTask)
 }
 
 /** Takes the fault {@link applyFault} found (unless another replica took it first) and applies it. */
@@ -204,11 +228,11 @@ async function takeFault(
   orgId: string | undefined,
   request: FastifyRequest,
   reply: FastifyReply,
-  taskHeld: (() => Promise<boolean>) | undefined
+  readTask: (() => Promise<Task | undefined>) | undefined
 ): Promise<void> {
   // A scenario's fault is its task's (§21): it does nothing once the task has expired.
   // (Only a task route's fault is bound to a task: those routes say whether it is held.)
-  const liveTask = !mock.faults.matchesBound(route, taskId, orgId) || (await (taskHeld as () => Promise<boolean>)())
+  const liveTask = !mock.faults.matchesBound(route, taskId, orgId) || (await (readTask as () => Promise<Task | undefined>)()) !== undefined
   const fault = await mock.store.update(['faults'], (state) => state.faults.take(route, taskId, orgId, liveTask))
   if (!fault) return
   request.fault = fault

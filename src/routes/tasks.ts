@@ -79,8 +79,8 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       request.taskRead = read
       await mock.store.sync()
       // Arrival, for the client report (§21): what it keeps of the request once answered.
-      reportRequest(mock, request, reply, route.name, () => read())
-      const faulted = applyFault(mock, route.name, request.params.taskId, request, reply, async () => (await read()) !== undefined)
+      reportRequest(mock, request, reply, route.name, read)
+      const faulted = applyFault(mock, route.name, request.params.taskId, request, reply, read)
       if (faulted) await faulted
     }
 
@@ -88,11 +88,8 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       method: ['GET', 'HEAD'],
       url: route.url,
       onRequest,
-      onError: async (request, _reply, error) => noteError(request, error),
-      onSend: async (request, _reply, payload) => {
-        await noteTask(request)
-        return payload
-      },
+      onError: noteError,
+      onSend: noteTask,
       handler: async (request, reply) => checkRulesAndAnswer(mock, route, request, reply)
     })
     app.route<{ Params: TaskParams }>({
