@@ -8,33 +8,26 @@ import type { JournalEntry } from '../journal.js'
 
 export type { ClockView, JournalEntry, TaskView, TimelineView }
 
-/** Where the tab keeps the admin token. */
-const TOKEN_KEY = 'enriched-tasks-mock:admin-token'
+/** A value this tab keeps (sessionStorage, under `key`): read it, or set it (an empty one forgets it). */
+function tabSetting(key: string): { get: () => string | null; set: (value: string) => void } {
+  return {
+    get: () => sessionStorage.getItem(key),
+    set: (value) => (value === '' ? sessionStorage.removeItem(key) : sessionStorage.setItem(key, value))
+  }
+}
+
+const token = tabSetting('enriched-tasks-mock:admin-token')
+/** The org whose namespace the control calls act in (§15: `X-FLYNN-N-ORG-ID`); none: globally. */
+const namespace = tabSetting('enriched-tasks-mock:namespace')
 
 /** The admin token this tab uses, if one was given. */
-export function savedToken(): string | null {
-  return sessionStorage.getItem(TOKEN_KEY)
-}
-
+export const savedToken = token.get
 /** Keeps the admin token for this tab (an empty one forgets it). */
-export function saveToken(token: string): void {
-  if (token === '') sessionStorage.removeItem(TOKEN_KEY)
-  else sessionStorage.setItem(TOKEN_KEY, token)
-}
-
-/** Where the tab keeps the org namespace it acts in (§15). */
-const NAMESPACE_KEY = 'enriched-tasks-mock:namespace'
-
-/** The org whose namespace the control calls act in (`X-FLYNN-N-ORG-ID`), or null: globally. */
-export function savedNamespace(): string | null {
-  return sessionStorage.getItem(NAMESPACE_KEY)
-}
-
+export const saveToken = token.set
+/** The org whose namespace the control calls act in, or null: globally. */
+export const savedNamespace = namespace.get
 /** Acts in an org's namespace from now on in this tab (an empty org: globally again). */
-export function saveNamespace(orgId: string): void {
-  if (orgId === '') sessionStorage.removeItem(NAMESPACE_KEY)
-  else sessionStorage.setItem(NAMESPACE_KEY, orgId)
-}
+export const saveNamespace = namespace.set
 
 /** One `{"path","message"}` of a `400 err-invalid-request` answer. */
 export interface Detail {
