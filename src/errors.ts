@@ -143,9 +143,6 @@ export function answerOf(error: unknown): ErrorAnswer | undefined {
   // Fastify's, while reading a body: over the route's limit, a content type with no parser.
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ContractError('err-payload-too-large')
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return invalidBody('content type must be application/json')
-  // @fastify/static's, for a non-canonical path under /documentation/static/ (a doubled slash, a
-  // dot segment): like any such path, it matches no route (§1).
-  if (code === 'FST_STATIC_FORBIDDEN_PATH') return routeNotFound()
   // The JSON parser's errors (syntax, prototype poisoning) and other malformed requests.
   if (statusCode === 400) return invalidBody('must be valid JSON')
   return undefined

@@ -1,8 +1,9 @@
 /**
  * The published contract (docs/behaviour.md §18): `GET /openapi.yaml` (the document's exact
- * bytes), `GET /openapi.json` (the same document as JSON, from @fastify/swagger in static mode)
- * and `GET /documentation` (@fastify/swagger-ui). No auth; read once per process, when the first
- * app is built, and shared by every app built after it (tests and embedders build many). `npm run
+ * bytes), `GET /openapi.json` (the same document as JSON) and `GET /documentation`
+ * (@fastify/swagger-ui over @fastify/swagger in static mode, an app of its own built on the first
+ * request to it: see lazy-app.ts). No auth; read once per process, when first asked for, and
+ * shared by every app built after it (tests and embedders build many). `npm run
  * build` parses the document ahead of time (scripts/compile-openapi.mjs, `dist/openapi.json`); when
  * that file is missing or was made from other bytes, js-yaml parses the YAML (a few times faster
  * than `yaml` for this 100 KiB file, which start-up time shows), loaded only then.
@@ -10,11 +11,11 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import swagger from '@fastify/swagger'
-import swaggerUi, { type FastifySwaggerUiOptions } from '@fastify/swagger-ui'
+import type { FastifySwaggerUiOptions } from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import type { OpenAPIV3 } from 'openapi-types'
 import { PACKAGE_ROOT } from '../package-root.js'
+import { innerApp, lazyApp } from './lazy-app.js'
 
 /** Swagger UI's hook on each "Try it out" request (it takes and returns the request). */
 type RequestInterceptor = NonNullable<NonNullable<FastifySwaggerUiOptions['uiConfig']>['requestInterceptor']>
@@ -53,20 +54,34 @@ function readDocument(): Promise<{ bytes: Buffer; document: OpenAPIV3.Document }
   return read
 }
 
-/** Registers the document's routes and the interactive UI. */
+/**
+ * Registers the document's routes and the interactive UI. The document is read on the first request
+ * that needs it, not at start-up (a process that never serves it never reads it).
+ */
 export async function openapiRoutes(app: FastifyInstance): Promise<void> {
-  const { bytes, document } = await readDocument()
-  // The UI's files are served whole: a Range header (which @fastify/static would answer with 206,
-  // or a 500 when it cannot be satisfied) is not part of these routes' contract (§18).
-  app.addHook('onRequest', (request, _reply, done) => {
-    delete request.headers.range
-    done()
-  })
-  await app.register(swagger, { mode: 'static', specification: { document } })
-  await app.register(swaggerUi, { routePrefix: '/documentation', uiConfig: { requestInterceptor: acceptInterceptor(document) } })
+  let json: string | undefined
   // HEAD answers as GET without the body (RFC 9110 §9.3.2; Node drops a HEAD answer's body).
-  app.route({ method: ['GET', 'HEAD'], url: '/openapi.yaml', handler: async (_request, reply) => reply.type('application/yaml').send(bytes) })
-  app.route({ method: ['GET', 'HEAD'], url: '/openapi.json', handler: async () => app.swagger() })
+  app.route({ method: ['GET', 'HEAD'], url: '/openapi.yaml', handler: async (_request, reply) => reply.type('application/yaml').send((await readDocument()).bytes) })
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/openapi.json',
+    handler: async (_request, reply) => reply.type('application/json; charset=utf-8').send((json ??= JSON.stringify((await readDocument()).document)))
+  })
+
+  // The UI's routes, as @fastify/swagger-ui declares them under /documentation (GET; its files GET and HEAD).
+  const ui = lazyApp(app, async () => documentationApp((await readDocument()).document))
+  for (const url of ['/documentation', '/documentation/', '/documentation/json', '/documentation/yaml']) app.get(url, ui)
+  app.route({ method: ['GET', 'HEAD'], url: '/documentation/static/*', handler: ui })
+}
+
+/** The interactive UI over `document`: @fastify/swagger in static mode and @fastify/swagger-ui, at /documentation. */
+async function documentationApp(document: OpenAPIV3.Document): Promise<FastifyInstance> {
+  const [{ default: swagger }, { default: swaggerUi }] = await Promise.all([import('@fastify/swagger'), import('@fastify/swagger-ui')])
+  const ui = innerApp()
+  await ui.register(swagger, { mode: 'static', specification: { document } })
+  await ui.register(swaggerUi, { routePrefix: '/documentation', uiConfig: { requestInterceptor: acceptInterceptor(document) } })
+  await ui.ready()
+  return ui
 }
 
 /**

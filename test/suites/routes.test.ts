@@ -4,6 +4,7 @@
  * (why: .taprc).
  */
 import '../routes/tasks.test.js'
+import '../routes/lazy-app.test.js'
 import '../routes/admin.test.js'
 import '../routes/operations-admin.test.js'
 import '../routes/auth.test.js'
