@@ -42,15 +42,20 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
 
   for (const route of ROUTES) {
+    const arrive = (request: FastifyRequest, reply: FastifyReply): void => {
+      reply.header('cache-control', 'no-store')
+      journalRequest(app.mock, request, reply)
+    }
+    // Other methods reach this through app.otherMethods (plugins/not-found.ts): the 405.
+    app.otherMethods.add(app.prefix + route.url, async (request, reply) => {
+      arrive(request, reply)
+      throw new ContractError('err-method-not-allowed', {}, { allow: route.allow.join(', ') })
+    })
     app.route({
-      method: app.supportedMethods,
+      method: [...route.allow],
       url: route.url,
       onRequest: async (request, reply) => {
-        reply.header('cache-control', 'no-store')
-        journalRequest(app.mock, request, reply)
-        if (!(route.allow as readonly string[]).includes(request.method)) {
-          throw new ContractError('err-method-not-allowed', {}, { allow: route.allow.join(', ') })
-        }
+        arrive(request, reply)
         // Logout takes no body and ignores one (§4), however large: with no content type or
         // length left, Fastify reads nothing, and Node discards the unread bytes.
         if (route.url === '/logout') {

@@ -51,19 +51,22 @@ export async function producerRoutes(app: FastifyInstance): Promise<void> {
 
   for (const operation of mock.operations.builtIn) {
     for (const route of operation.routes) {
+      // Other methods reach it through app.otherMethods (plugins/not-found.ts): its 405.
+      const onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+        startAnswer(mock, request, reply)
+        request.producer = builtInTarget(operation, route, request.method, request.params as Record<string, string>)
+        // From here on, mock state as every replica wrote it (§16).
+        await mock.store.sync()
+        await checkRequest(mock, request, reply)
+      }
       app.route<{ Params: Record<string, string> }>({
-        method: app.supportedMethods,
+        method: operation.method === 'GET' ? ['GET', 'HEAD'] : operation.method,
         url: route.url,
         bodyLimit,
-        onRequest: async (request, reply) => {
-          startAnswer(mock, request, reply)
-          request.producer = builtInTarget(operation, route, request.method, request.params)
-          // From here on, mock state as every replica wrote it (§16).
-          await mock.store.sync()
-          await checkRequest(mock, request, reply)
-        },
+        onRequest,
         handler: async (request, reply) => answer(mock, request, reply)
       })
+      app.otherMethods.add(route.url, onRequest)
     }
   }
 
@@ -74,6 +77,9 @@ export async function producerRoutes(app: FastifyInstance): Promise<void> {
     url: '/enriched/*',
     bodyLimit,
     onRequest: async (request, reply) => {
+      // A built-in task or producer route at this path, asked with another method: its 405.
+      const refused = app.otherMethods.refuse(request, reply)
+      if (refused) return refused
       // Custom operations are shared by replicas (§16): read them as they are now.
       await mock.store.sync()
       const match = mock.operations.matchCustom(request.method, pathSegments(request.url))

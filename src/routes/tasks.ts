@@ -13,6 +13,7 @@ import type { StatusShape } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
 import type { MockState } from '../mock-state.js'
 import { isTerminal, type Task, type TaskState } from '../task.js'
+import type { RefusingHook } from '../plugins/not-found.js'
 import { applyFault, journalRequest, noteError, noteTask, reportRequest, type ReportNotes } from './hooks.js'
 
 /** The only active `flynn-version` (§2). */
@@ -62,10 +63,10 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
   const mock = app.mock
   app.decorateRequest('taskRead', null)
   app.decorateRequest('report', null)
-  const otherMethods = app.supportedMethods.filter((m) => m !== 'GET' && m !== 'HEAD')
 
   for (const route of TASK_ROUTES) {
-    // Rule 1 runs in onRequest so that the 405 is sent before any body is read or parsed.
+    // Rule 1 runs in onRequest so that the 405 is sent before any body is read or parsed. Other
+    // methods reach it through app.otherMethods (plugins/not-found.ts).
     const onRequest = async (request: TaskRequest, reply: FastifyReply): Promise<void> => {
       reply.header('vary', 'Accept').header('cache-control', 'no-store')
       journalRequest(mock, request, reply)
@@ -92,15 +93,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       onSend: noteTask,
       handler: async (request, reply) => checkRulesAndAnswer(mock, route, request, reply)
     })
-    app.route<{ Params: TaskParams }>({
-      method: otherMethods,
-      url: route.url,
-      onRequest,
-      /* c8 ignore next 3 */
-      handler: async () => {
-        throw new Error('unreachable: onRequest answers every other method with 405')
-      }
-    })
+    app.otherMethods.add(route.url, onRequest as RefusingHook)
   }
 }
 
