@@ -4,6 +4,7 @@
  * One tap process runs the files below in this order (why: .taprc).
  */
 import '../accept.test.js'
+import '../app.test.js'
 import '../clock.test.js'
 import '../config.test.js'
 import '../credentials.test.js'
