@@ -20,6 +20,12 @@ export const redact = {
   censor: REDACTED
 }
 
+/**
+ * The route (its URL pattern) that refused a request with a method it does not serve (see
+ * plugins/not-found.ts): the route its log line names, as for any request that route answers.
+ */
+export const refusedBy = new WeakMap<FastifyRequest, string>()
+
 /** Logs one line when a request completes and nothing when it arrives. */
 export class RequestLogController extends LogController {
   constructor() {
@@ -31,7 +37,7 @@ export class RequestLogController extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const line = {
       method: request.method,
-      route: request.routeOptions.url,
+      route: refusedBy.get(request) ?? request.routeOptions.url,
       url: request.url,
       statusCode: reply.statusCode,
       responseTimeMs: Math.round(reply.elapsedTime * 100) / 100

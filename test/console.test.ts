@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import t from 'tap'
 import { CONSOLE_ASSETS, CONSOLE_CSP, CONSOLE_DIR } from '../src/routes/console.js'
-import { AUTH1, errorOf, JSON_ACCEPT, makeApp, ORG1, ORG2, path, T0, TASK } from './helpers/app.js'
+import { AUTH1, errorOf, JSON_ACCEPT, listen, makeApp, ORG1, ORG2, path, T0, TASK } from './helpers/app.js'
+import { rawRequest } from './helpers/http.js'
 import { download, unzip } from './helpers/zip.js'
 
 const NOT_FOUND = errorOf('err-resource-not-found', 'ResourceNotFound')
@@ -205,5 +206,33 @@ t.test('a Range header is ignored: the page, its files and the documentation UI 
       if (url.startsWith('/console')) t.equal(res.headers['accept-ranges'], undefined)
       t.same(res.rawPayload, whole.rawPayload)
     }
+  }
+})
+
+t.test('conditional requests: a matching ETag or date answers 304 with no body, type or length; If-Match and If-Unmodified-Since are ignored', async (t) => {
+  const { send, app } = await makeApp(t)
+  for (const url of ['/console', '/console/console.js', '/documentation/static/index.css']) {
+    const whole = await send({ url })
+    for (const headers of [{ 'if-none-match': whole.headers.etag as string }, { 'if-none-match': '*' }, { 'if-modified-since': 'Fri, 01 Jan 2100 00:00:00 GMT' }]) {
+      for (const method of ['GET', 'HEAD'] as const) {
+        const res = await send({ method, url, headers })
+        t.same([res.statusCode, res.headers['content-type'], res.headers['content-length'], res.body], [304, undefined, undefined, ''], `${method} ${url} ${JSON.stringify(headers)}`)
+      }
+    }
+    for (const headers of [{ 'if-match': '"nope"' }, { 'if-unmodified-since': 'Tue, 01 Jan 1980 00:00:00 GMT' }, { 'if-range': '"nope"', range: 'bytes=0-0' }]) {
+      const res = await send({ url, headers })
+      t.same([res.statusCode, res.headers['content-type']], [200, whole.headers['content-type']], `${url} ${JSON.stringify(headers)}`)
+      t.same(res.rawPayload, whole.rawPayload)
+    }
+  }
+  const redirect = await send({ url: '/documentation/static/index.html' })
+  t.same([redirect.statusCode, redirect.headers.location, redirect.headers['content-type'], redirect.headers['content-length']], [302, '/documentation/', undefined, '0'])
+
+  // The request target as the router reads it: a fragment is not part of the path, and an
+  // absolute URL's path is the path.
+  const port = await listen(app, t)
+  for (const target of ['/console#x', '/console/console.css#', '/documentation#x', 'http://127.0.0.1/console', 'http://127.0.0.1/console/console.js?v=1', 'http://127.0.0.1/documentation/json']) {
+    const res = await rawRequest(port, `GET ${target} HTTP/1.1`)
+    t.equal(res.status, 200, target)
   }
 })

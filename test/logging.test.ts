@@ -20,6 +20,19 @@ t.test('one log line per request, with the X-CALL-ID, method, route, status and 
   t.notMatch(JSON.stringify(lines), /demo-token|Bearer x/)
 })
 
+t.test('a method a route does not serve is logged with that route, as the route answers it (405, or its 404 first)', async (t) => {
+  const { lines, stream } = sink()
+  const { send } = await makeApp(t, {}, { logger: { level: 'info', stream } })
+  const asked: Array<[string, string, number, string]> = [
+    ['PROPFIND', path.status(TASK.returns), 405, '/enriched/tasks/:version/status/:taskId'],
+    ['POST', path.status(TASK.returns, 'v2.0'), 404, '/enriched/tasks/:version/status/:taskId'],
+    ['GET', '/enriched/gcs/v1.0/generate', 405, '/enriched/gcs/:version/generate'],
+    ['DELETE', '/theodore/apis/v1/logout', 405, '/theodore/apis/v1/logout']
+  ]
+  for (const [method, url, status] of asked) t.equal((await send({ method: method as 'GET', url })).statusCode, status, `${method} ${url}`)
+  t.same(lines.map((line) => [line.method, line.url, line.statusCode, line.route]), asked)
+})
+
 t.test('a request that ends in an error is logged at error level', async (t) => {
   const logged: Array<[string, Record<string, unknown>, string]> = []
   const log = (level: string) => (obj: Record<string, unknown>, msg: string) => void logged.push([level, obj, msg])

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import FindMyWay from 'find-my-way'
 import type { Settings } from '../config.js'
 import { ContractError, routeNotFound } from '../errors.js'
+import { refusedBy } from '../logging.js'
 import { tokenMatches } from '../routes/admin.js'
 import { appWide } from './app-wide.js'
 
@@ -51,6 +52,10 @@ declare module 'fastify' {
   }
 }
 
+/** find-my-way's handler of a route, which this router never calls: it is only searched (`find`). */
+/* c8 ignore next */
+const notCalled = (): void => {}
+
 /**
  * The routes for {@link OtherMethods}, matched as Fastify's router matches (`app`'s router options).
  */
@@ -61,13 +66,15 @@ function otherMethods(app: FastifyInstance): OtherMethods {
   return {
     add(url, onRequest) {
       // One entry per path, whatever the method (find-my-way keeps a tree per method).
-      router.on('GET', url, () => undefined, onRequest)
+      router.on('GET', url, notCalled, { url, onRequest })
     },
     refuse(request, reply) {
       const match = router.find('GET', request.url)
       if (!match) return undefined
+      const { url, onRequest } = match.store as { url: string; onRequest: RefusingHook }
       request.params = match.params
-      return (match.store as RefusingHook)(request, reply).then(() => {
+      refusedBy.set(request, url)
+      return onRequest(request, reply).then(() => {
         /* c8 ignore next 2 */
         throw new Error(`${request.method} ${request.url}: the route did not refuse a method it is not registered for`)
       })

@@ -21,14 +21,31 @@ export function innerApp(): FastifyInstance {
   return Fastify({ logger: false, exposeHeadRoutes: false, routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false } })
 }
 
+/** Request headers not passed on: these files are sent whole and as they are (docs/behaviour.md §18). */
+const IGNORED_HEADERS = new Set(['range', 'if-range', 'if-match', 'if-unmodified-since'])
+
 /**
- * Makes a handler that answers each request as the app `build` makes would: the same method, URL
- * and headers (a `Range` header aside: these files are sent whole, docs/behaviour.md §18), and its
- * status, headers and body as they are. The inner app's 404, and the 403 @fastify/send gives a path
- * it will not serve (`static//x`), are rule 1's 404 (§1): no file there. So is a path that `inject`
- * would change (it parses URLs as browsers do: `./` and `../` segments resolved, `\\` read as
- * `/`), which names no file as sent. The app is
- * built on the first request (a build that fails is tried again on the next) and closed with `app`.
+ * The request target as the router reads it: its path (of an absolute URL, `http://host/p`, the
+ * path part) up to the query or a fragment, and its query (`?...`, or '').
+ */
+export function routedTarget(url: string): { path: string; query: string } {
+  const start = url.charCodeAt(0) === 47 ? 0 : url.indexOf('/', url.indexOf('://') + 3)
+  const [target = ''] = url.slice(Math.max(start, 0)).split('#', 1)
+  const queryAt = target.indexOf('?')
+  return queryAt < 0 ? { path: target, query: '' } : { path: target.slice(0, queryAt), query: target.slice(queryAt) }
+}
+
+/**
+ * Makes a handler that answers each request as the app `build` makes would, with the same method,
+ * path and query (as the router read them) and headers. Conditional GETs by `If-None-Match` or
+ * `If-Modified-Since` answer 304; `Range`, `If-Range`, `If-Match` and `If-Unmodified-Since` are not
+ * passed on (these files are sent whole, docs/behaviour.md §18). Its status, headers and body are
+ * sent as they are, but for an error: any 4xx of the inner app (its 404, @fastify/send's 403 for a
+ * path it will not serve, `static//x`) is rule 1's 404 (§1), no file there; a 5xx is the `500`.
+ * A path that `inject` would change is the 404 too: it parses URLs as browsers do (`./` and `../`
+ * segments resolved, `\` read as `/`), and the path as sent names no file.
+ * The app is built on the first request (a build that fails is tried again on the next) and closed
+ * with `app`.
  * @param app the app whose routes use the handler
  * @param build makes the inner app, ready; start from {@link innerApp}
  */
@@ -42,14 +59,17 @@ export function lazyApp(app: FastifyInstance, build: () => Promise<FastifyInstan
       inner = undefined
       throw error
     })
-    const path = request.url.split('?', 1)[0] as string
+    const { path, query } = routedTarget(request.url)
     if (new URL(path, 'http://inner').pathname !== path) throw routeNotFound()
-    const { range: _range, ...headers } = request.headers
-    const answer = await (await inner).inject({ method: request.method as 'GET' | 'HEAD', url: request.url, headers })
-    if (answer.statusCode === 404 || answer.statusCode === 403) throw routeNotFound()
+    const headers: Record<string, string | string[] | undefined> = {}
+    for (const [name, value] of Object.entries(request.headers)) if (!IGNORED_HEADERS.has(name)) headers[name] = value
+    const answer = await (await inner).inject({ method: request.method as 'GET' | 'HEAD', url: path + query, headers })
+    if (answer.statusCode >= 500) throw new Error(`${request.method} ${path}: the inner app answered ${answer.statusCode}: ${answer.body.slice(0, 200)}`)
+    if (answer.statusCode >= 400) throw routeNotFound()
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value !== undefined && !HOP_HEADERS.has(name)) reply.header(name, value)
     }
-    return reply.code(answer.statusCode).send(answer.rawPayload)
+    // No body (a HEAD, a 304, a redirect): none is sent, so Fastify adds no type or length of its own.
+    return reply.code(answer.statusCode).send(answer.rawPayload.length > 0 ? answer.rawPayload : undefined)
   }
 }

@@ -12,6 +12,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import { load } from 'js-yaml'
 import { OPENAPI_FILE } from '../../src/routes/openapi.js'
+import { routedTarget } from '../../src/routes/lazy-app.js'
 
 type Json = Record<string, unknown>
 
@@ -146,7 +147,8 @@ function checkCustomOperation(response: CheckedResponse, fail: (problem: string)
  */
 export function checkResponse(response: CheckedResponse): void {
   const { method, status } = response
-  const pathname = response.url.split('?')[0] as string
+  // The path as the router reads it: an absolute target's path, without a fragment.
+  const pathname = routedTarget(response.url).path
   const fail = (problem: string): never => {
     throw new ContractViolation(response, problem)
   }

@@ -5,7 +5,7 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import { errors } from '../../src/plugins/errors.js'
-import { innerApp, lazyApp } from '../../src/routes/lazy-app.js'
+import { innerApp, lazyApp, routedTarget } from '../../src/routes/lazy-app.js'
 import { errorOf, listen, NOT_FOUND, type Teardown } from '../helpers/app.js'
 import { rawRequest } from '../helpers/http.js'
 
@@ -91,4 +91,16 @@ t.test('closing before any request, or after a build that failed, closes nothing
   t.equal((await failed.inject({ url: '/files/x' })).statusCode, 500)
   await failed.close()
   t.pass('closed')
+})
+
+t.test('routedTarget: the path and query as the router reads a request target', async (t) => {
+  const cases: Array<[string, { path: string; query: string }]> = [
+    ['/console', { path: '/console', query: '' }],
+    ['/console?v=1#x', { path: '/console', query: '?v=1' }],
+    ['/console#x?v=1', { path: '/console', query: '' }],
+    ['http://127.0.0.1:8080/documentation/json?x', { path: '/documentation/json', query: '?x' }],
+    ['HTTPS://h/console', { path: '/console', query: '' }],
+    ['http://h', { path: 'http://h', query: '' }]
+  ]
+  for (const [url, target] of cases) t.same(routedTarget(url), target, url)
 })
