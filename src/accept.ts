@@ -94,18 +94,20 @@ export function accepts(header: string | undefined, required: string, mode: Acce
   // Clients send the same few headers again and again: each is parsed once (a pure function of its
   // inputs). Long ones are not kept, so the memo stays small whatever is sent.
   if (header.length > MAX_MEMO_LENGTH) return decide(header, required, mode)
-  const key = `${mode} ${required} ${header}`
-  let answer = decided.get(key)
+  const memo = decided[mode]
+  let byHeader = memo.get(required)
+  if (!byHeader) memo.set(required, (byHeader = new Map()))
+  let answer = byHeader.get(header)
   if (answer === undefined) {
     answer = decide(header, required, mode)
-    if (decided.size >= MAX_DECIDED) decided.clear()
-    decided.set(key, answer)
+    if (byHeader.size >= MAX_DECIDED) byHeader.clear()
+    byHeader.set(header, answer)
   }
   return answer
 }
 
-/** Answers of {@link accepts} by mode, media type and header; emptied when full. */
-const decided = new Map<string, boolean>()
+/** Answers of {@link accepts} by mode, then media type, then header; each last map emptied when full. */
+const decided: Record<AcceptMode, Map<string, Map<string, boolean>>> = { strict: new Map(), lenient: new Map() }
 const MAX_DECIDED = 256
 const MAX_MEMO_LENGTH = 200
 

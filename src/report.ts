@@ -180,10 +180,15 @@ const MEDIA_TYPE: Record<ReportRoute, string> = { status: 'application/json', do
 
 const zeroCounts = (): Record<Rule, number> => Object.fromEntries(RULES.map((rule) => [rule, 0])) as Record<Rule, number>
 
-/** Adds a finding: counted always, listed while the task lists fewer than {@link MAX_FINDINGS_PER_RULE} of its rule. */
-function addFinding(facts: { counts: Record<Rule, number>; findings: Finding[] }, finding: Finding): void {
-  facts.counts[finding.rule] += 1
-  if (facts.counts[finding.rule] <= MAX_FINDINGS_PER_RULE) facts.findings.push(finding)
+/**
+ * Adds a finding of `rule`: counted always, listed while the task lists fewer than
+ * {@link MAX_FINDINGS_PER_RULE} of its rule. Its time and detail are written only then: a client
+ * polling a completed task in a loop breaks a rule on every request.
+ * @param detail the finding's text
+ */
+function addFinding(facts: ReportFacts, rule: Rule, event: ReportEvent, detail: () => string): void {
+  facts.counts[rule] += 1
+  if (facts.counts[rule] <= MAX_FINDINGS_PER_RULE) facts.findings.push({ rule, at: iso(event.at), requestId: event.id, detail: detail() })
 }
 
 /** The facts of a task before any request. */
@@ -200,31 +205,30 @@ export function emptyFacts(task: ReportTask, first: Instant): ReportFacts {
  */
 export function foldEvent(facts: ReportFacts | undefined, task: ReportTask, event: ReportEvent): ReportFacts {
   const f = facts ?? emptyFacts(task, event)
-  const at = iso(event.at)
-  const found = (rule: Rule, detail: string): void => addFinding(f, { rule, at, requestId: event.id, detail })
+  const found = (rule: Rule, detail: () => string): void => addFinding(f, rule, event, detail)
   const status = event.route === 'status'
   const advice = f.advice
   if (advice) {
     const waited = elapsed(advice, event)
     if (advice.kind === 'backoff' && tooSoon(waited, advice.retryAfter)) {
-      found('retry-too-soon', `${event.route} request ${duration(waited)} after a ${advice.code} with Retry-After: ${advice.retryAfter}`)
+      found('retry-too-soon', () => `${event.route} request ${duration(waited)} after a ${advice.code} with Retry-After: ${advice.retryAfter}`)
     } else if (advice.kind === 'poll' && status && tooSoon(waited, advice.retryAfter)) {
-      found('early-poll', `status read ${duration(waited)} after the previous one answered Retry-After: ${advice.retryAfter}`)
+      found('early-poll', () => `status read ${duration(waited)} after the previous one answered Retry-After: ${advice.retryAfter}`)
     }
   }
-  if (status && f.terminal) found('poll-after-terminal', `status read after a status read answered ${f.terminal}`)
+  if (status && f.terminal) found('poll-after-terminal', () => `status read after a status read answered ${f.terminal}`)
   switch (event.code) {
     case 400:
-      found('fetch-before-completed', `${event.route} answered 400: the task was ${event.saw ?? 'not completed'}`)
+      found('fetch-before-completed', () => `${event.route} answered 400: the task was ${event.saw ?? 'not completed'}`)
       break
     case 403:
-      found('auth-failure', `${event.route} answered 403 ${event.error ?? ''}`.trimEnd())
+      found('auth-failure', () => `${event.route} answered 403 ${event.error ?? ''}`.trimEnd())
       break
     case 404:
-      if (event.route === 'page') found('page-out-of-range', pageDetail(event.page, f.task.pages))
+      if (event.route === 'page') found('page-out-of-range', () => pageDetail(event.page, f.task.pages))
       break
     case 406:
-      found('wrong-accept', `accept ${event.accept === null ? '(none)' : JSON.stringify(event.accept)} on the ${event.route} route, which needs ${MEDIA_TYPE[event.route]}`)
+      found('wrong-accept', () => `accept ${event.accept === null ? '(none)' : JSON.stringify(event.accept)} on the ${event.route} route, which needs ${MEDIA_TYPE[event.route]}`)
       break
   }
 
