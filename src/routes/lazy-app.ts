@@ -7,8 +7,11 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { routeNotFound } from '../errors.js'
 
-/** Headers of the inner answer that belong to its own connection, not to the forwarded answer. */
-const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date'])
+/**
+ * Headers of the inner answer not sent on: its own connection's, and `Accept-Ranges` (no `Range`
+ * reaches the inner app, so no range is offered).
+ */
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date', 'accept-ranges'])
 
 /** A handler of GET and HEAD routes that answers with an app built on first use. */
 export type ForwardingHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>
