@@ -77,10 +77,6 @@ t.test('docs/behaviour.md names every error code of src/errors.ts, and no code t
 t.test('docs/behaviour.md names every route the server answers, and no route it lacks', async (t) => {
   const { app } = await makeApp(t)
   const placeholder = (url: string): string => url.replace(/:[^/]+|\{[^}]+\}/g, '{}')
-  // Where a route's path takes values from a list (an operation's version, irp...), the first of them.
-  const allowed = new Map(app.mock.operations.builtIn.flatMap((op) => op.routes.map((route) => [route.url, route.params] as const)))
-  const concrete = (url: string): string =>
-    url.replace(/:([A-Za-z]+)/g, (_all, name: string) => allowed.get(url)?.[name]?.[0] ?? (name === 'version' ? 'v1.0' : '1'))
 
   const served = new Set<string>()
   for (const route of app.routeList) {
@@ -88,17 +84,9 @@ t.test('docs/behaviour.md names every route the server answers, and no route it 
     if (route.url === '/enriched/*') continue
     // The UI's files (a wildcard route, and two fixed files under it) are one route, `{file}`.
     const url = route.url.replace(/^\/documentation\/static\/.+$/, '/documentation/static/{file}')
-    // A route registered for every method (task, operation and login routes) answers 405 to the
-    // ones it does not serve: ask it which it serves.
-    const everyMethod = route.methods.includes('OPTIONS')
-    for (const method of route.methods) {
-      if (everyMethod) {
-        if (method === 'CONNECT') continue
-        const res = await app.inject({ method: method as 'GET', url: concrete(route.url) })
-        if (res.statusCode === 405 || res.statusCode === 404) continue
-      }
-      served.add(`${method} ${placeholder(url)}`)
-    }
+    // (Task, operation and login routes are registered for the methods they serve; their 405 to
+    // the others is not a route: plugins/not-found.ts.)
+    for (const method of route.methods) served.add(`${method} ${placeholder(url)}`)
   }
   t.ok(served.size > 50, `${served.size} routes served`)
 
