@@ -13,7 +13,7 @@ COPY src ./src
 # The build also writes dist/openapi.json and dist/validators.cjs: the contract parsed and the
 # request validators compiled ahead of time (faster start-up).
 COPY openapi ./openapi
-COPY scripts/compile-openapi.mjs scripts/compile-validators.mjs scripts/build-console.mjs ./scripts/
+COPY scripts/bundle-server.mjs scripts/compile-openapi.mjs scripts/compile-validators.mjs scripts/build-console.mjs ./scripts/
 RUN npm run build
 
 # Runtime: production dependencies only, the compiled code (with the console's bundle), the fixtures and the contract.
@@ -33,4 +33,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node as PID 1 in exec form, so SIGTERM reaches the server and its graceful shutdown.
-CMD ["node", "dist/server.js"]
+CMD ["node", "dist/bin.js"]

@@ -1,7 +1,7 @@
 // `npm run bench`: this server against bare Fastify on this machine, one table (issue 13).
 //
 // Two rounds; in each, bare Fastify (one route answering constant JSON) is started, then this server
-// (`node dist/server.js`, defaults but LOG_LEVEL, see below), one after the other, each pinned to core 0
+// (`node dist/bin.js`, defaults but LOG_LEVEL, see below), one after the other, each pinned to core 0
 // (`taskset -c 0` when taskset is present) while this process, the load generator (autocannon, in-process),
 // runs pinned to core 1. Per server: the status, result and page routes under load (CONNECTIONS
 // connections, a 1 s warm-up, SECONDS s measured), idle RSS (VmRSS after start-up and one request) and
@@ -11,7 +11,7 @@
 // spent until the first 200, from /proc) are the figures least moved by other load on the machine.
 // The server runs at LOG_LEVEL=warn (no per-request line, as in the issue's figures); one extra row
 // measures the status route at LOG_LEVEL=info (the default: one pino line per request, to /dev/null).
-// BENCH_BEFORE=<path to another build's dist/server.js> adds that build as a third server ("before"),
+// BENCH_BEFORE=<path to another build's dist/bin.js> adds that build as a third server ("before"),
 // measured in the same rounds, to show a change's effect side by side.
 // The zip rows come from bench/zip.mjs (its writer against an in-repo stored-zip ceiling).
 // Any non-2xx answer or socket error fails the run (exit 1). Figures are noisy on a shared 2-core machine.
@@ -25,7 +25,7 @@ import { zipRows } from './zip.mjs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const server = fileURLToPath(new URL('../dist/server.js', import.meta.url))
+const server = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 const seconds = Number(process.env.BENCH_SECONDS ?? 3)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const starts = Number(process.env.BENCH_STARTS ?? 5)

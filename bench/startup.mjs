@@ -1,10 +1,10 @@
-// Start-up speed: from spawning `node dist/server.js` to the first answered request (/readyz),
+// Start-up speed: from spawning `node dist/bin.js` to the first answered request (/readyz),
 // over several runs; prints each run and the median in ms. Run after `npm run build`:
 //   node bench/startup.mjs [runs=11]
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const server = fileURLToPath(new URL('../dist/server.js', import.meta.url))
+const server = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 const runs = Number(process.argv[2] ?? 11)
 
 async function once() {

@@ -1,7 +1,7 @@
 // Status-read throughput: GET /enriched/tasks/v1.0/status/:id on a seeded task, against three servers,
 // one after the other, each in its own child process (autocannon runs here, on its own event loop):
 //   bare     a minimal Fastify 5 app answering the same small JSON: the ceiling on this machine
-//   memory   `node dist/server.js` with the default in-process store
+//   memory   `node dist/bin.js` with the default in-process store
 //   redis    the same with STORE=redis://... on a throw-away redis-server (no persistence)
 // Every status read on the mock counts as a poll and writes to the store: that cost is part of what is measured.
 // Each target gets a 2 s warm-up, then a measured run; prints req/s (average), latency p50/p99 in ms,
@@ -16,7 +16,7 @@ import { freePort, load as autocannonRun, percentile, startChild, stopChild, sto
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const server = fileURLToPath(new URL('../dist/server.js', import.meta.url))
+const server = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10)
 const WARMUP_S = 2

@@ -1,5 +1,5 @@
 // Memory of zip downloads on a real server process (issue 13 item 4, issue 14 item 2): starts
-// `node dist/server.js` (pinned to one core with `taskset` when present; the clients run here, on
+// `node dist/bin.js` (pinned to one core with `taskset` when present; the clients run here, on
 // the other), adds generated tasks through the control API, downloads them over HTTP and samples the
 // server's RSS (/proc/<pid>/status VmRSS) every 50 ms. Scenarios:
 //   one-small    one download of 20,000 pages x 5 items (~0.7 KB entries): peak RSS (target <= 150 MB)
@@ -18,7 +18,7 @@ import { freePort } from './lib.mjs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const server = fileURLToPath(new URL('../dist/server.js', import.meta.url))
+const server = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 const ORG = '00000000-0000-4000-8000-000000000001'
 const HEADERS = { 'x-flynn-n-org-id': ORG, 'x-flynn-n-user-token': 'demo-token' }
 

@@ -219,7 +219,7 @@ export function printZip({ rows, ratios }) {
 /**
  * The zip rows of `npm run bench`'s table (bench/run.mjs): `{measure, bare, ours, ratio, target,
  * met}`, where `bare` holds the ceiling writer's figure; the peak RSS row is a real server
- * (dist/server.js) sending the 20,000-entry zip to one client (bench/zip-downloads.mjs), against
+ * (dist/bin.js) sending the 20,000-entry zip to one client (bench/zip-downloads.mjs), against
  * the issue's absolute 150 MB.
  */
 export async function zipRows() {

@@ -1,6 +1,6 @@
 /**
- * The README's curl walk-through, run against the real server process started the README's way
- * (`node dist/server.js`, here on port 0).
+ * The README's curl walk-through, run against a real server process (the bin's entry point, here
+ * on port 0: see helpers/server.ts).
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'

@@ -3,7 +3,7 @@
  * files, production dependencies only (`npm ci --omit=dev`), dist/, fixtures/ and openapi/. A
  * runtime dependency left in devDependencies, or a file the image forgets, fails here.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -52,7 +52,7 @@ t.test('the server runs from the image layout with production dependencies only'
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   for (const entry of COPIED) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true })
   symlinkSync(productionDependencies(), join(dir, 'node_modules'))
-  const server = await startServer({ HOST: '127.0.0.1', NODE_ENV: 'production', ADMIN_TOKEN: 'layout' }, [], { cwd: dir, script: join(dir, 'dist', 'server.js') })
+  const server = await startServer({ HOST: '127.0.0.1', NODE_ENV: 'production', ADMIN_TOKEN: 'layout' }, [], { cwd: dir, script: join(dir, 'dist', 'bin.js') })
   t.teardown(() => stopServer(server))
   t.same(await (await fetch(`${server.url}/readyz`)).json(), { status: 'ready' })
   const status = await fetch(`${server.url}/enriched/tasks/v1.0/status/${TASK.returns}`, { headers: { ...AUTH1, accept: 'application/json' } })
@@ -70,4 +70,17 @@ t.test('the server runs from the image layout with production dependencies only'
   const script = await fetch(`${server.url}/console/console.js`)
   t.equal(script.status, 200)
   t.ok(Buffer.from(await script.arrayBuffer()).equals(readFileSync(join(ROOT, 'dist', 'console', 'console.js'))), 'the bundle in dist/')
+})
+
+t.test('the bin is the bundle: its chunks load on first use (the zip writer above; the Redis store here)', { timeout: 300_000 }, async (t) => {
+  t.match(readFileSync(join(ROOT, 'dist', 'bin.js'), 'utf8'), /from "\.\/bin\/chunk-[A-Z0-9]+\.js"/, 'esbuild\'s bundle')
+  t.same(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin, { 'enriched-tasks-mock': 'dist/bin.js' })
+  const dir = mkdtempSync(join(tmpdir(), 'etm-image-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  for (const entry of COPIED) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true })
+  symlinkSync(productionDependencies(), join(dir, 'node_modules'))
+  const run = spawnSync(process.execPath, [join(dir, 'dist', 'bin.js')], { cwd: dir, env: { ...process.env, PORT: '0', STORE: 'redis://:sekrit@127.0.0.1:1' }, encoding: 'utf8', timeout: 60_000 })
+  t.equal(run.status, 2, 'an unreachable Redis stops start-up')
+  t.match(run.stderr, /redis/i)
+  t.notMatch(run.stderr + run.stdout, /sekrit/)
 })

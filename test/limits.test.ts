@@ -12,7 +12,7 @@ import { AUTH1, taskNotFound, type Teardown } from './helpers/app.js'
 import { rawRequest } from './helpers/http.js'
 import { startServer, stopServer } from './helpers/server.js'
 
-/** Starts the server as `node dist/server.js` would with `env` (PORT=0), in this process; resolves with its port. */
+/** Starts the server as `node dist/bin.js` would with `env` (PORT=0), in this process; resolves with its port. */
 async function startInProcess(t: Teardown, env: Record<string, string>): Promise<number> {
   const errors: string[] = []
   const app = await main([], { PORT: '0', LOG_LEVEL: 'silent', ...env }, { out: () => {}, err: (line) => void errors.push(line) })

@@ -1,12 +1,14 @@
 /**
- * Starts the real server the way the README does (`node dist/server.js`), on port 0, and reads
- * its URL from the start-up log line.
+ * Starts the real server as a process, on port 0, and reads its URL from the start-up log line. The
+ * README starts the bin, `node dist/bin.js`: esbuild's bundle of src/server.ts. This starts tsc's
+ * dist/server.js, the same entry point unbundled, whose coverage maps to src/ as the test
+ * processes' does (the bundle's map does not merge with it); test/image-layout.test.ts runs the bin.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { PACKAGE_ROOT } from '../../src/package-root.js'
 
-/** The compiled entry point (built by `npm test` before tap runs). */
+/** tsc's compiled entry point (built by `npm test` before tap runs). */
 export const SERVER_JS = join(PACKAGE_ROOT, 'dist', 'server.js')
 
 /** A running server process. */
