@@ -11,7 +11,7 @@ import { routeNotFound } from '../errors.js'
  * Headers of the inner answer not sent on: its own connection's, and `Accept-Ranges` (no `Range`
  * reaches the inner app, so no range is offered).
  */
-const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date', 'accept-ranges'])
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date', 'accept-ranges'])
 
 /** A handler of GET and HEAD routes that answers with an app built on first use. */
 export type ForwardingHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>
@@ -70,7 +70,7 @@ export function lazyApp(app: FastifyInstance, build: () => Promise<FastifyInstan
     if (answer.statusCode >= 500) throw new Error(`${request.method} ${path}: the inner app answered ${answer.statusCode}: ${answer.body.slice(0, 200)}`)
     if (answer.statusCode >= 400) throw routeNotFound()
     for (const [name, value] of Object.entries(answer.headers)) {
-      if (value !== undefined && !HOP_HEADERS.has(name)) reply.header(name, value)
+      if (value !== undefined && !NOT_FORWARDED.has(name)) reply.header(name, value)
     }
     // No body (a HEAD, a 304, a redirect): none is sent, so Fastify adds no type or length of its own.
     return reply.code(answer.statusCode).send(answer.rawPayload.length > 0 ? answer.rawPayload : undefined)
